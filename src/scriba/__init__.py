@@ -1,0 +1,30 @@
+"""Scriba: practical, fast, offline OCR and document parsing.
+
+    from scriba import OCR
+    doc = OCR(model="ppocrv5")(["a.png", "b.pdf"])
+    print(doc.text())
+"""
+
+from scriba.document import Block, Document, Line, Page, Word
+from scriba.errors import InputError, ModelError, ScribaError
+from scriba.models.registry import get_model, list_models, register_model
+from scriba.pipeline.ocr import OCR, OCROptions, ocr
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OCR",
+    "Block",
+    "Document",
+    "InputError",
+    "Line",
+    "ModelError",
+    "OCROptions",
+    "Page",
+    "ScribaError",
+    "Word",
+    "get_model",
+    "list_models",
+    "ocr",
+    "register_model",
+]

@@ -1,0 +1,1 @@
+"""The `scriba` command line. One module per subcommand; main.py assembles them."""

@@ -1,0 +1,48 @@
+"""Helpers shared by subcommands: one-line errors, output naming, progress bars."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from tqdm import tqdm
+
+
+def err(message: str) -> None:
+    """One line on stderr, prefixed with the program name."""
+    print(f"scriba: error: {message}", file=sys.stderr, flush=True)
+
+
+def warn(message: str) -> None:
+    print(f"scriba: warning: {message}", file=sys.stderr, flush=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err(message)
+    raise SystemExit(code)
+
+
+def progress(total: int | None, desc: str, enabled: bool | None = None, unit: str = "page") -> tqdm:
+    """A progress bar on stderr; by default shown only on a terminal and when there is more than one item."""
+    if enabled is None:
+        enabled = sys.stderr.isatty() and (total is None or total > 1)
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=not enabled, leave=False)
+
+
+class OutputNamer:
+    """`OUTDIR/<stem>.<ext>`, disambiguating inputs that share a stem (a.png, a.pdf -> a.json, a.pdf.json)."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.used: dict[str, str] = {}
+
+    def stem_for(self, source_name: str) -> str:
+        stem = Path(source_name).stem or "input"
+        if stem in self.used and self.used[stem] != source_name:
+            stem = Path(source_name).name
+        self.used.setdefault(stem, source_name)
+        return stem
+
+    def path(self, source_name: str, ext: str, **_: Any) -> Path:
+        return self.outdir / f"{self.stem_for(source_name)}.{ext}"

@@ -1,0 +1,37 @@
+"""Entry point of the `scriba` command: assembles the subcommands and turns known errors into one line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from scriba.cli import models, ocr
+from scriba.errors import ScribaError
+
+app = typer.Typer(
+    name="scriba",
+    help="Scriba: fast, offline OCR and document parsing on the CPU (PP-OCR models on ONNX Runtime).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("ocr", no_args_is_help=True)(ocr.ocr_command)
+app.add_typer(models.app, name="models")
+# Further subcommands register here, one module each (parse, serve, batch, train, synth, bench).
+
+
+def main() -> None:
+    try:
+        app()
+    except ScribaError as exc:
+        print(f"scriba: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("scriba: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

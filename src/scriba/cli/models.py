@@ -1,0 +1,84 @@
+"""`scriba models`: list, describe and register OCR models."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from scriba.cli.common import fail
+from scriba.errors import ModelError
+from scriba.models.registry import describe, get_model, list_models, register_model, unregister_model
+
+app = typer.Typer(help="List the known models and register your own ONNX files.", invoke_without_command=True)
+
+
+@app.callback()
+def models_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the known models (built-in, shipped, and user-registered)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        infos = [describe(m) for m in list_models()]
+    except ModelError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(infos, indent=2))
+        return
+    for info in infos:
+        status = "" if info["available"] else "  [files missing]"
+        params = info.get("rec_params")
+        size = f"  rec {params / 1e6:.2f}M params" if params else ""
+        typer.echo(f"{info['name']:<16}{info['description']}{size}{status}")
+
+
+@app.command("show")
+def models_show(name: str) -> None:
+    """Everything about one model: files, checksums, settings, parameter counts."""
+    try:
+        typer.echo(json.dumps(describe(get_model(name)), indent=2))
+    except ModelError as exc:
+        fail(str(exc))
+
+
+@app.command("register")
+def models_register(
+    name: Annotated[str, typer.Argument(help="Name to use with --model.")],
+    rec: Annotated[str | None, typer.Option(help="Recognizer ONNX file (N x 3 x H x W -> N x T x C).")] = None,
+    det: Annotated[str | None, typer.Option(help="DB detector ONNX file.")] = None,
+    cls: Annotated[str | None, typer.Option(help="0/180 classifier ONNX file.")] = None,
+    keys: Annotated[
+        str | None, typer.Option(help="Key list, one character per line (default: ONNX metadata `character`).")
+    ] = None,
+    base: Annotated[str, typer.Option(help="Model whose other parts and settings are reused.")] = "ppocrv5",
+    height: Annotated[int | None, typer.Option(help="Recognizer input height.")] = None,
+    no_space: Annotated[bool, typer.Option("--no-space", help="The recognizer has no trailing space class.")] = False,
+    description: Annotated[str, typer.Option(help="One line shown by `scriba models`.")] = "",
+) -> None:
+    """Register your own ONNX files under a name (saved in $SCRIBA_HOME/models.json)."""
+    settings: dict[str, object] = {}
+    if height:
+        settings["height"] = height
+    if no_space:
+        settings["use_space_char"] = False
+    try:
+        spec = register_model(
+            name, rec=rec, det=det, cls=cls, keys=keys, base=base, description=description, **settings
+        )
+    except ModelError as exc:
+        fail(str(exc))
+    typer.echo(f"registered '{spec.name}'")
+
+
+@app.command("remove")
+def models_remove(name: str) -> None:
+    """Remove a user-registered model."""
+    try:
+        unregister_model(name)
+    except ModelError as exc:
+        fail(str(exc))
+    typer.echo(f"removed '{name}'")

@@ -1,0 +1,153 @@
+"""`scriba ocr`: images and PDFs -> text, JSON, hOCR, Markdown or overlay PNGs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scriba.cli.common import OutputNamer, err, fail, progress
+from scriba.document import Document
+from scriba.errors import InputError, ModelError
+from scriba.export.overlay import draw_overlay
+from scriba.io.pdf import page_count
+from scriba.io.sources import Source, expand_inputs, iter_pages
+
+FORMATS = {"text": "txt", "json": "json", "hocr": "hocr", "md": "md", "overlay": "png"}
+
+
+def render(doc: Document, fmt: str) -> str:
+    if fmt == "text":
+        return doc.text() + "\n"
+    if fmt == "json":
+        return doc.to_json() + "\n"
+    if fmt == "hocr":
+        return doc.to_hocr()
+    return doc.to_markdown()
+
+
+def _estimate_pages(src: Source, password: str | None) -> int:
+    if src.path and src.path.lower().endswith(".pdf"):
+        try:
+            return page_count(src.name, src.path, password)
+        except InputError:
+            return 1
+    return 1
+
+
+def ocr_command(
+    inputs: Annotated[list[str], typer.Argument(help="Images, PDFs, folders or globs (quote globs).")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="text | json | hocr | md | overlay; several with commas, e.g. json,md,overlay."
+        ),
+    ] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Folder for one file per input (OUTDIR/<stem>.<ext>).")
+    ] = None,
+    model: Annotated[str, typer.Option("--model", "-m", help="Model name; see `scriba models`.")] = "ppocrv5",
+    dpi: Annotated[float, typer.Option(help="Resolution for rendering PDF pages.")] = 200,
+    pages: Annotated[str | None, typer.Option(help="PDF pages to read, 1-based: 1-3,5,9-")] = None,
+    password: Annotated[str | None, typer.Option(help="Password of encrypted PDFs.")] = None,
+    no_detect: Annotated[
+        bool, typer.Option("--no-detect", help="Treat each input as one text line (word or line crops).")
+    ] = False,
+    no_classifier: Annotated[bool, typer.Option("--no-classifier", help="Skip the 0/180 line classifier.")] = False,
+    det_limit: Annotated[
+        int | None, typer.Option(help="Detector input size limit in pixels (longest side); model default if unset.")
+    ] = None,
+    threads: Annotated[int, typer.Option(help="ONNX Runtime threads (0: all cores).")] = 0,
+    show_progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: on a TTY).")
+    ] = None,
+) -> None:
+    """Read text from images and PDFs with the PP-OCR pipeline (detect, classify, recognize).
+
+    One input and no -o prints to stdout. With -o each input gets OUTDIR/<stem>.txt|json|hocr|md (overlay:
+    <stem>.png, or <stem>_p<N>.png per page). A bad input prints one error line and the others go on;
+    the exit code is 1 if any input failed.
+    """
+    from scriba.pipeline.ocr import OCR, OCROptions
+
+    formats = [f.strip() for f in fmt.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        fail(f"unknown format {', '.join(unknown) or fmt!r}; choose from {', '.join(FORMATS)}")
+    if "overlay" in formats and output is None:
+        fail("--format overlay writes PNG files; give an output folder with -o")
+    try:
+        engine = OCR(
+            options=OCROptions(
+                model=model, dpi=dpi, use_classifier=not no_classifier, det_limit_side_len=det_limit, threads=threads
+            )
+        )
+    except ModelError as exc:
+        fail(str(exc))
+    try:
+        sources = expand_inputs(inputs)
+    except TypeError as exc:
+        fail(str(exc))
+    if not sources:
+        fail("no input files matched")
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+    namer = OutputNamer(output) if output else None
+    failed = 0
+
+    if no_detect:
+        failed = _recognize_crops(engine, sources, namer, dpi, pages, password)
+        raise SystemExit(1 if failed else 0)
+
+    total = sum(_estimate_pages(s, password) for s in sources)
+    combined = Document(metadata={"model": engine.spec.name})
+    with progress(total, "ocr", show_progress) as bar:
+        for src in sources:
+            doc = Document(metadata={"model": engine.spec.name, "source": src.name})
+            try:
+                for pimg in iter_pages(src, dpi=dpi, pages=pages, password=password):
+                    page = engine.ocr_page_image(pimg)
+                    doc.pages.append(page)
+                    if namer and "overlay" in formats:
+                        suffix = "" if pimg.index == 0 and not src.name.lower().endswith((".pdf", ".tif", ".tiff")) else f"_p{pimg.index + 1}"
+                        stem = namer.stem_for(src.name)
+                        draw_overlay(pimg.image, page).save(namer.outdir / f"{stem}{suffix}.png")
+                    bar.update(1)
+            except InputError as exc:
+                err(str(exc))
+                failed += 1
+                if not doc.pages:
+                    continue
+            if namer:
+                for f in formats:
+                    if f != "overlay":
+                        namer.path(src.name, FORMATS[f]).write_text(render(doc, f), encoding="utf-8")
+            else:
+                combined = combined + doc if combined.pages else doc
+    if namer is None and combined.pages:
+        for f in formats:
+            sys.stdout.write(render(combined, f))
+    raise SystemExit(1 if failed else 0)
+
+
+def _recognize_crops(engine, sources, namer, dpi, pages, password) -> int:  # type: ignore[no-untyped-def]
+    """--no-detect: one recognized line per input (per page for multi-page inputs)."""
+    failed = 0
+    lines: list[str] = []
+    for src in sources:
+        try:
+            images = [p.image for p in iter_pages(src, dpi=dpi, pages=pages, password=password)]
+        except InputError as exc:
+            err(str(exc))
+            failed += 1
+            continue
+        texts = [r.text for r in engine.recognize_lines(images)]
+        if namer:
+            namer.path(src.name, "txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+        else:
+            lines.extend(texts)
+    if lines:
+        sys.stdout.write("\n".join(lines) + "\n")
+    return failed

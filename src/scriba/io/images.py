@@ -1,0 +1,87 @@
+"""Decoding raster images into RGB uint8 arrays, with limits against absurd inputs."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterator
+
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from scriba.errors import InputError
+
+# Pages above this are refused: a 200 MP RGB page alone needs 600 MB before any model runs.
+MAX_PIXELS = 200_000_000
+
+# We enforce our own limit with a clear message, so PIL's bomb check (which raises its own error) is lifted.
+Image.MAX_IMAGE_PIXELS = None
+
+
+def to_rgb_array(img: Image.Image) -> np.ndarray:
+    """Any PIL mode (L, LA, P, RGBA, CMYK, I;16, I, F, 1) -> HxWx3 uint8 RGB, alpha composited on white."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        scale = 255.0 / (hi - lo) if hi > lo else 0.0
+        arr = ((arr - lo) * scale).astype(np.uint8)
+        return np.ascontiguousarray(np.stack([arr] * 3, axis=-1))
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
+
+
+def check_size(name: str, width: int, height: int) -> None:
+    if width <= 0 or height <= 0:
+        raise InputError(name, f"image has no pixels ({width}x{height})")
+    if width * height > MAX_PIXELS:
+        raise InputError(
+            name, f"image is {width}x{height} = {width * height / 1e6:.0f} MP, above the {MAX_PIXELS / 1e6:.0f} MP limit"
+        )
+
+
+def iter_image_frames(name: str, data: bytes | None = None, path: str | None = None) -> Iterator[np.ndarray]:
+    """Yield each frame (TIFF pages, GIF frames) of an image file as RGB arrays."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(io.BytesIO(data) if data is not None else path)  # type: ignore[arg-type]
+    except UnidentifiedImageError:
+        raise InputError(name, "not a supported image or PDF (unrecognized file format)") from None
+    except OSError as exc:
+        raise InputError(name, f"cannot open image ({exc})") from None
+    with img:
+        check_size(name, img.width, img.height)
+        n_frames = getattr(img, "n_frames", 1)
+        for frame in ImageSequence.Iterator(img) if n_frames > 1 else [img]:
+            check_size(name, frame.width, frame.height)
+            try:
+                frame.load()
+                yield to_rgb_array(frame)
+            except (OSError, ValueError, SyntaxError) as exc:
+                raise InputError(name, f"image data is corrupt or truncated ({exc})") from None
+
+
+def array_to_rgb(name: str, arr: np.ndarray) -> np.ndarray:
+    """Accept HxW, HxWx1, HxWx3 (RGB) and HxWx4 (RGBA) arrays of any numeric dtype."""
+    if not isinstance(arr, np.ndarray) or arr.ndim not in (2, 3):
+        raise InputError(name, "array must be HxW or HxWxC")
+    if arr.ndim == 3 and arr.shape[2] not in (1, 3, 4):
+        raise InputError(name, f"array has {arr.shape[2]} channels; expected 1, 3 or 4")
+    check_size(name, arr.shape[1], arr.shape[0])
+    if arr.dtype != np.uint8:
+        a = arr.astype(np.float64)
+        hi = a.max()
+        a = a * 255.0 if hi <= 1.0 else a * (255.0 / hi) if hi > 255 else a
+        arr = np.clip(a, 0, 255).astype(np.uint8)
+    if arr.ndim == 2 or arr.shape[2] == 1:
+        arr = np.repeat(arr.reshape(arr.shape[0], arr.shape[1], 1), 3, axis=2)
+    elif arr.shape[2] == 4:
+        return to_rgb_array(Image.fromarray(arr, "RGBA"))
+    return np.ascontiguousarray(arr)

@@ -1,0 +1,96 @@
+"""PDF pages rendered with PDFium, one at a time so memory stays bounded on long documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pypdfium2 as pdfium
+
+from scriba.errors import InputError
+from scriba.io.images import MAX_PIXELS
+
+PDF_MAGIC = b"%PDF"
+
+
+def open_pdf(name: str, data: bytes | str, password: str | None = None) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(data, password=password)
+    except pdfium.PdfiumError as exc:
+        msg = str(exc)
+        if "password" in msg.lower():
+            hint = "wrong password" if password else "PDF is encrypted; pass its password (--password)"
+            raise InputError(name, hint) from None
+        raise InputError(name, f"corrupt or truncated PDF ({msg})") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(name, f"cannot read PDF ({exc})") from None
+
+
+def parse_page_range(spec: str | None, n_pages: int) -> list[int]:
+    """'1-3,5,8-' -> zero-based indices within the document; None -> all pages."""
+    if not spec:
+        return list(range(n_pages))
+    out: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                a, b = part.split("-", 1)
+                lo = int(a) if a.strip() else 1
+                hi = int(b) if b.strip() else n_pages
+            else:
+                lo = hi = int(part)
+        except ValueError:
+            raise ValueError(f"invalid page range {spec!r}; use e.g. 1-3,5") from None
+        if lo < 1 or hi < lo:
+            raise ValueError(f"invalid page range {spec!r}; pages start at 1")
+        out.extend(i - 1 for i in range(lo, min(hi, n_pages) + 1))
+    return sorted(dict.fromkeys(out))
+
+
+def render_page(page: pdfium.PdfPage, dpi: float) -> np.ndarray:
+    w, h = page.get_size()
+    scale = dpi / 72.0
+    if w * h * scale * scale > MAX_PIXELS:
+        scale = (MAX_PIXELS / (w * h)) ** 0.5  # absurd page sizes are rendered at the largest size we accept
+    bitmap = page.render(scale=scale, rev_byteorder=True, fill_color=(255, 255, 255, 255))
+    try:
+        arr = bitmap.to_numpy()
+        return np.ascontiguousarray(arr[:, :, :3])
+    finally:
+        bitmap.close()
+
+
+def iter_pdf_pages(
+    name: str, data: bytes | str, dpi: float = 200, pages: str | None = None, password: str | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (zero-based page index, RGB array) for the selected pages."""
+    pdf = open_pdf(name, data, password)
+    try:
+        n = len(pdf)
+        if n == 0:
+            raise InputError(name, "PDF has no pages")
+        for i in parse_page_range(pages, n):
+            page = pdf[i]
+            try:
+                yield i, render_page(page, dpi)
+            except pdfium.PdfiumError as exc:
+                raise InputError(name, f"page {i + 1} cannot be rendered ({exc})") from None
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+
+
+def page_count(name: str, data: bytes | str, password: str | None = None) -> int:
+    pdf = open_pdf(name, data, password)
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def select_pages(spec: str | None, n_pages: int) -> Sequence[int]:
+    return parse_page_range(spec, n_pages)

@@ -1,0 +1,157 @@
+"""DB (Differentiable Binarization) text detection: resize, normalize, run, then
+probability map -> binary map -> contours -> box score -> unclip -> quadrilaterals in page pixels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+import pyclipper
+
+from scriba.models.registry import DetectorSpec, resolve_file
+from scriba.models.runtime import RuntimeOptions, get_session
+
+
+@dataclass
+class DetectionResult:
+    boxes: np.ndarray  # N x 4 x 2 float32, clockwise from top-left, page pixels
+    scores: np.ndarray  # N float32, mean probability inside each box
+
+
+def resize_for_detection(image: np.ndarray, limit_side_len: int, limit_type: str) -> tuple[np.ndarray, float, float]:
+    """Resize so the limit holds and both sides are multiples of 32 (the network's stride)."""
+    h, w = image.shape[:2]
+    if limit_type == "max":
+        ratio = limit_side_len / max(h, w) if max(h, w) > limit_side_len else 1.0
+    elif limit_type == "min":
+        ratio = limit_side_len / min(h, w) if min(h, w) < limit_side_len else 1.0
+    else:  # "resize_long": scale the long side to exactly the limit
+        ratio = limit_side_len / max(h, w)
+    rh = max(int(round(h * ratio / 32) * 32), 32)
+    rw = max(int(round(w * ratio / 32) * 32), 32)
+    if (rh, rw) != (h, w):
+        image = cv2.resize(image, (rw, rh))
+    return image, rh / h, rw / w
+
+
+def order_clockwise(pts: np.ndarray) -> np.ndarray:
+    """Order 4 points as top-left, top-right, bottom-right, bottom-left."""
+    rect = np.zeros((4, 2), dtype=np.float32)
+    s = pts.sum(axis=1)
+    rect[0] = pts[np.argmin(s)]
+    rect[2] = pts[np.argmax(s)]
+    rest = np.delete(pts, (np.argmin(s), np.argmax(s)), axis=0)
+    diff = np.diff(rest, axis=1).ravel()
+    rect[1] = rest[np.argmin(diff)]
+    rect[3] = rest[np.argmax(diff)]
+    return rect
+
+
+def mini_box(contour: np.ndarray) -> tuple[np.ndarray, float]:
+    """Minimum-area rectangle of a contour, points ordered TL, TR, BR, BL; and its shorter side."""
+    rect = cv2.minAreaRect(contour)
+    pts = sorted(cv2.boxPoints(rect).tolist(), key=lambda p: p[0])
+    left = sorted(pts[:2], key=lambda p: p[1])
+    right = sorted(pts[2:], key=lambda p: p[1])
+    box = np.array([left[0], right[0], right[1], left[1]], dtype=np.float32)
+    return box, min(rect[1])
+
+
+def box_score(prob: np.ndarray, box: np.ndarray) -> float:
+    """Mean probability inside the box polygon (the 'fast' score: over its bounding rectangle, masked)."""
+    h, w = prob.shape
+    xmin = int(np.clip(np.floor(box[:, 0].min()), 0, w - 1))
+    xmax = int(np.clip(np.ceil(box[:, 0].max()), 0, w - 1))
+    ymin = int(np.clip(np.floor(box[:, 1].min()), 0, h - 1))
+    ymax = int(np.clip(np.ceil(box[:, 1].max()), 0, h - 1))
+    mask = np.zeros((ymax - ymin + 1, xmax - xmin + 1), dtype=np.uint8)
+    shifted = (box - np.array([xmin, ymin], dtype=np.float32)).astype(np.int32)
+    cv2.fillPoly(mask, shifted.reshape(1, -1, 2), 1)
+    return float(cv2.mean(prob[ymin : ymax + 1, xmin : xmax + 1], mask)[0])
+
+
+def unclip(box: np.ndarray, ratio: float) -> np.ndarray | None:
+    """Grow the shrunk text kernel back by area * ratio / perimeter (the DB paper's offset)."""
+    area = cv2.contourArea(box)
+    length = cv2.arcLength(box, True)
+    if length == 0:
+        return None
+    distance = area * ratio / length
+    offset = pyclipper.PyclipperOffset()
+    offset.AddPath([tuple(p) for p in box.astype(np.int64).tolist()], pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
+    expanded = offset.Execute(distance)
+    if len(expanded) != 1:
+        return None
+    return np.array(expanded[0], dtype=np.float32).reshape(-1, 1, 2)
+
+
+def boxes_from_probability(
+    prob: np.ndarray, spec: DetectorSpec, dest_h: int, dest_w: int, min_size: int = 3
+) -> DetectionResult:
+    """Contours of the binarized map -> scored, unclipped quads scaled to the original page size."""
+    bitmap = (prob > spec.thresh).astype(np.uint8)
+    h, w = bitmap.shape
+    contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    boxes: list[np.ndarray] = []
+    scores: list[float] = []
+    sx, sy = dest_w / w, dest_h / h
+    for contour in contours[: spec.max_candidates]:
+        box, sside = mini_box(contour)
+        if sside < min_size:
+            continue
+        score = box_score(prob, box)
+        if score < spec.box_thresh:
+            continue
+        grown = unclip(box, spec.unclip_ratio)
+        if grown is None:
+            continue
+        box, sside = mini_box(grown)
+        if sside < min_size + 2:
+            continue
+        box[:, 0] = np.clip(np.round(box[:, 0] * sx), 0, dest_w)
+        box[:, 1] = np.clip(np.round(box[:, 1] * sy), 0, dest_h)
+        boxes.append(box)
+        scores.append(score)
+    return _filter_small(boxes, scores, dest_h, dest_w)
+
+
+def _filter_small(boxes: list[np.ndarray], scores: list[float], h: int, w: int) -> DetectionResult:
+    kept_b, kept_s = [], []
+    for box, score in zip(boxes, scores):
+        box = order_clockwise(box)
+        box[:, 0] = np.clip(box[:, 0], 0, w - 1)
+        box[:, 1] = np.clip(box[:, 1], 0, h - 1)
+        if np.linalg.norm(box[0] - box[1]) <= 3 or np.linalg.norm(box[0] - box[3]) <= 3:
+            continue
+        kept_b.append(box)
+        kept_s.append(score)
+    if not kept_b:
+        return DetectionResult(np.zeros((0, 4, 2), np.float32), np.zeros((0,), np.float32))
+    return DetectionResult(np.stack(kept_b).astype(np.float32), np.array(kept_s, np.float32))
+
+
+class TextDetector:
+    """Finds text lines on a page image; usable on its own: `TextDetector(spec)(rgb_array)`."""
+
+    def __init__(self, spec: DetectorSpec, runtime: RuntimeOptions | None = None, **overrides: object) -> None:
+        self.spec = replace(spec, **overrides) if overrides else spec
+        self.session = get_session(resolve_file(spec.file), runtime)
+        self.input_name = self.session.get_inputs()[0].name
+        self._mean = np.array(self.spec.mean, np.float32) * 255.0
+        self._inv_std = 1.0 / (np.array(self.spec.std, np.float32) * 255.0)
+
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
+        resized, _, _ = resize_for_detection(image, self.spec.limit_side_len, self.spec.limit_type)
+        # PaddleOCR's detectors were trained on BGR input, normalized with these per-channel values in BGR order.
+        x = (resized[:, :, ::-1].astype(np.float32) - self._mean) * self._inv_std
+        return x.transpose(2, 0, 1)[None]
+
+    def probability_map(self, image: np.ndarray) -> np.ndarray:
+        out = self.session.run(None, {self.input_name: self.preprocess(image)})[0]
+        return out[0, 0]
+
+    def __call__(self, image: np.ndarray) -> DetectionResult:
+        h, w = image.shape[:2]
+        prob = self.probability_map(image)
+        return boxes_from_probability(prob, self.spec, h, w)

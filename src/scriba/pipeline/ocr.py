@@ -1,0 +1,242 @@
+"""The PP-OCR pipeline: detect lines -> crop -> classify 0/180 -> recognize -> words -> blocks -> Document."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from scriba.document import Block, Document, Line, Page, Word, bbox_of, union_polygon
+from scriba.errors import InputError
+from scriba.io.sources import PageImage, Source, expand_inputs, iter_pages
+from scriba.models.classification.angle import AngleClassifier
+from scriba.models.detection.db import TextDetector, order_clockwise
+from scriba.models.recognition.ctc import Recognition, TextRecognizer
+from scriba.models.registry import ModelSpec, get_model
+from scriba.models.runtime import RuntimeOptions
+from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
+
+
+@dataclass
+class OCROptions:
+    """Settings of the OCR pipeline. Detector fields left as None keep the model's registry settings."""
+
+    model: str = "ppocrv5"
+    use_classifier: bool = True
+    drop_score: float = 0.5
+    rec_batch_size: int = 6
+    det_limit_side_len: int | None = None
+    det_limit_type: str | None = None
+    det_box_thresh: float | None = None
+    det_unclip_ratio: float | None = None
+    dpi: float = 200
+    threads: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def det_overrides(self) -> dict[str, Any]:
+        pairs = {
+            "limit_side_len": self.det_limit_side_len,
+            "limit_type": self.det_limit_type,
+            "box_thresh": self.det_box_thresh,
+            "unclip_ratio": self.det_unclip_ratio,
+        }
+        return {k: v for k, v in pairs.items() if v is not None}
+
+
+def crop_quad(image: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Perspective-rectify a quad (TL, TR, BR, BL). Tall crops (h >= 1.5 w) are turned 90 degrees
+    counter-clockwise so vertical text reads left to right; the flag says so."""
+    w = int(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3])))
+    h = int(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))
+    w, h = max(w, 1), max(h, 1)
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
+    crop = cv2.warpPerspective(image, m, (w, h), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC)
+    if h >= 1.5 * w:
+        return np.ascontiguousarray(np.rot90(crop)), True
+    return crop, False
+
+
+def reading_frame(quad: np.ndarray, rotated: bool, flipped: bool) -> np.ndarray:
+    """The quad's corners in the order the recognizer read them: TL, TR, BR, BL of the text as read."""
+    q = quad
+    if rotated:  # np.rot90 makes the original TR the crop's top-left
+        q = np.roll(q, -1, axis=0)
+    if flipped:
+        q = np.roll(q, 2, axis=0)
+    return q
+
+
+def word_boxes(rec: Recognition, frame: np.ndarray) -> list[Word]:
+    """Split a recognized line at spaces; each word spans its characters' CTC time steps, widened to the
+    midpoint of the gap to its neighbours (or the line's ends), mapped onto the line quad."""
+    spans: list[tuple[str, float, float, list[float]]] = []
+    cur: list[int] = []
+    for k, ch in enumerate(rec.text + " "):
+        if ch.isspace():
+            if cur:
+                s = rec.char_spans[cur[0]][0]
+                e = rec.char_spans[cur[-1]][1]
+                spans.append(("".join(rec.text[i] for i in cur), s, e, [rec.char_confidences[i] for i in cur]))
+                cur = []
+        else:
+            cur.append(k)
+    words: list[Word] = []
+    tl, tr, br, bl = frame
+    for n, (text, s, e, confs) in enumerate(spans):
+        u0 = 0.0 if n == 0 else (spans[n - 1][2] + s) / 2
+        u1 = 1.0 if n == len(spans) - 1 else (e + spans[n + 1][1]) / 2
+        poly = np.array([tl + (tr - tl) * u0, tl + (tr - tl) * u1, bl + (br - bl) * u1, bl + (br - bl) * u0])
+        words.append(Word(text=text, confidence=float(np.mean(confs)), polygon=order_clockwise(poly).tolist()))
+    return words
+
+
+def assemble_blocks(lines: list[Line]) -> list[Block]:
+    """Lines -> paragraph blocks in reading order (XY-cut over paragraphs)."""
+    if not lines:
+        return []
+    boxes = [bbox_of(line.polygon) for line in lines]
+    groups = group_paragraphs(boxes)
+    blocks = []
+    for g in groups:
+        block_lines = [lines[g[k]] for k in sort_lines([boxes[i] for i in g])]
+        blocks.append(Block(lines=block_lines, polygon=union_polygon([x.polygon for x in block_lines])))
+    order = xy_cut([bbox_of(b.polygon) for b in blocks])
+    return [blocks[i] for i in order]
+
+
+def _turn(polygon: list[list[float]], w: int, h: int) -> list[list[float]]:
+    """Map a polygon from the 180-degree-turned page back onto the page as given."""
+    return [[w - x, h - y] for x, y in polygon]
+
+
+def _turn_block(block: Block, w: int, h: int) -> Block:
+    for line in block.lines:
+        line.polygon = _turn(line.polygon, w, h)
+        for word in line.words:
+            word.polygon = _turn(word.polygon, w, h)
+    block.polygon = _turn(block.polygon, w, h)
+    return block
+
+
+class OCR:
+    """The OCR engine. `OCR()(inputs)` reads paths, globs, folders, bytes, arrays or PIL images into a Document.
+
+    The stage predictors are public: `ocr.detector`, `ocr.classifier`, `ocr.recognizer`.
+    """
+
+    def __init__(self, model: str | ModelSpec = "ppocrv5", options: OCROptions | None = None, **kwargs: Any):
+        self.options = options or OCROptions(model=model if isinstance(model, str) else model.name, **kwargs)
+        self.spec = model if isinstance(model, ModelSpec) else get_model(self.options.model)
+        runtime = RuntimeOptions(threads=self.options.threads)
+        self.detector = TextDetector(self.spec.det, runtime, **self.options.det_overrides())
+        self.recognizer = TextRecognizer(self.spec.rec, runtime, batch_size=self.options.rec_batch_size)
+        self.classifier = (
+            AngleClassifier(self.spec.cls, runtime) if self.spec.cls and self.options.use_classifier else None
+        )
+
+    # -- one page ---------------------------------------------------------------------------------------
+    def ocr_image(self, image: np.ndarray, source: str = "", index: int = 0) -> Page:
+        """OCR one RGB page image. A page whose lines mostly read upside down is read turned by 180 degrees
+        (so the reading order is right), and its polygons are mapped back onto the image as given."""
+        t0 = time.perf_counter()
+        det = self.detector(image)
+        t1 = time.perf_counter()
+        quads = [order_clockwise(q) for q in det.boxes]
+        lines, flipped_share, timings = self._read_lines(image, quads)
+        h, w = image.shape[:2]
+        rotation = 0
+        if flipped_share > 0.5:
+            turned = np.ascontiguousarray(image[::-1, ::-1])
+            turned_quads = [order_clockwise(np.array([w, h], np.float32) - q) for q in quads]
+            lines, _, timings = self._read_lines(turned, turned_quads)
+            rotation = 180
+        blocks = assemble_blocks(lines)
+        if rotation:
+            blocks = [_turn_block(b, w, h) for b in blocks]
+        timings["detect"] = round(t1 - t0, 4)
+        return Page(
+            width=w,
+            height=h,
+            index=index,
+            source=source,
+            blocks=blocks,
+            metadata={"method": "ocr", "model": self.spec.name, "rotation": rotation, "timings": timings},
+        )
+
+    def _read_lines(self, image: np.ndarray, quads: list[np.ndarray]) -> tuple[list[Line], float, dict[str, float]]:
+        """Crop, classify and recognize the given quads in reading order. Returns the lines, the share of
+        lines the classifier turned, and stage timings."""
+        t1 = time.perf_counter()
+        order = sort_lines([bbox_of(q.tolist()) for q in quads])
+        quads = [quads[i] for i in order]
+        crops, rotated = [], []
+        for q in quads:
+            c, r = crop_quad(image, q)
+            crops.append(c)
+            rotated.append(r)
+        flipped = [False] * len(crops)
+        if self.classifier is not None and crops:
+            for k, res in enumerate(self.classifier(crops)):
+                if self.classifier.should_flip(res):
+                    crops[k] = cv2.rotate(crops[k], cv2.ROTATE_180)
+                    flipped[k] = True
+        t2 = time.perf_counter()
+        recs = self.recognizer(crops)
+        t3 = time.perf_counter()
+        lines = []
+        for q, rec, r, f in zip(quads, recs, rotated, flipped):
+            if rec.confidence < self.options.drop_score or not rec.text.strip():
+                continue
+            words = word_boxes(rec, reading_frame(q, r, f))
+            lines.append(Line(text=rec.text.strip(), confidence=rec.confidence, polygon=q.tolist(), words=words))
+        share = sum(flipped) / len(flipped) if flipped else 0.0
+        return lines, share, {"classify": round(t2 - t1, 4), "recognize": round(t3 - t2, 4)}
+
+    def recognize_lines(self, images: list[np.ndarray]) -> list[Recognition]:
+        """Recognize each image as one text line (no detection), e.g. word or line crops."""
+        crops = list(images)
+        if self.classifier is not None and crops:
+            for k, res in enumerate(self.classifier(crops)):
+                if self.classifier.should_flip(res):
+                    crops[k] = cv2.rotate(crops[k], cv2.ROTATE_180)
+        return self.recognizer(crops)
+
+    # -- sources ----------------------------------------------------------------------------------------
+    def iter_source(self, source: Source, pages: str | None = None, password: str | None = None) -> Iterator[Page]:
+        """OCR each page of one source as it is decoded (pages stream; they are not all held in memory)."""
+        for pimg in iter_pages(source, dpi=self.options.dpi, pages=pages, password=password):
+            yield self.ocr_page_image(pimg)
+
+    def ocr_page_image(self, pimg: PageImage) -> Page:
+        return self.ocr_image(pimg.image, source=pimg.source, index=pimg.index)
+
+    def __call__(
+        self,
+        inputs: Any,
+        pages: str | None = None,
+        password: str | None = None,
+        errors: str = "raise",
+    ) -> Document:
+        """OCR every input into one Document. errors='raise' stops at the first bad input; errors='collect'
+        records it as an empty page with `error` set and goes on."""
+        doc = Document(metadata={"model": self.spec.name})
+        for src in expand_inputs(inputs):
+            try:
+                doc.pages.extend(self.iter_source(src, pages=pages, password=password))
+            except InputError as exc:
+                if errors == "raise":
+                    raise
+                print(f"scriba: {exc}", file=sys.stderr)
+                doc.pages.append(Page(width=0, height=0, source=src.name, error=exc.reason))
+        return doc
+
+
+def ocr(inputs: Iterable[Any] | Any, model: str = "ppocrv5", **kwargs: Any) -> Document:
+    """One-call convenience: `scriba.ocr("page.png").text()`."""
+    return OCR(model=model, **kwargs)(inputs)
