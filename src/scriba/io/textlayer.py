@@ -1,0 +1,160 @@
+"""The text layer of a PDF page: PDFium characters with boxes -> words -> lines, in page-image pixels.
+
+Characters come in content-stream order with PDFium's generated spaces and line breaks. A word ends at
+whitespace or at a jump (a gap, a step back, a change of baseline); words on one baseline and close together
+form a line, and a wide gap (a table column or a page column gutter) starts a new line.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from scriba.document import Line, Word, polygon_of_bbox
+
+# PDFium reports a hyphen it believes ends a line as one of these.
+_SOFT_HYPHENS = {0x02, 0xAD, 0xFFFE}
+_SPACES = {0x20, 0x09, 0x0A, 0x0D, 0xA0, 0x3000, 0x2002, 0x2003, 0x2009}
+
+
+@dataclass
+class TextLayer:
+    lines: list[Line] = field(default_factory=list)
+    n_chars: int = 0  # visible characters
+    n_bad: int = 0  # characters without a usable Unicode mapping
+
+    @property
+    def usable(self) -> bool:
+        """Enough characters, nearly all mapped to real Unicode (not a scan, not a broken font encoding)."""
+        return self.n_chars >= 20 and self.n_bad <= 0.05 * self.n_chars
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for line in self.lines for w in line.words]
+
+
+def _device_affine(page: pdfium.PdfPage, scale: float) -> np.ndarray:
+    """2x3 matrix from PDF user space to rendered-image pixels (handles page rotation and crop boxes)."""
+    w, h = page.get_size()
+    sx, sy = int(round(w * scale)), int(round(h * scale))
+    rot = {0: 0, 90: 1, 180: 2, 270: 3}.get(page.get_rotation(), 0)
+    pts_src, pts_dst = [], []
+    for px, py in ((0.0, 0.0), (1000.0, 0.0), (0.0, 1000.0)):
+        dx, dy = ctypes.c_int(), ctypes.c_int()
+        pdfium_c.FPDF_PageToDevice(page.raw, 0, 0, sx * 100, sy * 100, rot, px, py, dx, dy)
+        pts_src.append((px, py))
+        pts_dst.append((dx.value / 100.0, dy.value / 100.0))
+    src = np.array([[x, y, 1.0] for x, y in pts_src])
+    dst = np.array(pts_dst)
+    return np.linalg.solve(src, dst).T  # (2, 3)
+
+
+def _char_table(textpage: pdfium.PdfTextPage) -> tuple[list[int], np.ndarray]:
+    n = textpage.count_chars()
+    codes: list[int] = []
+    boxes = np.zeros((n, 4), dtype=np.float64)
+    rect = pdfium_c.FS_RECTF()
+    for i in range(n):
+        codes.append(pdfium_c.FPDFText_GetUnicode(textpage.raw, i))
+        if pdfium_c.FPDFText_GetLooseCharBox(textpage.raw, i, rect):
+            boxes[i] = (rect.left, rect.bottom, rect.right, rect.top)
+    return codes, boxes
+
+
+def _to_pixels(boxes: np.ndarray, affine: np.ndarray) -> np.ndarray:
+    """PDF boxes (l, b, r, t) -> axis-aligned pixel boxes (x0, y0, x1, y1)."""
+    corners_x = np.stack([boxes[:, 0], boxes[:, 2], boxes[:, 0], boxes[:, 2]], 1)
+    corners_y = np.stack([boxes[:, 1], boxes[:, 1], boxes[:, 3], boxes[:, 3]], 1)
+    px = affine[0, 0] * corners_x + affine[0, 1] * corners_y + affine[0, 2]
+    py = affine[1, 0] * corners_x + affine[1, 1] * corners_y + affine[1, 2]
+    return np.stack([px.min(1), py.min(1), px.max(1), py.max(1)], 1)
+
+
+def _is_bad(code: int) -> bool:
+    if code in (0xFFFD, 0):
+        return True
+    cat = unicodedata.category(chr(code)) if code < 0x110000 else "Cn"
+    return cat in ("Cc", "Co", "Cn") and code not in _SOFT_HYPHENS
+
+
+def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
+    """Words and lines of one page, with boxes in pixels of the page rendered at `scale` (= dpi / 72)."""
+    textpage = page.get_textpage()
+    try:
+        codes, pdf_boxes = _char_table(textpage)
+    finally:
+        textpage.close()
+    layer = TextLayer()
+    if not codes:
+        return layer
+    boxes = _to_pixels(pdf_boxes, _device_affine(page, scale))
+    words: list[tuple[str, np.ndarray]] = []
+    chars: list[str] = []
+    wbox: list[np.ndarray] = []
+    breaks_after: set[int] = set()  # word indices followed by an explicit line break
+
+    def close_word() -> None:
+        if chars:
+            b = np.array(wbox)
+            words.append(("".join(chars), np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])))
+            chars.clear()
+            wbox.clear()
+
+    for code, box in zip(codes, boxes):
+        if code in (0x0A, 0x0D):
+            close_word()
+            if words:
+                breaks_after.add(len(words) - 1)
+            continue
+        if code in _SPACES or box[2] - box[0] <= 0 and box[3] - box[1] <= 0:
+            close_word()
+            continue
+        layer.n_chars += 1
+        if _is_bad(code):
+            layer.n_bad += 1
+            if code in (0, 0xFFFD) or unicodedata.category(chr(code)) == "Cc":
+                continue
+        if wbox:
+            prev = wbox[-1]
+            h = max(prev[3] - prev[1], box[3] - box[1], 1e-3)
+            gap = box[0] - prev[2]
+            same_row = abs((box[1] + box[3]) / 2 - (prev[1] + prev[3]) / 2) < 0.5 * h
+            if not same_row or gap > 0.25 * h or gap < -0.6 * h:
+                close_word()
+        chars.append("-" if code in _SOFT_HYPHENS else chr(code))
+        wbox.append(box)
+    close_word()
+    layer.lines = _words_to_lines(words, breaks_after)
+    return layer
+
+
+def _words_to_lines(words: list[tuple[str, np.ndarray]], breaks_after: set[int]) -> list[Line]:
+    lines: list[Line] = []
+    current: list[tuple[str, np.ndarray]] = []
+
+    def close_line() -> None:
+        if current:
+            b = np.array([w[1] for w in current])
+            bbox = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+            ws = [Word(text=t, confidence=1.0, polygon=polygon_of_bbox(*map(float, wb))) for t, wb in current]
+            lines.append(Line(text=" ".join(w.text for w in ws), confidence=1.0, polygon=polygon_of_bbox(*bbox), words=ws))
+            current.clear()
+
+    for k, (text, box) in enumerate(words):
+        if current:
+            prev = current[-1][1]
+            h = max(min(prev[3] - prev[1], box[3] - box[1]), 1e-3)
+            gap = box[0] - prev[2]
+            v_overlap = min(prev[3], box[3]) - max(prev[1], box[1])
+            if v_overlap < 0.5 * h or gap > 0.9 * h or gap < -0.5 * h:
+                close_line()
+        current.append((text, box))
+        if k in breaks_after:
+            close_line()
+    close_line()
+    return lines
