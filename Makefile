@@ -27,9 +27,7 @@ dev: $(VENV)/.dev
 demo: $(VENV)/.base
 	mkdir -p out
 	$(BIN)/scriba ocr samples/page.png
-	$(BIN)/scriba ocr samples/page.png samples/report.pdf -o out --format json
-	$(BIN)/scriba ocr samples/page.png samples/report.pdf -o out --format md
-	$(BIN)/scriba ocr samples/page.png -o out --format overlay
+	$(BIN)/scriba ocr samples/page.png samples/report.pdf -o out --format json,md,hocr,overlay
 	@echo "demo outputs written to out/"; ls out
 
 test: $(VENV)/.dev
