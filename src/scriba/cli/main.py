@@ -7,6 +7,7 @@ import sys
 import typer
 
 from scriba.cli import models, ocr
+from scriba.cli import serve as serve_cli
 from scriba.errors import ScribaError
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.command("ocr", no_args_is_help=True)(ocr.ocr_command)
 app.add_typer(models.app, name="models")
+app.command("serve")(serve_cli.serve_command)
 # Further subcommands register here, one module each (parse, serve, batch, train, synth, bench).
 
 

@@ -1,0 +1,494 @@
+"""The HTTP API (FastAPI): OCR, parse, async jobs, metrics and the web page.
+
+`create_app(config)` builds one app; `scriba serve` runs it with uvicorn. With several worker processes each
+builds its own app from the config in the SCRIBA_SERVE_CONFIG environment variable and loads its own models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+import scriba
+from scriba.document import Document
+from scriba.errors import InputError, ModelError, ScribaError
+from scriba.serve.engine import Busy, Cancelled, Engines, InferenceGate, default_threads, ocr_upload
+from scriba.serve.jobs import JobRunner, JobSpec, JobStore
+from scriba.serve.limits import PDFIUM_LOCK, LimitError, ServeLimits, inspect_upload
+from scriba.serve.metrics import Metrics
+
+STATIC_DIR = Path(__file__).parent / "static"
+CONFIG_ENV = "SCRIBA_SERVE_CONFIG"
+Format = Literal["json", "text", "md", "hocr"]
+MEDIA = {"json": "application/json", "text": "text/plain; charset=utf-8",
+         "md": "text/markdown; charset=utf-8", "hocr": "text/html; charset=utf-8"}
+# Multipart framing around the file is small; anything this far beyond the file limit is refused unread.
+MULTIPART_SLACK = 64 * 1024
+
+
+@dataclass
+class ServeConfig:
+    limits: ServeLimits = field(default_factory=ServeLimits)
+    api_key: str | None = None
+    model: str = "ppocrv5"  # loaded at startup; others on first use
+    tmp_dir: str | None = None  # private temporary folder; created (and removed) by the app when None
+    preload: bool = True
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServeConfig:
+        d = json.loads(text)
+        return cls(**{**d, "limits": ServeLimits(**d.get("limits", {}))})
+
+
+def safe_filename(name: str | None) -> str:
+    """The uploaded file's base name, for labels in results only (it never becomes a path)."""
+    base = re.sub(r"[\x00-\x1f\x7f]", "", os.path.basename((name or "").replace("\\", "/")))
+    return base[:200] or "upload"
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
+
+
+class BodyLimitAndMetrics:
+    """Pure ASGI middleware: refuses bodies over the upload limit (by Content-Length at once, and by counting
+    streamed bytes for chunked uploads) and records every request's status and latency."""
+
+    def __init__(self, app: Any, max_body: int, metrics: Metrics) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.metrics = metrics
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
+                       send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = {"code": 500, "started": False}
+
+        async def send_wrapper(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                status["started"] = True
+            await send(message)
+
+        too_large = f"the upload exceeds the {self.max_body // (1024 * 1024)} MB limit"
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        try:
+            if length is not None and length.isdigit() and int(length) > self.max_body + MULTIPART_SLACK:
+                await error(413, too_large)(scope, receive, send_wrapper)
+                return
+            received = 0
+
+            async def limited_receive() -> dict[str, Any]:
+                nonlocal received
+                message = await receive()
+                received += len(message.get("body", b""))
+                if received > self.max_body + MULTIPART_SLACK:
+                    raise _BodyTooLarge()
+                return message
+
+            try:
+                await self.app(scope, limited_receive, send_wrapper)
+            except _BodyTooLarge:
+                if not status["started"]:
+                    await error(413, too_large)(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            endpoint = getattr(route, "path", None) or "other"
+            self.metrics.observe_request(endpoint, scope.get("method", ""), int(status["code"]),
+                                         time.perf_counter() - t0)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def create_app(config: ServeConfig | None = None) -> FastAPI:
+    if config is None:
+        raw = os.environ.get(CONFIG_ENV)
+        config = ServeConfig.from_json(raw) if raw else ServeConfig()
+    limits = config.limits
+    own_tmp = config.tmp_dir is None
+    tmp_dir = Path(config.tmp_dir or tempfile.mkdtemp(prefix="scriba-serve-"))
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    # Uploads that spill out of memory (Starlette's spooled files) go to our private folder, nowhere else.
+    tempfile.tempdir = str(tmp_dir)
+
+    metrics = Metrics()
+    gate = InferenceGate(limits.concurrency, limits.queue)
+    engines = Engines(threads=default_threads(limits.concurrency), dpi=limits.dpi)
+    store = JobStore(tmp_dir / "jobs", ttl_s=limits.job_ttl_s)
+    runner_box: dict[str, JobRunner] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runner_box["runner"] = JobRunner(store, gate, engines, metrics, limits.concurrency, limits.max_jobs)
+        if config.preload:
+            await asyncio.wrap_future(gate.submit(engines.get, config.model, admit=False))
+
+        async def expire_jobs() -> None:
+            while True:
+                await asyncio.sleep(min(60.0, max(1.0, limits.job_ttl_s / 4)))
+                await asyncio.to_thread(store.expire)
+
+        expiry = asyncio.get_running_loop().create_task(expire_jobs())
+        try:
+            yield
+        finally:
+            expiry.cancel()
+            gate.shutdown()
+            if own_tmp:
+                shutil.rmtree(tmp_dir, ignore_errors=True)
+
+    app = FastAPI(
+        title="Scriba",
+        version=scriba.__version__,
+        description="Offline OCR and document parsing on the CPU. Upload an image or a PDF as the multipart "
+        "field `file`. Send `Authorization: Bearer KEY` (or `X-API-Key`) when the server has an API key.",
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    app.state.metrics = metrics
+    app.state.gate = gate
+    app.state.store = store
+    app.add_middleware(BodyLimitAndMetrics, max_body=limits.max_upload_bytes, metrics=metrics)
+    metrics.gauge("scriba_inference_running", "Inference work units running now.", lambda: gate.running)
+    metrics.gauge("scriba_inference_waiting", "Requests waiting for an inference thread.", gate.waiting)
+    metrics.gauge("scriba_jobs_active", "Jobs queued or running in this worker.",
+                  lambda: runner_box["runner"].active if "runner" in runner_box else 0)
+
+    def require_key(request: Request) -> None:
+        if not config.api_key:
+            return
+        auth = request.headers.get("authorization", "")
+        given = auth[7:] if auth.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
+        if not hmac.compare_digest(given.encode(), config.api_key.encode()):
+            raise HTTPException(401, "missing or wrong API key (send Authorization: Bearer KEY or X-API-Key)",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return error(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for e in exc.errors():
+            where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+            parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
+        return JSONResponse({"error": "invalid request: " + "; ".join(parts), "status": 422, "detail": exc.errors()},
+                            status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        metrics.count_error(request.url.path, "internal")
+        return error(500, f"internal error: {type(exc).__name__}: {exc}")
+
+    def check_model(model: str) -> None:
+        known = {m.name for m in scriba.list_models()}
+        if model not in known:
+            raise HTTPException(404, f"unknown model {model!r}; known models: {', '.join(sorted(known))}")
+
+    def check_dpi(dpi: float | None) -> float:
+        dpi = limits.dpi if dpi is None else dpi
+        if not 36 <= dpi <= limits.max_dpi:
+            raise HTTPException(422, f"dpi must be between 36 and {limits.max_dpi:g}")
+        return dpi
+
+    async def read_upload(file: UploadFile) -> bytes:
+        try:
+            data = await file.read(limits.max_upload_bytes + 1)
+        finally:
+            await file.close()
+        if len(data) > limits.max_upload_bytes:
+            raise HTTPException(413, f"the upload exceeds the {limits.max_upload_bytes // (1024 * 1024)} MB limit")
+        return data
+
+    def inspect(data: bytes, dpi: float, pages: str | None, max_pages: int, password: str | None) -> Any:
+        try:
+            return inspect_upload(data, limits, dpi, pages, max_pages, password)
+        except LimitError as exc:
+            raise HTTPException(exc.status, exc.message) from None
+
+    async def run_limited(endpoint: str, fn: Callable[..., Any], *args: Any, cancel: threading.Event) -> Any:
+        """Run on an inference thread with the per-request timeout; 503 when the queue is full."""
+        try:
+            future = gate.submit(fn, *args)
+        except Busy as exc:
+            metrics.count_error(endpoint, "busy")
+            raise HTTPException(503, f"server busy: all inference threads and the queue are taken; retry in "
+                                f"{exc.retry_after} s", headers={"Retry-After": str(exc.retry_after)}) from None
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=limits.request_timeout_s)
+        except (TimeoutError, asyncio.TimeoutError):
+            cancel.set()
+            metrics.count_error(endpoint, "timeout")
+            raise HTTPException(504, f"the request took longer than the {limits.request_timeout_s:g} s limit; "
+                                "submit large documents as a job (POST /v1/jobs)") from None
+        except Cancelled:
+            raise HTTPException(504, "the request was cancelled") from None
+        except InputError as exc:
+            metrics.count_error(endpoint, "input")
+            raise HTTPException(422, f"cannot read the upload: {exc.reason}") from None
+        except ModelError as exc:
+            metrics.count_error(endpoint, "model")
+            raise HTTPException(500, str(exc)) from None
+
+    # -- pages -----------------------------------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", tags=["service"])
+    async def healthz() -> dict[str, Any]:
+        """Liveness and readiness: the models this worker has loaded."""
+        return {"status": "ok", "version": scriba.__version__, "pid": os.getpid(), "models_loaded": engines.loaded()}
+
+    @app.get("/metrics", tags=["service"], response_class=PlainTextResponse)
+    async def prometheus() -> PlainTextResponse:
+        """Prometheus text format: requests, latency histogram, pages, errors (per worker process)."""
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    auth = [Depends(require_key)]
+
+    @app.get("/v1/models", tags=["ocr"], dependencies=auth)
+    async def models() -> dict[str, Any]:
+        """Models this server can run."""
+        return {"default": config.model, "models": [
+            {"name": m.name, "description": m.description, "languages": list(m.languages)}
+            for m in scriba.list_models()]}
+
+    @app.get("/v1/limits", tags=["service"], dependencies=auth)
+    async def get_limits() -> dict[str, Any]:
+        """The limits this server enforces."""
+        return limits.to_dict()
+
+    @app.post("/v1/ocr", tags=["ocr"], dependencies=auth, responses={
+        200: {"description": "The result tree (format=json) or text, Markdown or hOCR."},
+        413: {"description": "Upload, page count or page size over the limit."},
+        422: {"description": "Not a readable image or PDF."},
+        503: {"description": "Busy; see Retry-After."}, 504: {"description": "Per-request timeout."}})
+    async def ocr(
+        file: Annotated[UploadFile, File(description="An image (PNG, JPEG, TIFF, ...) or a PDF.")],
+        model: Annotated[str | None, Query(description="Model name (GET /v1/models).")] = None,
+        format: Annotated[Format, Query(description="json (result tree), text, md or hocr.")] = "json",
+        dpi: Annotated[float | None, Query(description="Resolution for rendering PDF pages.")] = None,
+        pages: Annotated[str | None, Query(description="PDF pages, 1-based: 1-3,5")] = None,
+        password: Annotated[str | None, Form(description="Password of an encrypted PDF.")] = None,
+    ) -> Response:
+        """Read the text of an image or PDF: Document > Page > Block > Line > Word with polygons."""
+        model = model or config.model
+        check_model(model)
+        dpi = check_dpi(dpi)
+        data = await read_upload(file)
+        name = safe_filename(file.filename)
+        inspect(data, dpi, pages, limits.max_pages, password)
+        cancel = threading.Event()
+        doc: Document = await run_limited("/v1/ocr", _ocr_work, engines, model, name, data, dpi, pages, password,
+                                          cancel, cancel=cancel)
+        metrics.count_pages("/v1/ocr", len(doc.pages))
+        return render_document(doc, format)
+
+    @app.post("/v1/parse", tags=["parse"], dependencies=auth, responses={501: {"description": "No parser."}})
+    async def parse(
+        file: Annotated[UploadFile, File(description="An image or a PDF.")],
+        dpi: Annotated[float | None, Query(description="Resolution for rendering PDF pages.")] = None,
+        pages: Annotated[str | None, Query(description="PDF pages, 1-based: 1-3,5")] = None,
+        password: Annotated[str | None, Form(description="Password of an encrypted PDF.")] = None,
+    ) -> JSONResponse:
+        """Parse a document (layout, reading order, tables): {"markdown": ..., "document": ...}."""
+        make_parser = _parser_factory()
+        if make_parser is None:
+            raise HTTPException(501, "document parsing is not available in this build (scriba.Parser is missing)")
+        dpi = check_dpi(dpi)
+        data = await read_upload(file)
+        name = safe_filename(file.filename)
+        inspect(data, dpi, pages, limits.max_pages, password)
+        cancel = threading.Event()
+        doc = await run_limited("/v1/parse", _parse_work, make_parser, data, name, dpi, pages, password,
+                                cancel=cancel)
+        metrics.count_pages("/v1/parse", len(doc.pages))
+        return JSONResponse({"markdown": doc.to_markdown(), "document": doc.to_dict()})
+
+    @app.post("/v1/render", tags=["ocr"], dependencies=auth, response_class=Response,
+              responses={200: {"content": {"image/png": {}}}})
+    async def render(
+        file: Annotated[UploadFile, File(description="An image or a PDF.")],
+        page: Annotated[int, Query(ge=1, description="1-based page number.")] = 1,
+        dpi: Annotated[float | None, Query(description="Resolution for PDF pages.")] = None,
+        password: Annotated[str | None, Form()] = None,
+    ) -> Response:
+        """One page as PNG, at the resolution OCR reads it (the web page draws word boxes over it)."""
+        dpi = check_dpi(dpi)
+        data = await read_upload(file)
+        name = safe_filename(file.filename)
+        info = inspect(data, dpi, str(page) if data[:4] == b"%PDF" else None, 1 << 30, password)
+        if info.kind == "image" and page > info.pages:
+            raise HTTPException(422, f"the image has {info.pages} frame(s); page {page} does not exist")
+        cancel = threading.Event()
+        png = await run_limited("/v1/render", _render_work, name, data, dpi, page, password, cancel=cancel)
+        return Response(png, media_type="image/png")
+
+    @app.post("/v1/export", tags=["ocr"], dependencies=auth)
+    async def export(
+        document: dict[str, Any],
+        format: Annotated[Format, Query(description="text, md, hocr or json.")] = "md",
+    ) -> Response:
+        """Convert a result tree (as returned by /v1/ocr) to text, Markdown or hOCR, without any inference."""
+        try:
+            doc = Document.from_dict(document)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HTTPException(422, f"not a Scriba result tree ({type(exc).__name__}: {exc})") from None
+        return render_document(doc, format)
+
+    # -- jobs ------------------------------------------------------------------------------------------
+    @app.post("/v1/jobs", tags=["jobs"], dependencies=auth, status_code=202)
+    async def create_job(
+        request: Request,
+        file: Annotated[UploadFile, File(description="An image or a PDF (up to the job page limit).")],
+        model: Annotated[str | None, Query()] = None,
+        dpi: Annotated[float | None, Query()] = None,
+        pages: Annotated[str | None, Query(description="PDF pages, 1-based: 1-3,5")] = None,
+        password: Annotated[str | None, Form()] = None,
+    ) -> JSONResponse:
+        """Queue an OCR job; poll GET /v1/jobs/{id} for progress and the result."""
+        model = model or config.model
+        check_model(model)
+        dpi = check_dpi(dpi)
+        runner = runner_box["runner"]
+        if runner.full():
+            raise HTTPException(503, f"the job queue is full ({limits.max_jobs} jobs); retry later",
+                                headers={"Retry-After": "30"})
+        data = await read_upload(file)
+        info = inspect(data, dpi, pages, limits.max_job_pages, password)
+        spec = JobSpec(filename=safe_filename(file.filename), model=model, dpi=dpi, pages=pages, password=password,
+                       pages_total=info.pages)
+        job_id = await asyncio.to_thread(store.create, data, spec)
+        runner.start(job_id)
+        url = str(request.url_for("get_job", job_id=job_id))
+        return JSONResponse({"id": job_id, "status": "queued", "url": url}, status_code=202,
+                            headers={"Location": url})
+
+    @app.get("/v1/jobs/{job_id}", tags=["jobs"], dependencies=auth, name="get_job")
+    async def get_job(job_id: str, format: Annotated[Format, Query()] = "json") -> Response:
+        """Status and progress; `result` (the result tree) once the status is `done`. With format=text|md|hocr
+        a finished job answers with its result in that format."""
+        status = await asyncio.to_thread(store.status, job_id)
+        if status is None:
+            raise HTTPException(404, f"no job {job_id!r} (unknown, or expired after {limits.job_ttl_s:g} s)")
+        if status["status"] == "done":
+            result = await asyncio.to_thread(store.result, job_id)
+            if format != "json":
+                return render_document(Document.from_dict(result or {}), format)
+            status["result"] = result
+        elif format != "json":
+            raise HTTPException(409, f"job {job_id} is {status['status']}; its result is not ready")
+        return JSONResponse(status)
+
+    @app.delete("/v1/jobs/{job_id}", tags=["jobs"], dependencies=auth)
+    async def delete_job(job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job (it stops between pages), or delete a finished one."""
+        status = await asyncio.to_thread(store.status, job_id)
+        if status is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        if status["status"] in ("queued", "running"):
+            store.request_cancel(job_id)
+            return {"id": job_id, "status": "cancelling"}
+        await asyncio.to_thread(store.delete, job_id)
+        return {"id": job_id, "status": "deleted"}
+
+    return app
+
+
+def render_document(doc: Document, fmt: str) -> Response:
+    if fmt == "json":
+        return JSONResponse(doc.to_dict())
+    if fmt == "text":
+        return Response(doc.text(), media_type=MEDIA["text"])
+    if fmt == "md":
+        return Response(doc.to_markdown(), media_type=MEDIA["md"])
+    return HTMLResponse(doc.to_hocr())
+
+
+def _ocr_work(engines: Engines, model: str, name: str, data: bytes, dpi: float, pages: str | None,
+              password: str | None, cancel: threading.Event) -> Document:
+    return ocr_upload(engines.get(model), name, data, dpi, pages, password, cancel)
+
+
+def _render_work(name: str, data: bytes, dpi: float, page: int, password: str | None) -> bytes:
+    import io
+
+    from PIL import Image
+
+    from scriba.serve.engine import PageStream
+
+    is_pdf = data[:4] == b"%PDF"
+    stream = PageStream(name, data, dpi, str(page) if is_pdf else None, password)
+    try:
+        for _ in range(1 if is_pdf else page):
+            pimg = stream.next()
+        assert pimg is not None
+    finally:
+        stream.close()
+    buf = io.BytesIO()
+    Image.fromarray(pimg.image).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+_PARSERS: dict[str, Any] = {}
+_PARSER_LOCK = threading.Lock()
+
+
+def _parser_factory() -> Callable[[], Any] | None:
+    """scriba.Parser when this build has it (imported lazily: parsing is optional), as a cached factory."""
+    try:
+        from scriba.pipeline.parse import Parser
+    except ImportError:
+        return None
+
+    def get() -> Any:
+        with _PARSER_LOCK:
+            if "default" not in _PARSERS:
+                _PARSERS["default"] = Parser()
+            return _PARSERS["default"]
+
+    return get
+
+
+def _parse_work(make_parser: Callable[[], Any], data: bytes, name: str, dpi: float, pages: str | None,
+                password: str | None) -> Document:
+    parser = make_parser()
+    # The parser may read the PDF's text layer and render pages with PDFium, which is not thread-safe.
+    with PDFIUM_LOCK:
+        doc = parser(data, pages=pages, password=password)
+    for page in doc.pages:
+        page.source = name
+    doc.metadata["source"] = name
+    return doc
+
+
+__all__ = ["ServeConfig", "create_app", "ScribaError"]
