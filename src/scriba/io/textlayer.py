@@ -124,7 +124,8 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
             h = max(prev[3] - prev[1], box[3] - box[1], 1e-3)
             gap = box[0] - prev[2]
             same_row = abs((box[1] + box[3]) / 2 - (prev[1] + prev[3]) / 2) < 0.5 * h
-            if not same_row or gap > 0.25 * h or gap < -0.6 * h:
+            # Stepping back left starts a new word; ligature parts share one box, so compare left edges.
+            if not same_row or gap > 0.25 * h or box[0] < prev[0] - 0.1 * h:
                 close_word()
         chars.append("-" if code in _SOFT_HYPHENS else chr(code))
         wbox.append(box)

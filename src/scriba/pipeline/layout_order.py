@@ -1,0 +1,207 @@
+"""Lines + layout regions -> typed blocks in reading order.
+
+Each line goes to the smallest layout region that holds most of it (tables win, so cell text stays in the
+table); lines no region claims become paragraphs. Blocks are ordered by recursive XY-cut with a gap measured
+in text lines (so column gutters cut and paragraph spacing does not); headers go first and footers last,
+captions sit next to the figure or table they describe, and titles get a heading level from their size.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scriba.document import Block, Line, bbox_of, polygon_of_bbox, union_polygon
+from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines, xy_cut
+
+# CDLA class -> block kind in the result tree.
+KIND_OF_CLASS = {
+    "text": "text",
+    "title": "title",
+    "figure": "figure",
+    "figure_caption": "figure_caption",
+    "table": "table",
+    "table_caption": "table_caption",
+    "header": "header",
+    "footer": "footer",
+    "reference": "reference",
+    "equation": "formula",
+}
+MARGIN_KINDS = {"header", "footer", "page_number"}
+PAGE_NUMBER = re.compile(r"^\s*(page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(\s*(/|of)\s*\d{1,4})?\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Region:
+    kind: str  # block kind (see KIND_OF_CLASS)
+    box: Box
+    score: float = 1.0
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1])
+
+
+def _overlap(a: Box, b: Box) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _area(b: Box) -> float:
+    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+
+
+def median_line_height(lines: list[Line]) -> float:
+    hs = [bbox_of(x.polygon)[3] - bbox_of(x.polygon)[1] for x in lines]
+    return float(np.median(hs)) if hs else 10.0
+
+
+def drop_text_figures(regions: list[Region], lines: list[Line]) -> list[Region]:
+    """A 'figure' covered by many lines of running text is text the detector mislabelled (it happens on
+    dense multi-column pages); dropping it lets those lines form paragraphs."""
+    kept = []
+    for r in regions:
+        if r.kind == "figure":
+            inside = [bbox_of(x.polygon) for x in lines if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))]
+            covered = sum(_area(b) for b in inside)
+            long_lines = sum(1 for b in inside if b[2] - b[0] > 0.3 * (r.box[2] - r.box[0]))
+            if len(inside) >= 6 and covered > 0.2 * r.area and long_lines >= 0.5 * len(inside):
+                continue
+        kept.append(r)
+    return kept
+
+
+def drop_duplicates(regions: list[Region]) -> list[Region]:
+    """NMS runs per class; the same area found as two classes keeps the more confident one."""
+    kept: list[Region] = []
+    for r in sorted(regions, key=lambda r: -r.score):
+        if any(_overlap(r.box, k.box) > 0.8 * min(r.area, k.area) and r.area < 1.5 * k.area and k.area < 1.5 * r.area for k in kept):
+            continue
+        kept.append(r)
+    return kept
+
+
+def assign_lines(regions: list[Region], lines: list[Line]) -> list[Line]:
+    """Put each line in its region; returns the lines no region holds."""
+    free: list[Line] = []
+    for line in lines:
+        lb = bbox_of(line.polygon)
+        la = max(_area(lb), 1e-6)
+        cands = [r for r in regions if _overlap(lb, r.box) >= 0.5 * la]
+        if not cands:
+            free.append(line)
+            continue
+        tables = [r for r in cands if r.kind == "table"]
+        best = tables[0] if tables else min(cands, key=lambda r: r.area)
+        best.lines.append(line)
+    return free
+
+
+def _text_block(lines: list[Line], kind: str = "text") -> Block:
+    boxes = [bbox_of(x.polygon) for x in lines]
+    ordered = [lines[k] for k in sort_lines(boxes)]
+    return Block(lines=ordered, polygon=union_polygon([x.polygon for x in ordered]), kind=kind)
+
+
+def paragraphs(lines: list[Line], kind: str = "text") -> list[Block]:
+    if not lines:
+        return []
+    boxes = [bbox_of(x.polygon) for x in lines]
+    return [_text_block([lines[i] for i in g], kind) for g in group_paragraphs(boxes)]
+
+
+def region_blocks(region: Region) -> list[Block]:
+    """Blocks of one region: running-text regions split into paragraphs; the others stay whole."""
+    if region.kind in ("text", "reference") and len(region.lines) > 1:
+        return paragraphs(region.lines, region.kind)
+    if region.kind in ("figure", "table", "formula"):
+        block = _text_block(region.lines, region.kind) if region.lines else Block(kind=region.kind)
+        block.polygon = polygon_of_bbox(*region.box)
+        return [block]
+    if not region.lines:
+        return []
+    return [_text_block(region.lines, region.kind)]
+
+
+def mark_margins(blocks: list[Block], page_height: float) -> None:
+    """Page numbers and running heads outside the text body are kept, typed, out of the Markdown body."""
+    for b in blocks:
+        if b.kind not in ("text", "title", "header", "footer") or not b.lines:
+            continue
+        y0, y1 = bbox_of(b.polygon)[1], bbox_of(b.polygon)[3]
+        in_top, in_bottom = y1 < 0.09 * page_height, y0 > 0.91 * page_height
+        if PAGE_NUMBER.match(b.text) and (in_top or in_bottom):
+            b.kind = "page_number"
+        elif b.kind == "text" and len(b.lines) == 1 and (y1 < 0.05 * page_height or y0 > 0.95 * page_height):
+            b.kind = "header" if in_top else "footer"
+
+
+def set_heading_levels(blocks: list[Block], body_height: float) -> None:
+    for b in blocks:
+        if b.kind == "title" and b.lines:
+            ratio = median_line_height(b.lines) / max(body_height, 1e-6)
+            b.attributes["level"] = 1 if ratio >= 1.6 else 2
+
+
+def attach_captions(order: list[Block]) -> list[Block]:
+    """Link each caption to the nearest figure or table of its kind and keep the two adjacent in order."""
+    targets = [b for b in order if b.kind in ("figure", "table")]
+    captions = [b for b in order if b.kind in ("figure_caption", "table_caption")]
+    moves: dict[int, tuple[Block, bool]] = {}  # id(target) -> (caption, caption above target)
+    for cap in captions:
+        want = "table" if cap.kind == "table_caption" else "figure"
+        cb = bbox_of(cap.polygon)
+        best, best_d = None, float("inf")
+        for t in targets:
+            tb = bbox_of(t.polygon)
+            if min(cb[2], tb[2]) - max(cb[0], tb[0]) <= 0 or id(t) in moves:
+                continue
+            d = max(tb[1] - cb[3], cb[1] - tb[3], 0.0) + (0 if t.kind == want else 1e4)
+            if d < best_d:
+                best, best_d = t, d
+        if best is None:
+            continue
+        best.attributes["caption"] = " ".join(x.text for x in cap.lines)
+        moves[id(best)] = (cap, cb[1] < bbox_of(best.polygon)[1])
+    if not moves:
+        return order
+    moved = {id(c) for c, _ in moves.values()}
+    out: list[Block] = []
+    for b in order:
+        if id(b) in moved:
+            continue
+        if id(b) in moves:
+            cap, above = moves[id(b)]
+            out.extend([cap, b] if above else [b, cap])
+        else:
+            out.append(b)
+    return out
+
+
+def assemble_page(regions: list[Region], lines: list[Line], page_width: float, page_height: float) -> list[Block]:
+    """Typed blocks in reading order for one page."""
+    regions = drop_text_figures(drop_duplicates(regions), lines)
+    free = assign_lines(regions, lines)
+    blocks: list[Block] = []
+    for r in regions:
+        blocks.extend(region_blocks(r))
+    blocks.extend(paragraphs(free))
+    mark_margins(blocks, page_height)
+    body = [b for b in blocks if b.kind not in MARGIN_KINDS]
+    body_lines = [x for b in body if b.kind in ("text", "reference") for x in b.lines] or lines
+    line_h = median_line_height(body_lines)
+    set_heading_levels(body, line_h)
+    order = xy_cut([bbox_of(b.polygon) for b in body], min_gap=max(4.0, 0.8 * line_h))
+    ordered = attach_captions([body[i] for i in order])
+    heads = sorted((b for b in blocks if b.kind == "header" or b.kind == "page_number" and _top(b, page_height)),
+                   key=lambda b: (bbox_of(b.polygon)[1], bbox_of(b.polygon)[0]))
+    head_ids = {id(b) for b in heads}
+    feet = sorted((b for b in blocks if b.kind in MARGIN_KINDS and id(b) not in head_ids),
+                  key=lambda b: (bbox_of(b.polygon)[1], bbox_of(b.polygon)[0]))
+    return heads + ordered + feet
+
+
+def _top(b: Block, page_height: float) -> bool:
+    return bbox_of(b.polygon)[1] < 0.5 * page_height

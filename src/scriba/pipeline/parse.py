@@ -1,0 +1,435 @@
+"""Document parsing: PDF pages or images -> typed blocks (titles, paragraphs, tables, figures, formulas,
+captions, headers/footers) in reading order -> Document (Markdown and JSON come from the tree).
+
+Per page: text from the PDF text layer when it is usable (no high-resolution render: the layout model needs
+only an 800 x 608 image), else OCR of the page turned upright; layout regions from PP-Layout (CDLA); tables
+rebuilt from rules or word alignment; figure and formula regions cropped to files next to the Markdown.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import Image
+
+from scriba.document import Block, Document, Line, Page, Word, bbox_of
+from scriba.errors import InputError
+from scriba.io.images import MAX_PIXELS
+from scriba.io.pdf import PDF_MAGIC, open_pdf, parse_page_range
+from scriba.io.sources import Source, expand_inputs, iter_pages
+from scriba.io.textlayer import TextLayer, read_text_layer
+from scriba.models.runtime import RuntimeOptions
+from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page
+from scriba.pipeline.tables import TableWord, recognize_table
+
+OCR_MODES = ("auto", "always", "never")
+# Regions that should hold text: when the text layer has none there, the text is a picture and is OCRed.
+TEXT_KINDS = {"text", "title", "table", "reference", "figure_caption", "table_caption"}
+
+
+@dataclass
+class ParseOptions:
+    """Settings of the parser.
+
+    dpi: resolution of page coordinates, OCR renders and figure crops. ocr: 'auto' reads the text layer where
+    it is usable and OCRs the rest, 'always' OCRs every page, 'never' uses only the text layer.
+    figures_dir: where figure and formula crops are written (None: not written; blocks then carry no image).
+    """
+
+    dpi: float = 200
+    ocr: str = "auto"
+    model: str = "ppocrv5"
+    layout: bool = True
+    orientation: bool = True
+    tables: bool = True
+    figures_dir: str | None = None
+    layout_thresholds: dict[str, float] = field(default_factory=dict)
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        if self.ocr not in OCR_MODES:
+            raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {self.ocr!r}")
+
+
+@dataclass
+class ParsedPage:
+    page: Page
+    image: np.ndarray | None = None  # the image layout ran on (for overlays)
+    image_scale: float = 1.0  # image pixels per page pixel
+
+
+class _PdfPageReader:
+    """Renders of one PDF page at the scales the parser needs, made on demand."""
+
+    def __init__(self, page: pdfium.PdfPage, scale: float) -> None:
+        self.page = page
+        self.scale = scale
+        self.w_pt, self.h_pt = page.get_size()
+        self.width, self.height = round(self.w_pt * scale), round(self.h_pt * scale)
+        self._full: np.ndarray | None = None
+        self._images: list[tuple[float, float, float, float]] | None = None
+
+    def render(self, scale: float, crop: tuple[float, float, float, float] = (0, 0, 0, 0)) -> np.ndarray:
+        if self.w_pt * self.h_pt * scale * scale > MAX_PIXELS:
+            scale = (MAX_PIXELS / (self.w_pt * self.h_pt)) ** 0.5
+        bitmap = self.page.render(scale=scale, crop=crop, rev_byteorder=True, fill_color=(255, 255, 255, 255))
+        try:
+            return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
+        finally:
+            bitmap.close()
+
+    def full(self) -> np.ndarray:
+        if self._full is None:
+            self._full = self.render(self.scale)
+        return self._full
+
+    def region(self, box: tuple[float, float, float, float]) -> np.ndarray:
+        """The page pixels inside `box`, rendered at the page scale (only that part is rendered)."""
+        x0, y0, x1, y1 = (max(0.0, box[0]), max(0.0, box[1]), min(self.width, box[2]), min(self.height, box[3]))
+        if self._full is not None or self.page.get_rotation() != 0:
+            img = self.full()
+            return img[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))]
+        s = self.scale
+        crop = (x0 / s, self.h_pt - y1 / s, self.w_pt - x1 / s, y0 / s)
+        return self.render(s, crop)
+
+    def image_boxes(self) -> list[tuple[float, float, float, float]]:
+        """Boxes (page pixels, unrotated pages) of the image objects drawn on the page."""
+        if self._images is None:
+            self._images = []
+            s = self.scale
+            for obj in self.page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+                bounds = obj.get_bounds() if hasattr(obj, "get_bounds") else obj.get_pos()  # renamed in pypdfium2 5
+                left, bottom, right, top = bounds
+                box = (max(0.0, left) * s, max(0.0, self.h_pt - top) * s, min(self.w_pt, right) * s, min(self.h_pt, self.h_pt - bottom) * s)
+                if box[2] > box[0] and box[3] > box[1]:
+                    self._images.append(box)
+        return self._images
+
+    def image_area_share(self) -> float:
+        """Share of the page covered by image objects (scans are one big image)."""
+        total = sum((b[2] - b[0]) * (b[3] - b[1]) for b in self.image_boxes())
+        return min(1.0, total / max(self.width * self.height, 1e-6))
+
+
+class Parser:
+    """`Parser(options)(inputs) -> Document` with typed blocks; `doc.to_markdown()` renders it.
+
+    Inputs are paths, globs, folders, bytes, arrays or PIL images, as for OCR. Models load on first use:
+    born-digital PDFs never load the OCR models.
+    """
+
+    def __init__(self, options: ParseOptions | None = None, **kwargs: Any) -> None:
+        self.options = options or ParseOptions(**kwargs)
+        self.runtime = RuntimeOptions(threads=self.options.threads)
+        self._ocr: Any = None
+        self._layout: Any = None
+        self._orientation: Any = None
+
+    # -- models, loaded lazily --------------------------------------------------------------------------
+    @property
+    def ocr(self) -> Any:
+        if self._ocr is None:
+            from scriba.pipeline.ocr import OCR, OCROptions
+
+            self._ocr = OCR(options=OCROptions(model=self.options.model, dpi=self.options.dpi, threads=self.options.threads))
+        return self._ocr
+
+    @property
+    def layout(self) -> Any:
+        if self._layout is None:
+            from scriba.models.layout.picodet import LayoutDetector
+
+            self._layout = LayoutDetector(runtime=self.runtime, thresholds=self.options.layout_thresholds)
+        return self._layout
+
+    @property
+    def orientation(self) -> Any:
+        if self._orientation is None:
+            from scriba.models.classification.orientation import PageOrientation
+
+            self._orientation = PageOrientation(runtime=self.runtime)
+        return self._orientation
+
+    # -- documents --------------------------------------------------------------------------------------
+    def __call__(
+        self, inputs: Any, pages: str | None = None, password: str | None = None, errors: str = "raise"
+    ) -> Document:
+        """Parse every input into one Document. errors='raise' stops at the first bad input; 'collect' records
+        it as an empty page with `error` set and goes on."""
+        doc = Document(metadata={"parser": "scriba.parse", "ocr": self.options.ocr})
+        for src in expand_inputs(inputs):
+            try:
+                doc.pages.extend(p.page for p in self.iter_source(src, pages=pages, password=password))
+            except InputError as exc:
+                if errors == "raise":
+                    raise
+                print(f"scriba: {exc}", file=sys.stderr)
+                doc.pages.append(Page(width=0, height=0, source=src.name, error=exc.reason))
+        return doc
+
+    def iter_source(
+        self, source: Source, pages: str | None = None, password: str | None = None, stem: str | None = None
+    ) -> Iterator[ParsedPage]:
+        """Parse one source page by page (pages stream; a failing page is recorded in `page.error`)."""
+        stem = stem or source.stem
+        data: str | bytes | None = None
+        if source.obj is not None and isinstance(source.obj, (bytes, bytearray)) and bytes(source.obj[:4]) == PDF_MAGIC:
+            data = bytes(source.obj)
+        elif source.path and _is_pdf_file(source):
+            data = source.path
+        if data is None:
+            for pimg in iter_pages(source, dpi=self.options.dpi, pages=pages, password=password):
+                yield self._guard(lambda: self.parse_image(pimg.image, source.name, pimg.index, stem), source.name, pimg.index)
+            return
+        pdf = open_pdf(source.name, data, password)
+        try:
+            n = len(pdf)
+            if n == 0:
+                raise InputError(source.name, "PDF has no pages")
+            try:
+                selected = parse_page_range(pages, n)
+            except ValueError as exc:
+                raise InputError(source.name, str(exc)) from None
+            for i in selected:
+                yield self._guard(lambda: self._parse_pdf_index(pdf, i, source.name, stem), source.name, i)
+        finally:
+            pdf.close()
+
+    def _guard(self, fn: Any, source: str, index: int) -> ParsedPage:
+        """Run one page; a failure becomes a page with `error` set, so the rest of the document goes on."""
+        try:
+            return fn()
+        except InputError:
+            raise
+        except Exception as exc:  # one bad page must not lose the document
+            msg = f"{type(exc).__name__}: {exc}"
+            return ParsedPage(Page(width=0, height=0, index=index, source=source, metadata={"method": "failed"}, error=msg))
+
+    def _parse_pdf_index(self, pdf: pdfium.PdfDocument, index: int, source: str, stem: str) -> ParsedPage:
+        page = pdf[index]
+        try:
+            return self.parse_pdf_page(page, source, index, stem)
+        finally:
+            page.close()
+
+    # -- pages ------------------------------------------------------------------------------------------
+    def parse_pdf_page(self, pdf_page: pdfium.PdfPage, source: str, index: int, stem: str) -> ParsedPage:
+        opts = self.options
+        t0 = time.perf_counter()
+        reader = _PdfPageReader(pdf_page, opts.dpi / 72.0)
+        if reader.width < 1 or reader.height < 1:
+            raise ValueError(f"page has no area ({reader.w_pt:.0f} x {reader.h_pt:.0f} pt)")
+        layer = read_text_layer(pdf_page, reader.scale) if opts.ocr != "always" else TextLayer()
+        use_text = opts.ocr == "never" or (
+            opts.ocr == "auto" and layer.usable and not (reader.image_area_share() > 0.5 and layer.n_chars < 200)
+        )
+        timings: dict[str, float] = {"text": round(time.perf_counter() - t0, 4)}
+        if not use_text:
+            image = reader.full()
+            parsed = self.parse_image(image, source, index, stem, timings=timings, reader=reader)
+            parsed.page.metadata["text_layer_chars"] = layer.n_chars
+            return parsed
+        # Text-layer page: layout on a small render, about the model's input size.
+        t1 = time.perf_counter()
+        small_scale = min(reader.scale, max(800 / reader.h_pt, 608 / reader.w_pt))
+        small = reader.render(small_scale)
+        regions = self._regions(small, reader.scale / small_scale)
+        timings["layout"] = round(time.perf_counter() - t1, 4)
+        lines = list(layer.lines)
+        ocr_regions = 0
+        if opts.ocr == "auto":
+            ocr_regions = self._ocr_empty_regions(regions, lines, reader)
+        page = self._build_page(regions, lines, reader.width, reader.height, source, index, stem, reader.region, timings)
+        page.metadata.update(
+            {"method": "text-layer" + ("+ocr" if ocr_regions else ""), "rotation": 0, "dpi": opts.dpi, "ocr_regions": ocr_regions}
+        )
+        page.metadata["timings"]["total"] = round(time.perf_counter() - t0, 4)
+        return ParsedPage(page, small, small_scale / reader.scale)
+
+    def parse_image(
+        self,
+        image: np.ndarray,
+        source: str = "",
+        index: int = 0,
+        stem: str = "page",
+        timings: dict[str, float] | None = None,
+        reader: _PdfPageReader | None = None,
+    ) -> ParsedPage:
+        """Parse one page image: orientation -> OCR -> layout -> blocks."""
+        opts = self.options
+        timings = dict(timings or {})
+        t0 = time.perf_counter()
+        rotation = 0
+        if opts.orientation and opts.ocr != "never":
+            rotation = self.orientation.detect(image)
+            if rotation:
+                image = self.orientation.upright(image, rotation)
+                reader = None  # crops must come from the turned image
+        timings["orientation"] = round(time.perf_counter() - t0, 4)
+        lines: list[Line] = []
+        flipped = 0
+        if opts.ocr != "never":
+            t1 = time.perf_counter()
+            ocr_page = self.ocr.ocr_image(image, source=source, index=index)
+            lines = ocr_page.lines
+            flipped = int(ocr_page.metadata.get("rotation", 0))
+            timings["ocr"] = round(time.perf_counter() - t1, 4)
+        if flipped:  # the OCR found the page upside down: lay it out upright too
+            image = np.ascontiguousarray(image[::-1, ::-1])
+            h, w = image.shape[:2]
+            for line in lines:
+                line.polygon = [[w - x, h - y] for x, y in line.polygon]
+                for word in line.words:
+                    word.polygon = [[w - x, h - y] for x, y in word.polygon]
+            rotation = (rotation + 180) % 360
+            reader = None
+        t2 = time.perf_counter()
+        regions = self._regions(image, 1.0)
+        timings["layout"] = round(time.perf_counter() - t2, 4)
+        h, w = image.shape[:2]
+
+        def crop(box: tuple[float, float, float, float]) -> np.ndarray:
+            return image[int(max(0, box[1])) : int(np.ceil(box[3])), int(max(0, box[0])) : int(np.ceil(box[2]))]
+
+        page = self._build_page(regions, lines, w, h, source, index, stem, crop, timings)
+        page.metadata.update({"method": "ocr" if opts.ocr != "never" else "none", "rotation": rotation, "dpi": opts.dpi})
+        page.metadata["timings"]["total"] = round(sum(v for k, v in timings.items() if k != "total"), 4)
+        return ParsedPage(page, image, 1.0)
+
+    # -- stages -----------------------------------------------------------------------------------------
+    def _regions(self, image: np.ndarray, to_page: float) -> list[Region]:
+        if not self.options.layout:
+            return []
+        out = []
+        for r in self.layout(image):
+            box = tuple(v * to_page for v in r.box)
+            out.append(Region(KIND_OF_CLASS.get(r.kind, "text"), box, r.score))  # type: ignore[arg-type]
+        return out
+
+    def _ocr_empty_regions(self, regions: list[Region], lines: list[Line], reader: _PdfPageReader) -> int:
+        """Text, title and table regions drawn by an image and holding no text-layer characters are pictures
+        of text: OCR them."""
+        line_boxes = [bbox_of(x.polygon) for x in lines]
+        images = reader.image_boxes() if reader.page.get_rotation() == 0 else []
+        done = 0
+        for r in regions:
+            if r.kind not in TEXT_KINDS or (r.box[2] - r.box[0]) < 20 or (r.box[3] - r.box[1]) < 12:
+                continue
+            if any(_centre_in(b, r.box) for b in line_boxes):
+                continue
+            if sum(_overlap(r.box, b) for b in images) < 0.5 * r.area:
+                continue
+            crop = reader.region(r.box)
+            if crop.size == 0:
+                continue
+            ocr_page = self.ocr.ocr_image(crop)
+            for line in ocr_page.lines:
+                _shift_line(line, r.box[0], r.box[1])
+                lines.append(line)
+            done += 1
+        return done
+
+    def _build_page(
+        self,
+        regions: list[Region],
+        lines: list[Line],
+        width: int,
+        height: int,
+        source: str,
+        index: int,
+        stem: str,
+        crop: Any,
+        timings: dict[str, float],
+    ) -> Page:
+        t0 = time.perf_counter()
+        blocks = assemble_page(regions, lines, width, height)
+        timings["order"] = round(time.perf_counter() - t0, 4)
+        t1 = time.perf_counter()
+        counters: dict[str, int] = {}
+        for block in blocks:
+            if block.kind == "table" and self.options.tables:
+                self._table(block, crop)
+            elif block.kind in ("figure", "formula"):
+                counters[block.kind] = counters.get(block.kind, 0) + 1
+                self._save_crop(block, crop, stem, index, counters[block.kind])
+            if block.kind == "formula":
+                block.attributes["latex"] = None  # no formula recognizer: the crop and text-layer text are kept
+        timings["tables_figures"] = round(time.perf_counter() - t1, 4)
+        layout = [{"class": r.kind, "score": round(r.score, 3), "bbox": [round(v, 1) for v in r.box]} for r in regions]
+        return Page(
+            width=int(width),
+            height=int(height),
+            index=index,
+            source=source,
+            blocks=blocks,
+            metadata={"timings": timings, "layout": layout},
+        )
+
+    def _table(self, block: Block, crop: Any) -> None:
+        box = bbox_of(block.polygon)
+        words = [TableWord(w.text, bbox_of(w.polygon)) for line in block.lines for w in line.words]
+        image = crop(box)
+        table = recognize_table(image if image.size else None, box, words)
+        block.attributes.update(
+            {
+                "html": table.to_html() if table.n_rows else None,
+                "rows": table.n_rows,
+                "cols": table.n_cols,
+                "header_rows": table.header_rows,
+                "table_method": table.method,
+                "cells": [c.to_dict() for c in table.cells],
+            }
+        )
+
+    def _save_crop(self, block: Block, crop: Any, stem: str, index: int, k: int) -> None:
+        block.attributes.setdefault("image", None)
+        if not self.options.figures_dir:
+            return
+        image = crop(bbox_of(block.polygon))
+        if image.size == 0:
+            return
+        folder = Path(self.options.figures_dir) / f"{stem}_figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"page{index + 1}_{block.kind}{k}.png"
+        Image.fromarray(image).save(folder / name)
+        block.attributes["image"] = f"{stem}_figures/{name}"
+
+
+def _is_pdf_file(source: Source) -> bool:
+    try:
+        with open(source.path or "", "rb") as fh:
+            return fh.read(4) == PDF_MAGIC
+    except OSError:
+        return False
+
+
+def _centre_in(b: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
+    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _shift_line(line: Line, dx: float, dy: float) -> None:
+    line.polygon = [[x + dx, y + dy] for x, y in line.polygon]
+    for w in line.words:
+        w.polygon = [[x + dx, y + dy] for x, y in w.polygon]
+
+
+def parse(inputs: Any, **kwargs: Any) -> Document:
+    """One-call convenience: `scriba.pipeline.parse.parse("paper.pdf").to_markdown()`."""
+    return Parser(ParseOptions(**kwargs))(inputs)
+
+
+__all__ = ["ParseOptions", "ParsedPage", "Parser", "parse", "Word"]
