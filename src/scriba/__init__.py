@@ -9,6 +9,7 @@ from scriba.document import Block, Document, Line, Page, Word
 from scriba.errors import InputError, ModelError, ScribaError
 from scriba.models.registry import get_model, list_models, register_model
 from scriba.pipeline.ocr import OCR, OCROptions, ocr
+from scriba.pipeline.parse import ParseOptions, Parser
 
 __version__ = "0.1.0"
 
@@ -21,6 +22,8 @@ __all__ = [
     "ModelError",
     "OCROptions",
     "Page",
+    "ParseOptions",
+    "Parser",
     "ScribaError",
     "Word",
     "get_model",

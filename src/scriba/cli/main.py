@@ -7,6 +7,7 @@ import sys
 import typer
 
 from scriba.cli import models, ocr
+from scriba.cli import parse as parse_cli
 from scriba.cli import serve as serve_cli
 from scriba.errors import ScribaError
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.command("ocr", no_args_is_help=True)(ocr.ocr_command)
 app.add_typer(models.app, name="models")
+app.command("parse", no_args_is_help=True)(parse_cli.parse_command)
 app.command("serve")(serve_cli.serve_command)
 # Further subcommands register here, one module each (parse, serve, batch, train, synth, bench).
 
