@@ -60,18 +60,29 @@ def parse_command(
     inputs: Annotated[list[str], typer.Argument(help="PDFs, images, folders or globs (quote globs).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (created if missing).")],
     pages: Annotated[str | None, typer.Option(help="PDF pages to parse, 1-based: 1-3,5,9-")] = None,
-    dpi: Annotated[float, typer.Option(help="Resolution of page coordinates, OCR renders and figure crops.")] = 200,
+    dpi: Annotated[
+        float, typer.Option(help="Resolution of page coordinates, OCR renders and figure crops.")
+    ] = 200,
     ocr: Annotated[
-        str, typer.Option(help="auto: text layer where usable, OCR elsewhere; always: OCR every page; never: text layer only.")
+        str,
+        typer.Option(
+            help="auto: text layer where usable, OCR elsewhere; always: OCR every page; never: text layer only."
+        ),
     ] = "auto",
     password: Annotated[str | None, typer.Option(help="Password of encrypted PDFs.")] = None,
     visualize: Annotated[
-        bool, typer.Option("--visualize", help="Also write OUTDIR/<stem>_layout_p<N>.png: blocks, kinds and reading order.")
+        bool,
+        typer.Option(
+            "--visualize", help="Also write OUTDIR/<stem>_layout_p<N>.png: blocks, kinds and reading order."
+        ),
     ] = False,
-    model: Annotated[str, typer.Option("--model", "-m", help="OCR model for pages without a text layer.")] = "ppocrv5",
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="OCR model for pages without a text layer.")
+    ] = "ppocrv5",
     threads: Annotated[int, typer.Option(help="ONNX Runtime threads (0: all cores).")] = 0,
     show_progress: Annotated[
-        bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: on a TTY).")
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: on a TTY)."),
     ] = None,
 ) -> None:
     """Parse documents into Markdown and JSON with layout, reading order, tables and figures.

@@ -41,7 +41,7 @@ class TextLayer:
 def _device_affine(page: pdfium.PdfPage, scale: float) -> np.ndarray:
     """2x3 matrix from PDF user space to rendered-image pixels (handles page rotation and crop boxes)."""
     w, h = page.get_size()
-    sx, sy = int(round(w * scale)), int(round(h * scale))
+    sx, sy = round(w * scale), round(h * scale)
     rot = {0: 0, 90: 1, 180: 2, 270: 3}.get(page.get_rotation(), 0)
     pts_src, pts_dst = [], []
     for px, py in ((0.0, 0.0), (1000.0, 0.0), (0.0, 1000.0)):
@@ -101,7 +101,9 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
     def close_word() -> None:
         if chars:
             b = np.array(wbox)
-            words.append(("".join(chars), np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])))
+            words.append(
+                ("".join(chars), np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]))
+            )
             chars.clear()
             wbox.clear()
 
@@ -143,7 +145,14 @@ def _words_to_lines(words: list[tuple[str, np.ndarray]], breaks_after: set[int])
             b = np.array([w[1] for w in current])
             bbox = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
             ws = [Word(text=t, confidence=1.0, polygon=polygon_of_bbox(*map(float, wb))) for t, wb in current]
-            lines.append(Line(text=" ".join(w.text for w in ws), confidence=1.0, polygon=polygon_of_bbox(*bbox), words=ws))
+            lines.append(
+                Line(
+                    text=" ".join(w.text for w in ws),
+                    confidence=1.0,
+                    polygon=polygon_of_bbox(*bbox),
+                    words=ws,
+                )
+            )
             current.clear()
 
     for k, (text, box) in enumerate(words):

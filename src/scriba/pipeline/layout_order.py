@@ -30,6 +30,7 @@ KIND_OF_CLASS = {
     "equation": "formula",
 }
 MARGIN_KINDS = {"header", "footer", "page_number"}
+CAPTION = re.compile(r"^\s*(?P<kind>table|tab\.|figure|fig\.?)\s*[0-9IVX]+[.:]?(\s|$)", re.IGNORECASE)
 PAGE_NUMBER = re.compile(r"^\s*(page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(\s*(/|of)\s*\d{1,4})?\s*$", re.IGNORECASE)
 
 
@@ -64,7 +65,11 @@ def drop_text_figures(regions: list[Region], lines: list[Line]) -> list[Region]:
     kept = []
     for r in regions:
         if r.kind == "figure":
-            inside = [bbox_of(x.polygon) for x in lines if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))]
+            inside = [
+                bbox_of(x.polygon)
+                for x in lines
+                if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))
+            ]
             covered = sum(_area(b) for b in inside)
             long_lines = sum(1 for b in inside if b[2] - b[0] > 0.3 * (r.box[2] - r.box[0]))
             if len(inside) >= 6 and covered > 0.2 * r.area and long_lines >= 0.5 * len(inside):
@@ -77,7 +82,12 @@ def drop_duplicates(regions: list[Region]) -> list[Region]:
     """NMS runs per class; the same area found as two classes keeps the more confident one."""
     kept: list[Region] = []
     for r in sorted(regions, key=lambda r: -r.score):
-        if any(_overlap(r.box, k.box) > 0.8 * min(r.area, k.area) and r.area < 1.5 * k.area and k.area < 1.5 * r.area for k in kept):
+        if any(
+            _overlap(r.box, k.box) > 0.8 * min(r.area, k.area)
+            and r.area < 1.5 * k.area
+            and k.area < 1.5 * r.area
+            for k in kept
+        ):
             continue
         kept.append(r)
     return kept
@@ -138,6 +148,18 @@ def mark_margins(blocks: list[Block], page_height: float) -> None:
             b.kind = "header" if in_top else "footer"
 
 
+def mark_captions(blocks: list[Block]) -> None:
+    """Paragraphs that open with 'Table 3.' or 'Figure 2:' on a page with such an object are its caption
+    (the layout model often calls them text)."""
+    present = {b.kind for b in blocks}
+    for b in blocks:
+        m = CAPTION.match(b.text) if b.kind == "text" and b.lines else None
+        if m:
+            kind = "table" if m.group("kind").lower().startswith("tab") else "figure"
+            if kind in present:
+                b.kind = f"{kind}_caption"
+
+
 def set_heading_levels(blocks: list[Block], body_height: float) -> None:
     for b in blocks:
         if b.kind == "title" and b.lines:
@@ -180,7 +202,9 @@ def attach_captions(order: list[Block]) -> list[Block]:
     return out
 
 
-def assemble_page(regions: list[Region], lines: list[Line], page_width: float, page_height: float) -> list[Block]:
+def assemble_page(
+    regions: list[Region], lines: list[Line], page_width: float, page_height: float
+) -> list[Block]:
     """Typed blocks in reading order for one page."""
     regions = drop_text_figures(drop_duplicates(regions), lines)
     free = assign_lines(regions, lines)
@@ -189,17 +213,22 @@ def assemble_page(regions: list[Region], lines: list[Line], page_width: float, p
         blocks.extend(region_blocks(r))
     blocks.extend(paragraphs(free))
     mark_margins(blocks, page_height)
+    mark_captions(blocks)
     body = [b for b in blocks if b.kind not in MARGIN_KINDS]
     body_lines = [x for b in body if b.kind in ("text", "reference") for x in b.lines] or lines
     line_h = median_line_height(body_lines)
     set_heading_levels(body, line_h)
     order = xy_cut([bbox_of(b.polygon) for b in body], min_gap=max(4.0, 0.8 * line_h))
     ordered = attach_captions([body[i] for i in order])
-    heads = sorted((b for b in blocks if b.kind == "header" or b.kind == "page_number" and _top(b, page_height)),
-                   key=lambda b: (bbox_of(b.polygon)[1], bbox_of(b.polygon)[0]))
+    heads = sorted(
+        (b for b in blocks if b.kind == "header" or b.kind == "page_number" and _top(b, page_height)),
+        key=lambda b: (bbox_of(b.polygon)[1], bbox_of(b.polygon)[0]),
+    )
     head_ids = {id(b) for b in heads}
-    feet = sorted((b for b in blocks if b.kind in MARGIN_KINDS and id(b) not in head_ids),
-                  key=lambda b: (bbox_of(b.polygon)[1], bbox_of(b.polygon)[0]))
+    feet = sorted(
+        (b for b in blocks if b.kind in MARGIN_KINDS and id(b) not in head_ids),
+        key=lambda b: (bbox_of(b.polygon)[1], bbox_of(b.polygon)[0]),
+    )
     return heads + ordered + feet
 
 

@@ -93,7 +93,12 @@ class _PdfPageReader:
 
     def region(self, box: tuple[float, float, float, float]) -> np.ndarray:
         """The page pixels inside `box`, rendered at the page scale (only that part is rendered)."""
-        x0, y0, x1, y1 = (max(0.0, box[0]), max(0.0, box[1]), min(self.width, box[2]), min(self.height, box[3]))
+        x0, y0, x1, y1 = (
+            max(0.0, box[0]),
+            max(0.0, box[1]),
+            min(self.width, box[2]),
+            min(self.height, box[3]),
+        )
         if self._full is not None or self.page.get_rotation() != 0:
             img = self.full()
             return img[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))]
@@ -107,9 +112,16 @@ class _PdfPageReader:
             self._images = []
             s = self.scale
             for obj in self.page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
-                bounds = obj.get_bounds() if hasattr(obj, "get_bounds") else obj.get_pos()  # renamed in pypdfium2 5
+                bounds = (
+                    obj.get_bounds() if hasattr(obj, "get_bounds") else obj.get_pos()
+                )  # renamed in pypdfium2 5
                 left, bottom, right, top = bounds
-                box = (max(0.0, left) * s, max(0.0, self.h_pt - top) * s, min(self.w_pt, right) * s, min(self.h_pt, self.h_pt - bottom) * s)
+                box = (
+                    max(0.0, left) * s,
+                    max(0.0, self.h_pt - top) * s,
+                    min(self.w_pt, right) * s,
+                    min(self.h_pt, self.h_pt - bottom) * s,
+                )
                 if box[2] > box[0] and box[3] > box[1]:
                     self._images.append(box)
         return self._images
@@ -140,7 +152,11 @@ class Parser:
         if self._ocr is None:
             from scriba.pipeline.ocr import OCR, OCROptions
 
-            self._ocr = OCR(options=OCROptions(model=self.options.model, dpi=self.options.dpi, threads=self.options.threads))
+            self._ocr = OCR(
+                options=OCROptions(
+                    model=self.options.model, dpi=self.options.dpi, threads=self.options.threads
+                )
+            )
         return self._ocr
 
     @property
@@ -182,13 +198,19 @@ class Parser:
         """Parse one source page by page (pages stream; a failing page is recorded in `page.error`)."""
         stem = stem or source.stem
         data: str | bytes | None = None
-        if source.obj is not None and isinstance(source.obj, (bytes, bytearray)) and bytes(source.obj[:4]) == PDF_MAGIC:
+        if (
+            source.obj is not None
+            and isinstance(source.obj, (bytes, bytearray))
+            and bytes(source.obj[:4]) == PDF_MAGIC
+        ):
             data = bytes(source.obj)
         elif source.path and _is_pdf_file(source):
             data = source.path
         if data is None:
             for pimg in iter_pages(source, dpi=self.options.dpi, pages=pages, password=password):
-                yield self._guard(lambda: self.parse_image(pimg.image, source.name, pimg.index, stem), source.name, pimg.index)
+                yield self._guard(
+                    source.name, pimg.index, self.parse_image, pimg.image, source.name, pimg.index, stem
+                )
             return
         pdf = open_pdf(source.name, data, password)
         try:
@@ -200,19 +222,21 @@ class Parser:
             except ValueError as exc:
                 raise InputError(source.name, str(exc)) from None
             for i in selected:
-                yield self._guard(lambda: self._parse_pdf_index(pdf, i, source.name, stem), source.name, i)
+                yield self._guard(source.name, i, self._parse_pdf_index, pdf, i, source.name, stem)
         finally:
             pdf.close()
 
-    def _guard(self, fn: Any, source: str, index: int) -> ParsedPage:
+    def _guard(self, source: str, index: int, fn: Any, *args: Any) -> ParsedPage:
         """Run one page; a failure becomes a page with `error` set, so the rest of the document goes on."""
         try:
-            return fn()
+            return fn(*args)  # type: ignore[no-any-return]
         except InputError:
             raise
-        except Exception as exc:  # one bad page must not lose the document
+        except Exception as exc:  # noqa: BLE001 - one bad page must not lose the document
             msg = f"{type(exc).__name__}: {exc}"
-            return ParsedPage(Page(width=0, height=0, index=index, source=source, metadata={"method": "failed"}, error=msg))
+            return ParsedPage(
+                Page(width=0, height=0, index=index, source=source, metadata={"method": "failed"}, error=msg)
+            )
 
     def _parse_pdf_index(self, pdf: pdfium.PdfDocument, index: int, source: str, stem: str) -> ParsedPage:
         page = pdf[index]
@@ -230,7 +254,9 @@ class Parser:
             raise ValueError(f"page has no area ({reader.w_pt:.0f} x {reader.h_pt:.0f} pt)")
         layer = read_text_layer(pdf_page, reader.scale) if opts.ocr != "always" else TextLayer()
         use_text = opts.ocr == "never" or (
-            opts.ocr == "auto" and layer.usable and not (reader.image_area_share() > 0.5 and layer.n_chars < 200)
+            opts.ocr == "auto"
+            and layer.usable
+            and not (reader.image_area_share() > 0.5 and layer.n_chars < 200)
         )
         timings: dict[str, float] = {"text": round(time.perf_counter() - t0, 4)}
         if not use_text:
@@ -248,9 +274,16 @@ class Parser:
         ocr_regions = 0
         if opts.ocr == "auto":
             ocr_regions = self._ocr_empty_regions(regions, lines, reader)
-        page = self._build_page(regions, lines, reader.width, reader.height, source, index, stem, reader.region, timings)
+        page = self._build_page(
+            regions, lines, reader.width, reader.height, source, index, stem, reader.region, timings
+        )
         page.metadata.update(
-            {"method": "text-layer" + ("+ocr" if ocr_regions else ""), "rotation": 0, "dpi": opts.dpi, "ocr_regions": ocr_regions}
+            {
+                "method": "text-layer" + ("+ocr" if ocr_regions else ""),
+                "rotation": 0,
+                "dpi": opts.dpi,
+                "ocr_regions": ocr_regions,
+            }
         )
         page.metadata["timings"]["total"] = round(time.perf_counter() - t0, 4)
         return ParsedPage(page, small, small_scale / reader.scale)
@@ -273,7 +306,6 @@ class Parser:
             rotation = self.orientation.detect(image)
             if rotation:
                 image = self.orientation.upright(image, rotation)
-                reader = None  # crops must come from the turned image
         timings["orientation"] = round(time.perf_counter() - t0, 4)
         lines: list[Line] = []
         flipped = 0
@@ -291,17 +323,20 @@ class Parser:
                 for word in line.words:
                     word.polygon = [[w - x, h - y] for x, y in word.polygon]
             rotation = (rotation + 180) % 360
-            reader = None
         t2 = time.perf_counter()
         regions = self._regions(image, 1.0)
         timings["layout"] = round(time.perf_counter() - t2, 4)
         h, w = image.shape[:2]
 
         def crop(box: tuple[float, float, float, float]) -> np.ndarray:
-            return image[int(max(0, box[1])) : int(np.ceil(box[3])), int(max(0, box[0])) : int(np.ceil(box[2]))]
+            return image[
+                int(max(0, box[1])) : int(np.ceil(box[3])), int(max(0, box[0])) : int(np.ceil(box[2]))
+            ]
 
         page = self._build_page(regions, lines, w, h, source, index, stem, crop, timings)
-        page.metadata.update({"method": "ocr" if opts.ocr != "never" else "none", "rotation": rotation, "dpi": opts.dpi})
+        page.metadata.update(
+            {"method": "ocr" if opts.ocr != "never" else "none", "rotation": rotation, "dpi": opts.dpi}
+        )
         page.metadata["timings"]["total"] = round(sum(v for k, v in timings.items() if k != "total"), 4)
         return ParsedPage(page, image, 1.0)
 
@@ -362,9 +397,14 @@ class Parser:
                 counters[block.kind] = counters.get(block.kind, 0) + 1
                 self._save_crop(block, crop, stem, index, counters[block.kind])
             if block.kind == "formula":
-                block.attributes["latex"] = None  # no formula recognizer: the crop and text-layer text are kept
+                block.attributes["latex"] = (
+                    None  # no formula recognizer: the crop and text-layer text are kept
+                )
         timings["tables_figures"] = round(time.perf_counter() - t1, 4)
-        layout = [{"class": r.kind, "score": round(r.score, 3), "bbox": [round(v, 1) for v in r.box]} for r in regions]
+        layout = [
+            {"class": r.kind, "score": round(r.score, 3), "bbox": [round(v, 1) for v in r.box]}
+            for r in regions
+        ]
         return Page(
             width=int(width),
             height=int(height),
@@ -432,4 +472,4 @@ def parse(inputs: Any, **kwargs: Any) -> Document:
     return Parser(ParseOptions(**kwargs))(inputs)
 
 
-__all__ = ["ParseOptions", "ParsedPage", "Parser", "parse", "Word"]
+__all__ = ["ParseOptions", "ParsedPage", "Parser", "Word", "parse"]

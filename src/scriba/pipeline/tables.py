@@ -10,6 +10,7 @@ Coordinates are page pixels throughout; `image` is the page (or table) image tho
 from __future__ import annotations
 
 import html
+import itertools
 from dataclasses import dataclass, field
 
 import cv2
@@ -95,7 +96,7 @@ class Rule:
 
 
 def _rules(mask: np.ndarray, horizontal: bool, min_len: int) -> list[Rule]:
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     out: list[Rule] = []
     for x, y, w, h, _area in stats[1:]:
         if horizontal and w >= min_len and h <= max(6, w // 8):
@@ -280,7 +281,12 @@ def _find(parent: list[int], i: int) -> int:
 
 
 def ruled_table(
-    words: list[TableWord], h_rules: list[Rule], v_rules: list[Rule], hmask: np.ndarray, vmask: np.ndarray, origin: tuple[float, float]
+    words: list[TableWord],
+    h_rules: list[Rule],
+    v_rules: list[Rule],
+    hmask: np.ndarray,
+    vmask: np.ndarray,
+    origin: tuple[float, float],
 ) -> TableStructure:
     """Grid from rules spanning most of the table; cells merge across grid edges that have no drawn line."""
     ox, oy = origin
@@ -296,12 +302,20 @@ def ruled_table(
             ys.insert(0, ex[1] - oy - 1)
         if ex[3] - oy > ys[-1] + 2:
             ys.append(ex[3] - oy + 1)
+    ys, virtual = _split_bands(words, xs, ys, ox, oy)
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
     hh, ww = hmask.shape
 
+    def separated_by_text(y: float, c: int) -> bool:
+        """A row split without a drawn rule holds in a column only if that column has text on both sides."""
+        col = [w for w in words if xs[c] <= (w.box[0] + w.box[2]) / 2 - ox < xs[c + 1]]
+        above = any(lo <= (w.box[1] + w.box[3]) / 2 - oy < y for w in col for lo in [virtual[y][0]])
+        below = any(y <= (w.box[1] + w.box[3]) / 2 - oy < hi for w in col for hi in [virtual[y][1]])
+        return above and below
+
     def drawn(mask: np.ndarray, fixed: float, lo: float, hi: float, vertical: bool) -> bool:
         a, b = int(lo + 0.2 * (hi - lo)), int(hi - 0.2 * (hi - lo))
-        f = int(round(fixed))
+        f = round(fixed)
         if vertical:
             band = mask[max(0, a) : min(hh, b), max(0, f - 3) : min(ww, f + 4)]
         else:
@@ -315,7 +329,10 @@ def ruled_table(
         for c in range(n_cols):
             if c + 1 < n_cols and not drawn(vmask, xs[c + 1], ys[r], ys[r + 1], True):
                 parent[_find(parent, r * n_cols + c + 1)] = _find(parent, r * n_cols + c)
-            if r + 1 < n_rows and not drawn(hmask, ys[r + 1], xs[c], xs[c + 1], False):
+            if r + 1 < n_rows and ys[r + 1] in virtual:
+                if not separated_by_text(ys[r + 1], c):
+                    parent[_find(parent, (r + 1) * n_cols + c)] = _find(parent, r * n_cols + c)
+            elif r + 1 < n_rows and not drawn(hmask, ys[r + 1], xs[c], xs[c + 1], False):
                 parent[_find(parent, (r + 1) * n_cols + c)] = _find(parent, r * n_cols + c)
     groups: dict[int, list[tuple[int, int]]] = {}
     for r in range(n_rows):
@@ -340,7 +357,38 @@ def ruled_table(
         cell.text = _join(inside)
     # Drop grid rows and columns that hold no text at all (gaps between double rules, open borders).
     header = max((c.rowspan for c in cells if c.row == 0), default=1)
-    return _drop_empty(TableStructure(n_rows, n_cols, sorted(cells, key=lambda c: (c.row, c.col)), header, "ruled"))
+    return _drop_empty(
+        TableStructure(n_rows, n_cols, sorted(cells, key=lambda c: (c.row, c.col)), header, "ruled")
+    )
+
+
+def _split_bands(
+    words: list[TableWord], xs: list[float], ys: list[float], ox: float, oy: float
+) -> tuple[list[float], dict[float, tuple[float, float]]]:
+    """Rows between two rules that hold several aligned text rows (several records drawn without rules
+    between them) are split; returns the new row edges and, per added edge, its band (lo, hi)."""
+    out = [ys[0]]
+    virtual: dict[float, tuple[float, float]] = {}
+    for lo, hi in itertools.pairwise(ys):
+        band = [w for w in words if lo <= (w.box[1] + w.box[3]) / 2 - oy < hi]
+        text_rows = _rows_of(band)
+        for upper, lower in itertools.pairwise(text_rows):
+            y = ((max(w.box[3] for w in upper) + min(w.box[1] for w in lower)) / 2) - oy
+
+            def cols_of(row: list[TableWord]) -> set[int]:
+                return {
+                    c
+                    for w in row
+                    for c in range(len(xs) - 1)
+                    if xs[c] <= (w.box[0] + w.box[2]) / 2 - ox < xs[c + 1]
+                }
+
+            # Wrapped text in one cell is not a new record: at least two columns must continue below.
+            if len(cols_of(upper) & cols_of(lower)) >= 2 and lo < y < hi:
+                virtual[y] = (lo, hi)
+                out.append(y)
+        out.append(hi)
+    return out, virtual
 
 
 def _centre_in(box: Box, cell: Box) -> bool:
@@ -382,7 +430,13 @@ def recognize_table(crop: np.ndarray | None, box: Box, words: list[TableWord]) -
         gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
         # Word boxes are in page pixels; the crop may be rendered at another scale.
         sx, sy = gray.shape[1] / max(box[2] - box[0], 1e-6), gray.shape[0] / max(box[3] - box[1], 1e-6)
-        local = [TableWord(w.text, ((w.box[0] - x0) * sx, (w.box[1] - y0) * sy, (w.box[2] - x0) * sx, (w.box[3] - y0) * sy)) for w in words]
+        local = [
+            TableWord(
+                w.text,
+                ((w.box[0] - x0) * sx, (w.box[1] - y0) * sy, (w.box[2] - x0) * sx, (w.box[3] - y0) * sy),
+            )
+            for w in words
+        ]
         h_rules, v_rules, hmask, vmask = detect_rules(gray)
         height, width = gray.shape
         long_v = [r for r in v_rules if r.hi - r.lo >= 0.5 * height]

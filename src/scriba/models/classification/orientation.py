@@ -41,7 +41,9 @@ class PageOrientation:
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
         k = 256.0 / max(min(h, w), 1)
-        resized = cv2.resize(rgb, (max(224, round(w * k)), max(224, round(h * k))), interpolation=cv2.INTER_LANCZOS4)
+        resized = cv2.resize(
+            rgb, (max(224, round(w * k)), max(224, round(h * k))), interpolation=cv2.INTER_LANCZOS4
+        )
         rh, rw = resized.shape[:2]
         top, left = (rh - 224) // 2, (rw - 224) // 2
         crop = resized[top : top + 224, left : left + 224, ::-1].astype(np.float32) / 255.0

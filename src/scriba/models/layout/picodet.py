@@ -128,7 +128,9 @@ class LayoutDetector:
                     regions.append(LayoutRegion(name, float(cs[i]), (x0, y0, x1, y1)))
         return regions
 
-    def decode(self, score_maps: list[np.ndarray], box_maps: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def decode(
+        self, score_maps: list[np.ndarray], box_maps: list[np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Cell centres + expected side distances -> boxes (x0, y0, x1, y1) in input pixels, with scores."""
         all_boxes, all_scores = [], []
         bins = np.arange(self.bins, dtype=np.float32)
@@ -136,7 +138,9 @@ class LayoutDetector:
             score, dist = score[0], dist[0]
             rows = -(-self.height // stride)
             cols = -(-self.width // stride)
-            cy, cx = np.meshgrid((np.arange(rows) + 0.5) * stride, (np.arange(cols) + 0.5) * stride, indexing="ij")
+            cy, cx = np.meshgrid(
+                (np.arange(rows) + 0.5) * stride, (np.arange(cols) + 0.5) * stride, indexing="ij"
+            )
             centres = np.stack([cx.ravel(), cy.ravel()], axis=1).astype(np.float32)
             top = np.argsort(-score.max(axis=1))[: self.candidates_per_level]
             logits = dist[top].reshape(-1, 4, self.bins)
@@ -145,6 +149,8 @@ class LayoutDetector:
             prob /= prob.sum(axis=2, keepdims=True)
             d = (prob * bins).sum(axis=2) * stride  # left, top, right, bottom
             c = centres[top]
-            all_boxes.append(np.stack([c[:, 0] - d[:, 0], c[:, 1] - d[:, 1], c[:, 0] + d[:, 2], c[:, 1] + d[:, 3]], 1))
+            all_boxes.append(
+                np.stack([c[:, 0] - d[:, 0], c[:, 1] - d[:, 1], c[:, 0] + d[:, 2], c[:, 1] + d[:, 3]], 1)
+            )
             all_scores.append(score[top])
         return np.concatenate(all_boxes), np.concatenate(all_scores)

@@ -1,0 +1,144 @@
+"""PDFs with known content for the parser tests, drawn with reportlab and real fonts."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import FONTS
+
+TITLE = "A Study of Two Columns"
+LEFT = [
+    [
+        "Alpha paragraph one: the quick brown fox",
+        "jumps over the lazy dog while the river keeps",
+        "flowing past the old mill and the farmers",
+        "count their sheep in the evening light.",
+    ],
+    [
+        "Alpha paragraph two: measurements were",
+        "taken every morning at seven, recorded in a",
+        "notebook, and later copied into the spread-",
+        "sheet that the whole team could read.",
+    ],
+]
+RIGHT = [
+    [
+        "Beta paragraph one: in the second column",
+        "the story continues with a description of the",
+        "results, which were better than expected for",
+        "every site in the survey that summer.",
+    ],
+    [
+        "Beta paragraph two: finally the authors",
+        "thank the volunteers who walked the hills in",
+        "the rain to collect samples, and the reviewers",
+        "for their careful and generous comments.",
+    ],
+]
+TABLE = [["Region", "2022", "2023"], ["North", "120", "135"], ["South", "98", "101"], ["East", "77", "80"]]
+CAPTION = "Table 1: Harvest by region and year."
+CLOSING = (
+    "After the table a closing paragraph explains that the northern region grew fastest over the two years."
+)
+# Hyphenated at a line break: Markdown must read "region".
+CLOSING_LINES = [
+    "After the table a closing paragraph explains that the northern re-",
+    "gion grew fastest over the two years.",
+]
+
+
+def _canvas(path: Path, **kwargs):  # type: ignore[no-untyped-def]
+    reportlab = pytest.importorskip("reportlab")
+    del reportlab
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    for name, key in (("Serif", "serif"), ("SerifBold", "serif-bold")):
+        if not FONTS[key].is_file():
+            pytest.skip(f"font {FONTS[key]} missing")
+        pdfmetrics.registerFont(TTFont(name, str(FONTS[key])))
+    return canvas.Canvas(str(path), pagesize=letter, **kwargs), letter
+
+
+def _paragraph(c, x: float, y: float, lines: list[str], size: float = 10) -> float:  # type: ignore[no-untyped-def]
+    c.setFont("Serif", size)
+    for line in lines:
+        c.drawString(x, y, line)
+        y -= size * 1.25
+    return y - size * 0.9
+
+
+def article_pdf(path: Path, **canvas_kwargs: object) -> Path:
+    """Page 1: title, two columns of two paragraphs, a page number. Page 2: a ruled table with its caption and
+    a paragraph. Page 3: empty."""
+    c, (w, h) = _canvas(path, **canvas_kwargs)
+    c.setFont("SerifBold", 20)
+    c.drawString(72, h - 90, TITLE)
+    for x, column in ((72, LEFT), (322, RIGHT)):
+        y = h - 140
+        for para in column:
+            y = _paragraph(c, x, y, para)
+    c.setFont("Serif", 9)
+    c.drawCentredString(w / 2, 40, "7")
+    c.showPage()
+    c.setFont("Serif", 10)
+    c.drawString(72, h - 80, CAPTION)
+    x0, y0, cw, rh = 72, h - 100, 120, 22
+    for r in range(len(TABLE) + 1):
+        c.line(x0, y0 - r * rh, x0 + 3 * cw, y0 - r * rh)
+    for k in range(4):
+        c.line(x0 + k * cw, y0, x0 + k * cw, y0 - len(TABLE) * rh)
+    for r, row in enumerate(TABLE):
+        for k, cell in enumerate(row):
+            c.setFont("SerifBold" if r == 0 else "Serif", 10)
+            c.drawString(x0 + k * cw + 6, y0 - r * rh - 15, cell)
+    _paragraph(c, 72, y0 - len(TABLE) * rh - 40, CLOSING_LINES)
+    c.showPage()
+    c.showPage()  # an empty page
+    c.save()
+    return path
+
+
+def scanned_pdf(path: Path, image: np.ndarray) -> Path:
+    """One page that is only a picture of text (no text layer), like a scan."""
+    from reportlab.lib.utils import ImageReader
+
+    c, (w, h) = _canvas(path)
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    buf.seek(0)
+    ih, iw = image.shape[:2]
+    draw_w = w - 72
+    c.drawImage(ImageReader(buf), 36, h - 36 - draw_w * ih / iw, width=draw_w, height=draw_w * ih / iw)
+    c.showPage()
+    c.save()
+    return path
+
+
+FIGURE_CAPTION = "Figure 1: Bars of five sites measured in the summer survey."
+
+
+def figure_pdf(path: Path) -> Path:
+    """A paragraph, a bar chart with its caption, another paragraph."""
+    c, (_w, h) = _canvas(path)
+    _paragraph(c, 72, h - 80, LEFT[0])
+    x0, y0 = 120, h - 400
+    c.line(x0, y0, x0 + 300, y0)
+    c.line(x0, y0, x0, y0 + 200)
+    for k, v in enumerate([120, 80, 160, 60, 190]):
+        c.setFillColorRGB(0.2 + 0.15 * k, 0.4, 0.8 - 0.1 * k)
+        c.rect(x0 + 20 + k * 55, y0, 35, v, fill=1, stroke=0)
+    c.setFillColorRGB(0, 0, 0)
+    c.setFont("Serif", 10)
+    c.drawString(72, y0 - 30, FIGURE_CAPTION)
+    _paragraph(c, 72, y0 - 70, RIGHT[0])
+    c.showPage()
+    c.save()
+    return path

@@ -1,0 +1,173 @@
+"""The parser on PDFs generated here with known text: reading order, headings, tables, captions, margins,
+scanned pages through OCR, encrypted / corrupt inputs and a failing page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from scriba import Document, InputError, ParseOptions, Parser
+from tests.conftest import render_lines
+from tests.pipeline.parse_fixtures import (
+    CAPTION,
+    CLOSING,
+    LEFT,
+    RIGHT,
+    TABLE,
+    TITLE,
+    article_pdf,
+    scanned_pdf,
+)
+
+
+@pytest.fixture(scope="module")
+def parser() -> Parser:
+    return Parser(ParseOptions(dpi=144))
+
+
+@pytest.fixture(scope="module")
+def article(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return article_pdf(tmp_path_factory.mktemp("parse") / "article.pdf")
+
+
+@pytest.fixture(scope="module")
+def article_doc(parser: Parser, article: Path) -> Document:
+    return parser(article)
+
+
+def _joined(lines: list[str]) -> str:
+    text = " ".join(lines)
+    return re.sub(r"-\s(?=[a-z])", "", text)  # the hyphenated line break mends to one word
+
+
+def test_pages_read_from_the_text_layer(article_doc: Document) -> None:
+    assert [p.metadata["method"] for p in article_doc.pages[:2]] == ["text-layer", "text-layer"]
+    assert all(p.error is None for p in article_doc.pages)
+
+
+def test_two_columns_read_column_by_column(article_doc: Document) -> None:
+    page = article_doc.pages[0]
+    body = [b for b in page.blocks if b.kind not in ("header", "footer", "page_number")]
+    assert [b.kind for b in body] == ["title", "text", "text", "text", "text"]
+    assert body[0].text == TITLE
+    expected = [_joined(p) for p in LEFT + RIGHT]
+    assert [_joined([line.text for line in b.lines]) for b in body[1:]] == expected
+
+
+def test_markdown_has_heading_paragraphs_and_no_page_number(article_doc: Document) -> None:
+    md = article_doc.to_markdown()
+    paragraphs = md.split("\n\n")
+    assert paragraphs[0] == f"# {TITLE}"
+    assert paragraphs[1:5] == [_joined(p) for p in LEFT + RIGHT]
+    page_numbers = [b for b in article_doc.pages[0].blocks if b.kind == "page_number"]
+    assert [b.text for b in page_numbers] == ["7"]  # kept in JSON ...
+    assert "\n7\n" not in md and not md.startswith("7")  # ... out of the Markdown body
+
+
+def test_ruled_table_cells_and_caption(article_doc: Document) -> None:
+    page = article_doc.pages[1]
+    kinds = [b.kind for b in page.blocks]
+    assert kinds[:2] == ["table_caption", "table"]
+    table = page.blocks[1]
+    assert table.attributes["rows"] == 4 and table.attributes["cols"] == 3
+    grid = [["" for _ in range(3)] for _ in range(4)]
+    for cell in table.attributes["cells"]:
+        assert cell["rowspan"] == 1 and cell["colspan"] == 1
+        grid[cell["row"]][cell["col"]] = cell["text"]
+    assert grid == TABLE
+    assert table.attributes["table_method"] == "ruled"
+    assert table.attributes["caption"] == CAPTION
+    assert table.attributes["html"] == (
+        "<table><thead><tr><td>Region</td><td>2022</td><td>2023</td></tr></thead><tbody>"
+        "<tr><td>North</td><td>120</td><td>135</td></tr><tr><td>South</td><td>98</td><td>101</td></tr>"
+        "<tr><td>East</td><td>77</td><td>80</td></tr></tbody></table>"
+    )
+    md = article_doc.to_markdown()
+    assert f"*{CAPTION}*\n\n<table>" in md
+
+
+def test_hyphenated_line_break_is_joined(article_doc: Document) -> None:
+    md = article_doc.to_markdown()
+    assert CLOSING in md
+
+
+def test_empty_page_has_no_blocks(article_doc: Document) -> None:
+    empty = article_doc.pages[2]
+    assert empty.error is None and empty.blocks == []
+
+
+def test_json_round_trip_keeps_block_types(article_doc: Document) -> None:
+    again = Document.from_json(article_doc.to_json())
+    assert again.to_markdown() == article_doc.to_markdown()
+    assert [b.kind for b in again.pages[1].blocks] == [b.kind for b in article_doc.pages[1].blocks]
+
+
+def test_ocr_never_and_always(parser: Parser, article: Path) -> None:
+    never = Parser(ParseOptions(dpi=144, ocr="never"))(article, pages="1")
+    assert never.pages[0].metadata["method"] == "text-layer"
+    always = Parser(ParseOptions(dpi=144, ocr="always"))(article, pages="2")
+    page = always.pages[0]
+    assert page.metadata["method"] == "ocr"
+    table = next(b for b in page.blocks if b.kind == "table")
+    texts = {c["text"] for c in table.attributes["cells"]}
+    assert {"North", "South", "East", "120"} <= texts
+
+
+def test_scanned_page_goes_through_ocr(parser: Parser, tmp_path: Path) -> None:
+    lines = [
+        "Scanned pages have no text layer",
+        "so the parser reads them with OCR",
+        "and keeps the order of lines",
+    ]
+    pdf = scanned_pdf(tmp_path / "scan.pdf", render_lines(lines, size=40, font_name="serif"))
+    doc = parser(pdf)
+    page = doc.pages[0]
+    assert page.metadata["method"] == "ocr"
+    words = doc.to_markdown().split()
+    for expected in ("Scanned", "layer", "parser", "OCR", "order"):
+        assert expected in words
+    assert words.index("Scanned") < words.index("parser") < words.index("order")
+
+
+def test_encrypted_pdf_needs_its_password(tmp_path: Path) -> None:
+    pdf = article_pdf(tmp_path / "locked.pdf", encrypt="s3cret")
+    p = Parser(ParseOptions(dpi=144))
+    with pytest.raises(InputError, match="encrypted"):
+        p(pdf)
+    with pytest.raises(InputError, match="wrong password"):
+        p(pdf, password="nope")
+    doc = p(pdf, password="s3cret", pages="1")
+    assert doc.pages[0].blocks[0].text == TITLE
+
+
+def test_corrupt_and_truncated_pdf(parser: Parser, article: Path, tmp_path: Path) -> None:
+    truncated = tmp_path / "truncated.pdf"
+    truncated.write_bytes(article.read_bytes()[:700])
+    with pytest.raises(InputError, match="corrupt or truncated"):
+        parser(truncated)
+    doc = parser([truncated, article], errors="collect", pages="1")
+    assert doc.pages[0].error and doc.pages[1].blocks[0].text == TITLE
+
+
+def test_a_failing_page_is_recorded_and_the_rest_parsed(
+    article: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scriba.pipeline.parse as parse_module
+
+    real = parse_module.read_text_layer
+    calls = {"n": 0}
+
+    def fail_on_second_page(page, scale):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:  # fault injection: the second page's text layer cannot be read
+            raise RuntimeError("damaged content stream")
+        return real(page, scale)
+
+    monkeypatch.setattr(parse_module, "read_text_layer", fail_on_second_page)
+    doc = Parser(ParseOptions(dpi=144))(article)
+    assert [p.index for p in doc.pages] == [0, 1, 2]
+    assert doc.pages[1].error == "RuntimeError: damaged content stream"
+    assert doc.pages[0].blocks[0].text == TITLE
+    assert '"error": "RuntimeError: damaged content stream"' in doc.to_json()
