@@ -170,8 +170,8 @@ class OCR:
         )
 
     def _read_lines(self, image: np.ndarray, quads: list[np.ndarray]) -> tuple[list[Line], float, dict[str, float]]:
-        """Crop, classify and recognize the given quads in reading order. Returns the lines, the share of
-        lines the classifier turned, and stage timings."""
+        """Crop, classify and recognize the given quads in reading order. Returns the lines, the mean
+        probability that a line is upside down, and stage timings."""
         t1 = time.perf_counter()
         order = sort_lines([bbox_of(q.tolist()) for q in quads])
         quads = [quads[i] for i in order]
@@ -181,8 +181,12 @@ class OCR:
             crops.append(c)
             rotated.append(r)
         flipped = [False] * len(crops)
+        # Probability that each line is upside down: the page-level vote uses these rather than the confident
+        # flips alone, because the 0/180 classifier is often unsure (0.6-0.85) on lines of a turned page.
+        p_turned: list[float] = []
         if self.classifier is not None and crops:
             for k, res in enumerate(self.classifier(crops)):
+                p_turned.append(res.confidence if res.flipped else 1.0 - res.confidence)
                 if self.classifier.should_flip(res):
                     crops[k] = cv2.rotate(crops[k], cv2.ROTATE_180)
                     flipped[k] = True
@@ -195,7 +199,7 @@ class OCR:
                 continue
             words = word_boxes(rec, reading_frame(q, r, f))
             lines.append(Line(text=rec.text.strip(), confidence=rec.confidence, polygon=q.tolist(), words=words))
-        share = sum(flipped) / len(flipped) if flipped else 0.0
+        share = float(np.mean(p_turned)) if p_turned else 0.0
         return lines, share, {"classify": round(t2 - t1, 4), "recognize": round(t3 - t2, 4)}
 
     def recognize_lines(self, images: list[np.ndarray]) -> list[Recognition]:

@@ -1,0 +1,127 @@
+"""Real inference on pages rendered with real fonts: exact text, orientation, reading order, geometry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from scriba.document import Page, Polygon
+from tests.conftest import font, render_lines
+
+# Polygons come from unclipped quads and CTC steps: a few pixels of slack, never more.
+TOLERANCE = 3.0
+
+
+@pytest.mark.parametrize(
+    ("font_name", "size", "text"),
+    [
+        ("sans", 28, "Order 7731 shipped on 2026-03-14"),
+        ("serif", 40, "Quarterly revenue grew by 12.5%"),
+        ("mono", 24, "Error code=404 path=/api/v2/items"),
+        ("arial", 56, "Hello, World!"),
+        ("serif-bold", 32, "Annual General Meeting"),
+    ],
+)
+def test_single_lines_in_several_fonts_and_sizes(ocr_engine, font_name: str, size: int, text: str) -> None:
+    page = ocr_engine.ocr_image(render_lines([text], size=size, font_name=font_name, width=1100))
+    assert [line.text for line in page.lines] == [text]
+    assert [w.text for w in page.lines[0].words] == text.split()
+
+
+def test_multi_line_page_keeps_line_order(ocr_engine) -> None:
+    lines = [
+        "Dear Ms. Rivera,",
+        "thank you for your letter of 3 May.",
+        "We enclose the signed contract and",
+        "an invoice for the first instalment.",
+        "Yours sincerely, Tom Becker",
+    ]
+    page = ocr_engine.ocr_image(render_lines(lines, size=32, font_name="serif"))
+    assert [line.text for line in page.lines] == lines
+    assert page.text == "\n".join(lines)
+
+
+def test_upside_down_page_reads_right_way_up(ocr_engine) -> None:
+    lines = [
+        "Upside down pages happen in scanners",
+        "when a sheet goes in the wrong way;",
+        "most lines then read as turned and",
+        "the whole page is read turned by 180.",
+    ]
+    image = np.ascontiguousarray(np.rot90(render_lines(lines, size=34), 2))
+    page = ocr_engine.ocr_image(image)
+    assert [line.text for line in page.lines] == lines
+    assert page.metadata["rotation"] == 180
+    assert_geometry(page)
+
+
+@pytest.mark.parametrize("turns", [1, 3])
+def test_tall_line_rotated_90_degrees(ocr_engine, turns: int) -> None:
+    text = "Rotated line of text 42"
+    image = np.ascontiguousarray(np.rot90(render_lines([text], size=40, width=700), turns))
+    page = ocr_engine.ocr_image(image)
+    assert [line.text for line in page.lines] == [text]
+    assert_geometry(page)
+
+
+def _page_with_paragraphs(layout: str) -> tuple[np.ndarray, list[list[str]]]:
+    first = ["Scriba reads the first paragraph", "line by line from top to bottom", "before anything else."]
+    second = ["Then the second paragraph follows", "with its own three lines of text", "in the same order."]
+    f = font("serif", 30)
+    img = Image.new("RGB", (1500, 620) if layout == "columns" else (1000, 620), "white")
+    draw = ImageDraw.Draw(img)
+    for k in range(3):
+        if layout == "columns":
+            draw.text((60, 60 + 45 * k), first[k], font=f, fill="black")
+            draw.text((800, 60 + 45 * k), second[k], font=f, fill="black")
+        else:
+            draw.text((60, 60 + 45 * k), first[k], font=f, fill="black")
+            draw.text((60, 340 + 45 * k), second[k], font=f, fill="black")
+    return np.asarray(img), [first, second]
+
+
+@pytest.mark.parametrize("layout", ["stacked", "columns"])
+def test_reading_order_of_two_paragraphs(ocr_engine, layout: str) -> None:
+    image, paragraphs = _page_with_paragraphs(layout)
+    page = ocr_engine.ocr_image(image)
+    assert [[line.text for line in b.lines] for b in page.blocks] == paragraphs
+
+
+def _inside(inner: Polygon, outer: Polygon, tol: float = TOLERANCE) -> bool:
+    """Every vertex of `inner` lies within `outer` (a convex quad), allowing `tol` pixels."""
+    import cv2
+
+    contour = np.asarray(outer, dtype=np.float32).reshape(-1, 1, 2)
+    return all(cv2.pointPolygonTest(contour, (float(x), float(y)), True) >= -tol for x, y in inner)
+
+
+def assert_geometry(page: Page) -> None:
+    assert page.lines, "no lines to check"
+    for line in page.lines:
+        assert _inside(line.polygon, page.polygon), f"line {line.text!r} leaves the page"
+        assert line.words
+        for word in line.words:
+            assert _inside(word.polygon, page.polygon), f"word {word.text!r} leaves the page"
+            assert _inside(word.polygon, line.polygon), f"word {word.text!r} leaves line {line.text!r}"
+    for block in page.blocks:
+        assert _inside(block.polygon, page.polygon)
+
+
+def test_word_boxes_inside_lines_inside_page(ocr_engine) -> None:
+    lines = ["Geometry: words sit inside their line,", "lines sit inside the page (and so do blocks)."]
+    page = ocr_engine.ocr_image(render_lines(lines, size=30, font_name="arial", margin=12))
+    assert [line.text for line in page.lines] == lines
+    assert_geometry(page)
+
+
+def test_word_boxes_follow_the_words(ocr_engine) -> None:
+    """Each word box covers its own word's ink: words are left to right and barely overlap."""
+    page = ocr_engine.ocr_image(render_lines(["alpha    beta    gamma"], size=40))
+    words = page.lines[0].words
+    assert [w.text for w in words] == ["alpha", "beta", "gamma"]
+    lefts = [min(p[0] for p in w.polygon) for w in words]
+    rights = [max(p[0] for p in w.polygon) for w in words]
+    assert lefts == sorted(lefts)
+    for k in range(len(words) - 1):
+        assert rights[k] <= lefts[k + 1] + TOLERANCE
