@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from typing import Annotated
 
@@ -61,6 +62,11 @@ def serve_command(
     tmp_dir = tempfile.mkdtemp(prefix="scriba-serve-")
     config = ServeConfig(limits=limits, api_key=api_key or None, model=model, tmp_dir=tmp_dir)
     os.environ[CONFIG_ENV] = config.to_json()
+    # ONNX Runtime and any library that honours TMPDIR write into the private folder too.
+    os.environ["TMPDIR"] = tmp_dir
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal; exiting through SystemExit here
+    # lets the private folder be removed and the exit status be 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
         uvicorn.run(
             "scriba.serve.app:create_app",
@@ -73,3 +79,7 @@ def serve_command(
         )
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)

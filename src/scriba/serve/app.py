@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import scriba
 from scriba.document import Document
@@ -188,8 +190,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             raise HTTPException(401, "missing or wrong API key (send Authorization: Bearer KEY or X-API-Key)",
                                 headers={"WWW-Authenticate": "Bearer"})
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error(exc.status_code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -198,8 +200,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         for e in exc.errors():
             where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
             parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
-        return JSONResponse({"error": "invalid request: " + "; ".join(parts), "status": 422, "detail": exc.errors()},
-                            status_code=422)
+        return JSONResponse({"error": "invalid request: " + "; ".join(parts), "status": 422,
+                             "detail": jsonable_encoder(exc.errors())}, status_code=422)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
