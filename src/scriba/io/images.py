@@ -46,6 +46,25 @@ def check_size(name: str, width: int, height: int) -> None:
         )
 
 
+def _head(path: str | None, n: int = 32) -> bytes:
+    try:
+        with open(path, "rb") as fh:  # type: ignore[arg-type]
+            return fh.read(n)
+    except (OSError, TypeError):
+        return b""
+
+
+def declared_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height written in a PNG, GIF or BMP header (read without decoding), or None."""
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and len(head) >= 24:
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if head[:4] == b"GIF8" and len(head) >= 10:
+        return int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+    if head[:2] == b"BM" and len(head) >= 26:
+        return int.from_bytes(head[18:22], "little", signed=True), abs(int.from_bytes(head[22:26], "little", signed=True))
+    return None
+
+
 def iter_image_frames(name: str, data: bytes | None = None, path: str | None = None) -> Iterator[np.ndarray]:
     """Yield each frame (TIFF pages, GIF frames) of an image file as RGB arrays."""
     try:
@@ -53,6 +72,8 @@ def iter_image_frames(name: str, data: bytes | None = None, path: str | None = N
             warnings.simplefilter("ignore")
             img = Image.open(io.BytesIO(data) if data is not None else path)  # type: ignore[arg-type]
     except UnidentifiedImageError:
+        if (size := declared_size(data if data is not None else _head(path))) is not None:
+            check_size(name, *size)  # PIL refuses zero-sized images without saying why: say it
         raise InputError(name, "not a supported image or PDF (unrecognized file format)") from None
     except OSError as exc:
         raise InputError(name, f"cannot open image ({exc})") from None

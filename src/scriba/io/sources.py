@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from scriba.errors import InputError
-from scriba.io.images import array_to_rgb, iter_image_frames, to_rgb_array
+from scriba.io.images import array_to_rgb, check_size, iter_image_frames, to_rgb_array
 from scriba.io.pdf import PDF_MAGIC, iter_pdf_pages
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".jp2", ".pbm", ".pgm", ".ppm"}
@@ -101,6 +101,7 @@ def iter_pages(
             yield PageImage(array_to_rgb(source.name, obj), source.name, 0)
             return
         if isinstance(obj, Image.Image):
+            check_size(source.name, obj.width, obj.height)
             yield PageImage(to_rgb_array(obj), source.name, 0)
             return
         data: bytes = obj

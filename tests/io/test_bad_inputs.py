@@ -1,0 +1,75 @@
+"""Every kind of bad input raises InputError naming the input and saying what is wrong (API level)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from scriba.errors import InputError
+from scriba.io.sources import Source, expand_inputs, iter_pages
+from tests.conftest import render_lines
+from tests.io.bad_files import BAD_INPUTS, raw_png, unreadable
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
+def test_bad_file_gives_input_error(tmp_path: Path, kind: str) -> None:
+    writer, words = BAD_INPUTS[kind]
+    path = writer(tmp_path)
+    (src,) = expand_inputs([str(path)])
+    with pytest.raises(InputError) as info:
+        list(iter_pages(src))
+    assert info.value.source == str(path)
+    assert str(path) in str(info.value)
+    assert any(w.lower() in info.value.reason.lower() for w in words), info.value.reason
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read a chmod 000 file")
+def test_unreadable_file(tmp_path: Path) -> None:
+    (src,) = expand_inputs([str(unreadable(tmp_path))])
+    with pytest.raises(InputError, match="cannot read"):
+        list(iter_pages(src))
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [np.zeros((0, 10, 3), np.uint8), np.zeros((10, 0), np.uint8), Image.new("RGB", (0, 5)), b""],
+    ids=["array-0-rows", "array-0-cols", "pil-0-wide", "empty-bytes"],
+)
+def test_empty_in_memory_inputs(obj: object) -> None:
+    (src,) = expand_inputs([obj])
+    with pytest.raises(InputError):
+        list(iter_pages(src))
+
+
+def test_huge_in_memory_png_is_refused_before_decoding() -> None:
+    src = Source("<bytes>", obj=raw_png(20_000, 12_000))
+    with pytest.raises(InputError, match="200 MP limit"):
+        list(iter_pages(src))
+
+
+def test_pdf_with_password(tmp_path: Path) -> None:
+    path = BAD_INPUTS["encrypted-pdf"][0](tmp_path)
+    (src,) = expand_inputs([str(path)])
+    with pytest.raises(InputError, match="wrong password"):
+        list(iter_pages(src, password="guess"))
+    (page,) = list(iter_pages(src, password="user-pass", dpi=50))
+    assert page.image.ndim == 3
+
+
+def test_a_batch_goes_on_past_bad_inputs(tmp_path: Path, ocr_engine, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.png"
+    Image.fromarray(render_lines(["Still read after errors"], size=36, width=700)).save(good)
+    bad = [BAD_INPUTS[k][0](tmp_path) for k in ("missing", "empty", "corrupt-pdf")]
+    inputs = [str(bad[0]), str(good), str(bad[1]), str(bad[2])]
+    with pytest.raises(InputError, match="no such file"):
+        ocr_engine(inputs)
+    doc = ocr_engine(inputs, errors="collect")
+    assert [p.source for p in doc.pages] == inputs
+    assert [p.error is not None for p in doc.pages] == [True, False, True, True]
+    assert doc.pages[1].text == "Still read after errors"
+    err = capsys.readouterr().err
+    assert all(str(b) in err for b in bad)
