@@ -1,0 +1,1 @@
+"""Synthetic training data: text from offline corpora rendered with many fonts, then degraded."""
