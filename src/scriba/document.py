@@ -40,6 +40,14 @@ def union_polygon(polygons: list[Polygon]) -> Polygon:
     )
 
 
+def _serialized_mean_confidence(lines: list[Line]) -> float:
+    """Mean of the line confidences as serialized (4 decimals), so a tree loaded from JSON writes the same
+    block and page confidences again."""
+    if not lines:
+        return 1.0
+    return round(sum(round(x.confidence, 4) for x in lines) / len(lines), 4)
+
+
 @dataclass
 class Word:
     text: str
@@ -106,7 +114,7 @@ class Block:
         d: dict[str, Any] = {
             "type": self.kind,
             "text": self.text,
-            "confidence": round(self.confidence, 4),
+            "confidence": _serialized_mean_confidence(self.lines),
             "polygon": _round_polygon(self.polygon),
             "lines": [line.to_dict() for line in self.lines],
         }
@@ -163,7 +171,7 @@ class Page:
             "width": self.width,
             "height": self.height,
             "text": self.text,
-            "confidence": round(self.confidence, 4),
+            "confidence": _serialized_mean_confidence(self.lines),
             "polygon": self.polygon,
             "metadata": self.metadata,
             "blocks": [b.to_dict() for b in self.blocks],

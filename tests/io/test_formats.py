@@ -163,7 +163,7 @@ def test_formats_read_the_same_text(tmp_path: Path, ocr_engine, page_rgb: np.nda
     """Real inference through lossy and unusual encodings: JPEG, CMYK JPEG, 16-bit PNG, multi-page TIFF."""
     Image.fromarray(page_rgb).save(tmp_path / "a.jpg", quality=80)
     Image.fromarray(page_rgb).convert("CMYK").save(tmp_path / "b.jpg", quality=90)
-    Image.fromarray((page_rgb[:, :, 0].astype(np.uint16) * 257)).save(tmp_path / "c.png")
+    Image.fromarray(page_rgb[:, :, 0].astype(np.uint16) * 257).save(tmp_path / "c.png")
     Image.fromarray(page_rgb).save(tmp_path / "d.tif", save_all=True, append_images=[Image.fromarray(page_rgb)])
     doc = ocr_engine([str(tmp_path)])
     assert [p.source.rsplit("/", 1)[-1] for p in doc.pages] == ["a.jpg", "b.jpg", "c.png", "d.tif", "d.tif"]
