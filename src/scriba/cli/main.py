@@ -8,6 +8,7 @@ import typer
 
 from scriba.cli import models, ocr
 from scriba.cli import parse as parse_cli
+from scriba.cli import batch as batch_cli
 from scriba.cli import serve as serve_cli
 from scriba.errors import ScribaError
 
@@ -23,6 +24,7 @@ app.command("ocr", no_args_is_help=True)(ocr.ocr_command)
 app.add_typer(models.app, name="models")
 app.command("parse", no_args_is_help=True)(parse_cli.parse_command)
 app.command("serve")(serve_cli.serve_command)
+app.command("batch", no_args_is_help=True)(batch_cli.batch_command)
 # Further subcommands register here, one module each (parse, serve, batch, train, synth, bench).
 
 
