@@ -103,6 +103,24 @@ def test_parse_endpoint(server: Server) -> None:
     body = r.json()
     assert "Sales rose in every region this year." in body["markdown"]
     assert body["document"]["pages"][0]["source"] == "summary.png"
+    # A born-digital PDF: its text layer is read.
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf)
+    pdf.setFont("Helvetica", 14)
+    for k, line in enumerate(["The harbour reopened on Monday after repairs.", "Ferries run every hour again,",
+                              "and the fish market is back on the quay."]):
+        pdf.drawString(72, 500 - 20 * k, line)
+    pdf.showPage()
+    pdf.save()
+    with server.client() as c:
+        r = c.post("/v1/parse", files={"file": ("harbour.pdf", buf.getvalue())})
+        assert r.status_code == 200, r.text
+        assert "The harbour reopened on Monday after repairs." in r.json()["markdown"]
+        assert c.post("/v1/parse", files={"file": ("junk.pdf", b"%PDF-1.4 junk")}).status_code == 422
 
 
 def test_upload_size_limit(server: Server) -> None:

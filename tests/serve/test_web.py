@@ -103,3 +103,17 @@ def test_pdf_pages_and_errors_in_the_page(server: Server, browser, tmp_path: Pat
     page.wait_for_function("document.getElementById('status').classList.contains('error')")
     assert "not a supported image or PDF" in page.inner_text("#status")
     page.close()
+
+
+def test_parse_mode_renders_markdown(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("scriba.pipeline.parse")
+    image = tmp_path / "memo.png"
+    image.write_bytes(png_bytes(render_lines(["Memo to all staff", "The office closes early on Friday."],
+                                             size=34, width=1000)))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server.url + "/")
+    page.select_option("#mode", "parse")
+    page.set_input_files("#file", str(image))
+    page.wait_for_function("Number(document.getElementById('canvas').dataset.boxes) > 0", timeout=120_000)
+    assert "The office closes early on Friday." in page.inner_text("#markdown")
+    page.close()

@@ -323,7 +323,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         password: Annotated[str | None, Form(description="Password of an encrypted PDF.")] = None,
     ) -> JSONResponse:
         """Parse a document (layout, reading order, tables): {"markdown": ..., "document": ...}."""
-        make_parser = _parser_factory()
+        make_parser = _parser_factory(default_threads(limits.concurrency))
         if make_parser is None:
             raise HTTPException(501, "document parsing is not available in this build (scriba.Parser is missing)")
         dpi = check_dpi(dpi)
@@ -461,31 +461,33 @@ def _render_work(name: str, data: bytes, dpi: float, page: int, password: str | 
     return buf.getvalue()
 
 
-_PARSERS: dict[str, Any] = {}
+_PARSERS: dict[float, Any] = {}
 _PARSER_LOCK = threading.Lock()
 
 
-def _parser_factory() -> Callable[[], Any] | None:
-    """scriba.Parser when this build has it (imported lazily: parsing is optional), as a cached factory."""
+def _parser_factory(threads: int = 0) -> Callable[[float], Any] | None:
+    """scriba.Parser when this build has it (imported lazily: parsing is optional), one per dpi, cached."""
     try:
-        from scriba.pipeline.parse import Parser
+        from scriba.pipeline.parse import ParseOptions, Parser
     except ImportError:
         return None
 
-    def get() -> Any:
+    def get(dpi: float) -> Any:
         with _PARSER_LOCK:
-            if "default" not in _PARSERS:
-                _PARSERS["default"] = Parser()
-            return _PARSERS["default"]
+            if dpi not in _PARSERS:
+                # figures_dir stays None: the server writes no figure crops anywhere.
+                _PARSERS[dpi] = Parser(ParseOptions(dpi=dpi, threads=threads))
+            return _PARSERS[dpi]
 
     return get
 
 
-def _parse_work(make_parser: Callable[[], Any], data: bytes, name: str, dpi: float, pages: str | None,
+def _parse_work(make_parser: Callable[[float], Any], data: bytes, name: str, dpi: float, pages: str | None,
                 password: str | None) -> Document:
-    parser = make_parser()
-    # The parser may read the PDF's text layer and render pages with PDFium, which is not thread-safe.
-    with PDFIUM_LOCK:
+    parser = make_parser(dpi)
+    # The parser reads the PDF's text layer and renders pages with PDFium, which is not thread-safe.
+    lock = PDFIUM_LOCK if data[:4] == b"%PDF" else contextlib.nullcontext()
+    with lock:
         doc = parser(data, pages=pages, password=password)
     for page in doc.pages:
         page.source = name
