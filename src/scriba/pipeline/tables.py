@@ -172,10 +172,11 @@ def _extent(words: list[TableWord]) -> Box:
 
 def _column_edges(rows: list[list[list[TableWord]]]) -> list[float]:
     """Column boundaries: x positions inside white corridors that (nearly) every row leaves empty."""
-    counts = [len(r) for r in rows]
-    full = max(counts)
-    # Rows with many phrases define the columns; spanning headers (few, wide phrases) would close corridors.
-    defining = [r for r in rows if len(r) >= max(2, 0.6 * full)] or rows
+    counts = [len(r) for r in rows if len(r) >= 2]
+    # Rows with the usual number of phrases (the mode) or more define the columns; spanning headers (fewer,
+    # wider phrases) would close the corridors.
+    typical = max(set(counts), key=lambda k: (counts.count(k), k)) if counts else 1
+    defining = [r for r in rows if len(r) >= typical] or rows
     spans = sorted((_extent(s)[0], _extent(s)[2]) for r in defining for s in r)
     if not spans:
         return []
@@ -448,7 +449,34 @@ def recognize_table(crop: np.ndarray | None, box: Box, words: list[TableWord]) -
                 c.box = (c.box[0] / sx + x0, c.box[1] / sy + y0, c.box[2] / sx + x0, c.box[3] / sy + y0)
             return t
         h_rules = [Rule(r.pos / sy + y0, r.lo / sx + x0, r.hi / sx + x0) for r in long_h]
+        words = _tighten(words, gray, hmask | vmask, (x0, y0), (sx, sy))
     return borderless_table(words, h_rules)
+
+
+def _tighten(
+    words: list[TableWord],
+    gray: np.ndarray,
+    rules: np.ndarray,
+    origin: tuple[float, float],
+    scale: tuple[float, float],
+) -> list[TableWord]:
+    """Trim each word box to the ink inside it. OCR word boxes reach to the middle of the gap to the next word,
+    which would hide the white corridors between columns."""
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+    (x0, y0), (sx, sy) = origin, scale
+    out = []
+    for w in words:
+        a, b = int((w.box[0] - x0) * sx), int(np.ceil((w.box[2] - x0) * sx))
+        top, bottom = int((w.box[1] - y0) * sy), int(np.ceil((w.box[3] - y0) * sy))
+        patch = ink[max(0, top) : max(0, bottom), max(0, a) : max(0, b)]
+        cols = np.flatnonzero(patch.any(axis=0)) if patch.size else np.array([])
+        if cols.size:
+            left, right = max(0, a) + cols[0], max(0, a) + cols[-1] + 1
+            out.append(TableWord(w.text, (left / sx + x0, w.box[1], right / sx + x0, w.box[3])))
+        else:
+            out.append(w)
+    return out
 
 
 def v_rules_spanning(v_rules: list[Rule], height: int) -> list[Rule]:

@@ -1,0 +1,112 @@
+"""Table structure from real text-layer words (generated PDF) and from a rendered ruled grid with spans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image, ImageDraw
+
+from scriba.document import bbox_of
+from scriba.io.textlayer import read_text_layer
+from scriba.pipeline.tables import TableWord, recognize_table
+from tests.conftest import font
+from tests.pipeline.parse_fixtures import _canvas
+
+# A borderless table: a header cell spanning two columns, then a sub-header row, then data rows.
+HEADER = ("Site", "Rainfall (mm)")
+SUB = ("", "Spring", "Autumn")
+DATA = [("Hill farm", "312", "287"), ("River mill", "198", "240"), ("Old quarry", "97", "105")]
+
+
+def _borderless_words(tmp_path: Path) -> tuple[list[TableWord], tuple[float, float, float, float]]:
+    c, (_w, h) = _canvas(tmp_path / "table.pdf")
+    xs = (72, 220, 320)
+    y = h - 100
+    c.setFont("SerifBold", 11)
+    c.drawString(xs[0], y, HEADER[0])
+    c.drawString(xs[1] + 10, y, HEADER[1])  # over both number columns
+    y -= 18
+    c.drawString(xs[1], y, SUB[1])
+    c.drawString(xs[2], y, SUB[2])
+    c.setFont("Serif", 11)
+    for row in DATA:
+        y -= 18
+        for x, text in zip(xs, row):
+            c.drawString(x, y, text)
+    c.showPage()
+    c.save()
+    pdf = pdfium.PdfDocument(str(tmp_path / "table.pdf"))
+    layer = read_text_layer(pdf[0], 2.0)
+    words = [TableWord(w.text, bbox_of(w.polygon)) for w in layer.words]
+    box = (0.0, 0.0, 612 * 2.0, 792 * 2.0)
+    return words, box
+
+
+def test_borderless_table_from_text_layer_words(tmp_path: Path) -> None:
+    words, box = _borderless_words(tmp_path)
+    table = recognize_table(None, box, words)
+    assert table.method == "borderless"
+    assert (table.n_rows, table.n_cols) == (5, 3)
+    assert table.grid() == [
+        ["Site", "Rainfall (mm)", ""],
+        ["", "Spring", "Autumn"],
+        ["Hill farm", "312", "287"],
+        ["River mill", "198", "240"],
+        ["Old quarry", "97", "105"],
+    ]
+    spanning = [c for c in table.cells if c.colspan > 1]
+    assert [(c.row, c.col, c.colspan, c.text) for c in spanning] == [(0, 1, 2, "Rainfall (mm)")]
+
+
+def test_ruled_grid_with_merged_cells_from_pixels() -> None:
+    """A drawn 3x3 grid whose top-right two cells are merged (no rule between them) and whose first column's
+    lower two cells are merged: the spans come from the missing rules."""
+    img = Image.new("RGB", (600, 240), "white")
+    d = ImageDraw.Draw(img)
+    xs, ys = (10, 200, 400, 590), (10, 85, 160, 230)
+    for y in ys:
+        d.line([(xs[0], y), (xs[-1], y)], fill="black", width=2)
+    for k, x in enumerate(xs):
+        d.line([(x, ys[0]), (x, ys[-1])], fill="black", width=2)
+    d.rectangle([xs[2] - 2, ys[0] + 3, xs[2] + 2, ys[1] - 3], fill="white")  # no rule: merged header
+    d.rectangle([xs[0] + 3, ys[2] - 2, xs[1] - 3, ys[2] + 2], fill="white")  # no rule: merged first column
+    f = font("sans", 24)
+    texts = {
+        (0, 0): "Name",
+        (0, 1): "Scores",
+        (1, 0): "Group A",
+        (1, 1): "10",
+        (1, 2): "12",
+        (2, 1): "14",
+        (2, 2): "9",
+    }
+    words = []
+    for (r, c), text in texts.items():
+        x, y = xs[c] + 20, ys[r] + 22
+        d.text((x, y), text, font=f, fill="black")
+        x0, y0, x1, y1 = d.textbbox((x, y), text, font=f)
+        words.append(TableWord(text, (x0, y0, x1, y1)))
+    table = recognize_table(np.asarray(img), (0, 0, 600, 240), words)
+    assert table.method == "ruled"
+    cells = {(c.row, c.col): (c.rowspan, c.colspan, c.text) for c in table.cells}
+    assert cells == {
+        (0, 0): (1, 1, "Name"),
+        (0, 1): (1, 2, "Scores"),
+        (1, 0): (2, 1, "Group A"),
+        (1, 1): (1, 1, "10"),
+        (1, 2): (1, 1, "12"),
+        (2, 1): (1, 1, "14"),
+        (2, 2): (1, 1, "9"),
+    }
+    assert table.to_html().startswith(
+        '<table><thead><tr><td>Name</td><td colspan="2">Scores</td></tr></thead>'
+    )
+
+
+@pytest.mark.parametrize("n", [0])
+def test_empty_word_list_gives_empty_table(n: int) -> None:
+    table = recognize_table(None, (0, 0, 10, 10), [])
+    assert (table.n_rows, table.n_cols, table.cells) == (n, n, [])
