@@ -10,6 +10,8 @@ from scriba.cli import models, ocr
 from scriba.cli import parse as parse_cli
 from scriba.cli import batch as batch_cli
 from scriba.cli import serve as serve_cli
+from scriba.cli import synth as synth_cli
+from scriba.cli import train as train_cli
 from scriba.errors import ScribaError
 
 app = typer.Typer(
@@ -25,6 +27,8 @@ app.add_typer(models.app, name="models")
 app.command("parse", no_args_is_help=True)(parse_cli.parse_command)
 app.command("serve")(serve_cli.serve_command)
 app.command("batch", no_args_is_help=True)(batch_cli.batch_command)
+app.add_typer(train_cli.app, name="train")
+app.add_typer(synth_cli.app, name="synth")
 # Further subcommands register here, one module each (parse, serve, batch, train, synth, bench).
 
 

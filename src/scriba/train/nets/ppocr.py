@@ -226,7 +226,7 @@ class SVTRBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, t, c = x.shape
         hd = c // self.heads
-        q, k, v = self.qkv(self.norm1(x)).reshape(n, t, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
+        q, k, v = self.qkv(self.norm1(x)).reshape(n, t, 3, self.heads, hd).permute(2, 0, 3, 1, 4).unbind(0)
         att = torch.softmax((q * hd**-0.5) @ k.transpose(-2, -1), dim=-1)
         x = x + self.proj((att @ v).transpose(1, 2).reshape(n, t, c))
         return x + self.fc2(F.silu(self.fc1(self.norm2(x))))

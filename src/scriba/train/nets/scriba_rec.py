@@ -33,7 +33,7 @@ class MixingBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, t, c = x.shape
-        q, k, v = self.qkv(self.norm1(x)).reshape(n, t, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = self.qkv(self.norm1(x)).reshape(n, t, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
         att = torch.softmax((q @ k.transpose(-2, -1)) * (c // self.heads) ** -0.5, dim=-1)
         y = (att @ v).transpose(1, 2).reshape(n, t, c)
         x = x + self.drop(self.proj(y))

@@ -1,0 +1,171 @@
+"""`scriba train`: import the PP-OCR weights into PyTorch, train/fine-tune recognizers, export to ONNX, evaluate.
+
+Needs the `train` extra (torch); torch is imported inside the commands so `scriba --help` works without it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scriba.cli.common import fail
+
+app = typer.Typer(help="Train and fine-tune models in PyTorch (the `train` extra); export them to ONNX.",
+                  no_args_is_help=True)
+
+
+def _need_torch() -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        fail("training needs PyTorch: pip install 'scriba[train]'")
+
+
+@app.command("import-weights")
+def import_weights(
+    model: Annotated[str, typer.Argument(help="ppocrv5 or ppocrv4.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Checkpoint to write (.pt).")] = None,
+    small: Annotated[bool, typer.Option(help="Check parity on a small input only (fast).")] = False,
+) -> None:
+    """Load the model's ONNX weights into the PyTorch modules and check parity against ONNX Runtime.
+
+    Exits 1 when any model's max absolute difference exceeds 1e-3."""
+    _need_torch()
+    from scriba.train.import_weights import PARITY_TOLERANCE, import_ppocr, save_checkpoint
+
+    if model not in ("ppocrv5", "ppocrv4"):
+        fail(f"import-weights knows ppocrv5 and ppocrv4, not '{model}'")
+    modules, results = import_ppocr(model, small=small)
+    for r in results:
+        status = "ok" if r.ok else f"FAIL (> {PARITY_TOLERANCE:g})"
+        typer.echo(f"{model} {r.role}: {r.tensors} tensors, max abs diff {r.max_abs_diff:.3g} {status}")
+    if out is not None:
+        save_checkpoint(model, modules, results, str(out))
+        typer.echo(f"wrote {out}")
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("rec")
+def train_rec_command(
+    config: Annotated[Path, typer.Option("--config", "-c", help="YAML training configuration.")],
+    output: Annotated[str | None, typer.Option(help="Override loop.output.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Override loop.optim.steps.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from OUTPUT/last.pt when present.")] = True,
+) -> None:
+    """Train or fine-tune a CTC recognizer (checkpoints, resume, EMA, cosine LR, validation on real sets)."""
+    _need_torch()
+    from scriba.train.config import load_rec_config
+    from scriba.train.rec import train_rec
+
+    if not config.is_file():
+        fail(f"{config}: no such configuration file")
+    try:
+        cfg = load_rec_config(config)
+    except (ValueError, TypeError) as exc:
+        fail(f"{config}: {exc}")
+    if output:
+        cfg.loop.output = output
+    if steps:
+        cfg.loop.optim.steps = steps
+    final = train_rec(cfg, resume=resume)
+    typer.echo(f"final weights: {final}")
+
+
+@app.command("cls")
+def train_cls_command(
+    config: Annotated[Path, typer.Option("--config", "-c", help="YAML training configuration.")],
+    output: Annotated[str | None, typer.Option(help="Override loop.output.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Override loop.optim.steps.")] = None,
+) -> None:
+    """Train or fine-tune the 0/180 line classifier on synthetic lines (rotated copies as the 180 class)."""
+    _need_torch()
+    from scriba.train.cls import load_cls_config, train_cls
+
+    cfg = load_cls_config(config)
+    if output:
+        cfg.loop.output = output
+    if steps:
+        cfg.loop.optim.steps = steps
+    typer.echo(f"final weights: {train_cls(cfg)}")
+
+
+@app.command("det")
+def train_det_command(
+    config: Annotated[Path, typer.Option("--config", "-c", help="YAML training configuration.")],
+    output: Annotated[str | None, typer.Option(help="Override loop.output.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Override loop.optim.steps.")] = None,
+) -> None:
+    """Train or fine-tune the DB detector (probability map) on PaddleOCR detection labels or synthetic pages."""
+    _need_torch()
+    from scriba.train.det import load_det_config, train_det
+
+    cfg = load_det_config(config)
+    if output:
+        cfg.loop.output = output
+    if steps:
+        cfg.loop.optim.steps = steps
+    typer.echo(f"final weights: {train_det(cfg)}")
+
+
+@app.command("export")
+def export_command(
+    checkpoint: Annotated[Path, typer.Argument(help="A recognizer checkpoint (.pt) from `scriba train`.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="ONNX file to write.")],
+    register: Annotated[str | None, typer.Option(help="Also register it under this model name.")] = None,
+    base: Annotated[str, typer.Option(help="Model whose detector and classifier are reused.")] = "ppocrv5",
+) -> None:
+    """Export a trained recognizer to ONNX (key list in the metadata) and optionally register it."""
+    _need_torch()
+    from scriba.train.export import export_rec
+
+    if not checkpoint.is_file():
+        fail(f"{checkpoint}: no such checkpoint")
+    try:
+        report = export_rec(checkpoint, out)
+    except (ValueError, KeyError, RuntimeError) as exc:
+        fail(f"{checkpoint}: {exc}")
+    typer.echo(json.dumps(report))
+    if register:
+        from scriba.models.registry import register_model
+
+        meta_min_width = None
+        try:
+            from scriba.models.runtime import model_metadata
+
+            meta_min_width = int(model_metadata(str(out)).get("min_width", 0)) or None
+        except (ValueError, OSError):
+            pass
+        settings: dict[str, object] = {"height": report["height"]}
+        if meta_min_width:
+            settings["min_width"] = meta_min_width
+        spec = register_model(register, rec=str(out), base=base, description=f"trained recognizer {out.name}",
+                              **settings)
+        typer.echo(f"registered '{spec.name}'")
+
+
+@app.command("eval-rec")
+def eval_rec_command(
+    models: Annotated[str, typer.Option(help="Comma-separated model names (their ONNX recognizers).")] = "ppocrv5",
+    sets: Annotated[str, typer.Option(help="Comma-separated: iiit5k, uw3, icdar15, sroie.")] = "iiit5k,uw3,icdar15",
+    tesseract: Annotated[bool, typer.Option(help="Also run Tesseract (--psm 7) on the same crops.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Recognition accuracy of registered models on the real crops in ../shared/data (ONNX pipeline)."""
+    from scriba.train.evaluate import evaluate_models
+
+    try:
+        table = evaluate_models(models.split(","), sets.split(","), tesseract)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(table, indent=2))
+        return
+    typer.echo("| model | set | crops | word acc | word acc (ci) | 1 - NED |")
+    typer.echo("|---|---|---|---|---|---|")
+    for model, per_set in table.items():
+        for name, m in per_set.items():
+            typer.echo(f"| {model} | {name} | {int(m['count'])} | {m['word_acc']:.3f} | {m['word_acc_ci']:.3f} "
+                       f"| {1 - m['ned']:.3f} |")
