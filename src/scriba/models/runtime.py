@@ -18,6 +18,11 @@ class RuntimeOptions:
     threads: int = 0
     graph_optimization: str = "all"  # basic | extended | all
     providers: tuple[str, ...] = ("CPUExecutionProvider",)
+    # Fold PP-LCNet's element-wise affine nodes into the convolutions (scriba.models.optimize): same outputs
+    # up to float rounding, about 20% less time for the PP-OCRv4/v5 detector and recognizer.
+    fold_affine: bool = True
+    # Idle intra-op threads spin by default; on a busy or small machine that burns the cores other work needs.
+    spin: bool = False
 
 
 _LEVELS = {
@@ -48,14 +53,26 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
             so.intra_op_num_threads = options.threads or available_cores()
             so.inter_op_num_threads = 1
             so.log_severity_level = 3
+            so.add_session_config_entry("session.intra_op.allow_spinning", "1" if options.spin else "0")
             available = set(ort.get_available_providers())
             providers = [p for p in options.providers if p in available] or ["CPUExecutionProvider"]
             try:
-                sess = ort.InferenceSession(path, sess_options=so, providers=providers)
+                model: str | bytes = _folded(path) if options.fold_affine else path
+                sess = ort.InferenceSession(model, sess_options=so, providers=providers)
             except Exception as exc:  # ORT raises several exception types for bad files
                 raise ModelError(f"cannot load ONNX model {path}: {exc}") from None
             _sessions[key] = sess
         return sess
+
+
+def _folded(path: str) -> str | bytes:
+    """The model with its affine chains folded, or the path itself when there is nothing to fold."""
+    from scriba.models.optimize import fold_affine_chains  # imports onnx: only when a session is made
+
+    import onnx
+
+    model, removed = fold_affine_chains(onnx.load(path))
+    return model.SerializeToString() if removed else path
 
 
 def model_metadata(path: str) -> dict[str, str]:

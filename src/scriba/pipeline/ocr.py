@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -18,7 +20,7 @@ from scriba.models.classification.angle import AngleClassifier
 from scriba.models.detection.db import TextDetector, order_clockwise
 from scriba.models.recognition.ctc import Recognition, TextRecognizer
 from scriba.models.registry import ModelSpec, get_model
-from scriba.models.runtime import RuntimeOptions
+from scriba.models.runtime import RuntimeOptions, available_cores
 from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
 
 
@@ -30,6 +32,14 @@ class OCROptions:
     use_classifier: bool = True
     drop_score: float = 0.5
     rec_batch_size: int = 6
+    # "bucketed": batches of similar widths, no minimum width (least padding); "paddle": PaddleOCR's batches.
+    rec_batching: str = "bucketed"
+    # Recognition batches run at once; 0: one per core when `threads` is 0 (each on one ONNX Runtime thread).
+    rec_workers: int = 0
+    # Detect and crop page n+1 while page n is recognized (multi-page inputs).
+    pipeline_pages: bool = True
+    # Fold the models' element-wise affine nodes into their convolutions (exact; see scriba.models.optimize).
+    fold_affine: bool = True
     det_limit_side_len: int | None = None
     det_limit_type: str | None = None
     det_box_thresh: float | None = None
@@ -133,9 +143,16 @@ class OCR:
     def __init__(self, model: str | ModelSpec = "ppocrv5", options: OCROptions | None = None, **kwargs: Any):
         self.options = options or OCROptions(model=model if isinstance(model, str) else model.name, **kwargs)
         self.spec = model if isinstance(model, ModelSpec) else get_model(self.options.model)
-        runtime = RuntimeOptions(threads=self.options.threads)
-        self.detector = TextDetector(self.spec.det, runtime, **self.options.det_overrides())
-        self.recognizer = TextRecognizer(self.spec.rec, runtime, batch_size=self.options.rec_batch_size)
+        opts = self.options
+        runtime = RuntimeOptions(threads=opts.threads, fold_affine=opts.fold_affine)
+        workers = opts.rec_workers or (available_cores() if opts.threads == 0 else 1)
+        # Several recognition batches at once, each on one thread, keep the cores busier than one batch spread
+        # over all of them (small tensors parallelize poorly inside one run).
+        rec_runtime = replace(runtime, threads=1) if workers > 1 else runtime
+        self.detector = TextDetector(self.spec.det, runtime, **opts.det_overrides())
+        self.recognizer = TextRecognizer(
+            self.spec.rec, rec_runtime, batch_size=opts.rec_batch_size, batching=opts.rec_batching, workers=workers
+        )
         self.classifier = (
             AngleClassifier(self.spec.cls, runtime) if self.spec.cls and self.options.use_classifier else None
         )
@@ -144,34 +161,44 @@ class OCR:
     def ocr_image(self, image: np.ndarray, source: str = "", index: int = 0) -> Page:
         """OCR one RGB page image. A page whose lines mostly read upside down is read turned by 180 degrees
         (so the reading order is right), and its polygons are mapped back onto the image as given."""
+        return self._finish_page(self._prepare_page(image), source, index)
+
+    def _prepare_page(self, image: np.ndarray) -> _PreparedPage:
+        """Everything before recognition: detect, order, crop, classify; and the page-level turn, decided here
+        from the classifier's votes so that the lines are recognized once (this part runs ahead on page n+1)."""
         t0 = time.perf_counter()
         det = self.detector(image)
         t1 = time.perf_counter()
         quads = [order_clockwise(q) for q in det.boxes]
-        lines, flipped_share, timings = self._read_lines(image, quads)
+        cropped = self._crop_lines(image, quads)
         h, w = image.shape[:2]
         rotation = 0
-        if flipped_share > 0.5:
-            turned = np.ascontiguousarray(image[::-1, ::-1])
-            turned_quads = [order_clockwise(np.array([w, h], np.float32) - q) for q in quads]
-            lines, _, timings = self._read_lines(turned, turned_quads)
+        if cropped.turned_share > 0.5:
+            image = np.ascontiguousarray(image[::-1, ::-1])
+            quads = [order_clockwise(np.array([w, h], np.float32) - q) for q in quads]
+            cropped = self._crop_lines(image, quads)
             rotation = 180
+        return _PreparedPage(w, h, cropped, rotation, round(t1 - t0, 4))
+
+    def _finish_page(self, prep: _PreparedPage, source: str, index: int) -> Page:
+        w, h = prep.width, prep.height
+        lines, timings = self._read_lines(prep.cropped)
         blocks = assemble_blocks(lines)
-        if rotation:
+        if prep.rotation:
             blocks = [_turn_block(b, w, h) for b in blocks]
-        timings["detect"] = round(t1 - t0, 4)
+        timings["detect"] = prep.detect_s
         return Page(
             width=w,
             height=h,
             index=index,
             source=source,
             blocks=blocks,
-            metadata={"method": "ocr", "model": self.spec.name, "rotation": rotation, "timings": timings},
+            metadata={"method": "ocr", "model": self.spec.name, "rotation": prep.rotation, "timings": timings},
         )
 
-    def _read_lines(self, image: np.ndarray, quads: list[np.ndarray]) -> tuple[list[Line], float, dict[str, float]]:
-        """Crop, classify and recognize the given quads in reading order. Returns the lines, the mean
-        probability that a line is upside down, and stage timings."""
+    def _crop_lines(self, image: np.ndarray, quads: list[np.ndarray]) -> _Crops:
+        """Rectify the quads in reading order and turn the ones the classifier says read upside down; also the
+        mean probability that a line is upside down."""
         t1 = time.perf_counter()
         order = sort_lines([bbox_of(q.tolist()) for q in quads])
         quads = [quads[i] for i in order]
@@ -190,8 +217,14 @@ class OCR:
                 if self.classifier.should_flip(res):
                     crops[k] = cv2.rotate(crops[k], cv2.ROTATE_180)
                     flipped[k] = True
+        share = float(np.mean(p_turned)) if p_turned else 0.0
+        return _Crops(quads, crops, rotated, flipped, share, round(time.perf_counter() - t1, 4))
+
+    def _read_lines(self, cropped: _Crops) -> tuple[list[Line], dict[str, float]]:
+        """Recognize the cropped lines; keep the confident ones, with word boxes. Returns them and timings."""
+        quads, rotated, flipped = cropped.quads, cropped.rotated, cropped.flipped
         t2 = time.perf_counter()
-        recs = self.recognizer(crops)
+        recs = self.recognizer(cropped.crops)
         t3 = time.perf_counter()
         lines = []
         for q, rec, r, f in zip(quads, recs, rotated, flipped):
@@ -199,8 +232,7 @@ class OCR:
                 continue
             words = word_boxes(rec, reading_frame(q, r, f))
             lines.append(Line(text=rec.text.strip(), confidence=rec.confidence, polygon=q.tolist(), words=words))
-        share = float(np.mean(p_turned)) if p_turned else 0.0
-        return lines, share, {"classify": round(t2 - t1, 4), "recognize": round(t3 - t2, 4)}
+        return lines, {"classify": cropped.seconds, "recognize": round(t3 - t2, 4)}
 
     def recognize_lines(self, images: list[np.ndarray]) -> list[Recognition]:
         """Recognize each image as one text line (no detection), e.g. word or line crops."""
@@ -214,8 +246,52 @@ class OCR:
     # -- sources ----------------------------------------------------------------------------------------
     def iter_source(self, source: Source, pages: str | None = None, password: str | None = None) -> Iterator[Page]:
         """OCR each page of one source as it is decoded (pages stream; they are not all held in memory)."""
-        for pimg in iter_pages(source, dpi=self.options.dpi, pages=pages, password=password):
-            yield self.ocr_page_image(pimg)
+        for _, page in self.ocr_stream(iter_pages(source, dpi=self.options.dpi, pages=pages, password=password)):
+            yield page
+
+    def ocr_stream(self, page_images: Iterable[PageImage]) -> Iterator[tuple[PageImage, Page]]:
+        """OCR pages as they come. With `pipeline_pages`, a helper thread decodes and detects page n+1 while
+        page n is recognized (at most three pages are alive at once, so pages still stream); an error raised
+        while reading the input comes out here, after the pages before it."""
+        if not self.options.pipeline_pages:
+            for pimg in page_images:
+                yield pimg, self.ocr_page_image(pimg)
+            return
+        ahead: queue.Queue[tuple[PageImage, _PreparedPage] | BaseException | None] = queue.Queue(maxsize=1)
+        stop = threading.Event()
+
+        def put(item: tuple[PageImage, _PreparedPage] | BaseException | None) -> bool:
+            while not stop.is_set():
+                try:
+                    ahead.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def produce() -> None:
+            try:
+                for pimg in page_images:
+                    if not put((pimg, self._prepare_page(pimg.image))):
+                        return
+                put(None)
+            except BaseException as exc:  # handed to the consumer, which raises it in its own thread
+                put(exc)
+
+        worker = threading.Thread(target=produce, name="scriba-detect", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = ahead.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                pimg, prep = item
+                yield pimg, self._finish_page(prep, pimg.source, pimg.index)
+        finally:
+            stop.set()
+            worker.join()
 
     def ocr_page_image(self, pimg: PageImage) -> Page:
         return self.ocr_image(pimg.image, source=pimg.source, index=pimg.index)
@@ -239,6 +315,25 @@ class OCR:
                 print(f"scriba: {exc}", file=sys.stderr)
                 doc.pages.append(Page(width=0, height=0, source=src.name, error=exc.reason))
         return doc
+
+
+@dataclass
+class _Crops:
+    quads: list[np.ndarray]  # in reading order
+    crops: list[np.ndarray]
+    rotated: list[bool]
+    flipped: list[bool]
+    turned_share: float  # mean probability that a line reads upside down
+    seconds: float
+
+
+@dataclass
+class _PreparedPage:
+    width: int
+    height: int
+    cropped: _Crops
+    rotation: int
+    detect_s: float
 
 
 def ocr(inputs: Iterable[Any] | Any, model: str = "ppocrv5", **kwargs: Any) -> Document:

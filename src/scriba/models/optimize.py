@@ -1,0 +1,231 @@
+"""Exact, offline graph rewrites that make the PP-OCR ONNX files cheaper to run on a CPU.
+
+PP-LCNetV3 (the backbone of the PP-OCRv4/v5 mobile detector and recognizer) wraps every convolution in
+"learnable affine blocks": conv -> +bias -> *a -> +b -> hardswish -> *c -> +d. The exported graphs keep each
+of those as its own element-wise node (ONNX Runtime's fusions do not catch them: the scalars come first in Mul,
+through Constant nodes), and on a CPU they cost about a third of the recognizer's time. This module folds them
+into the convolution weights:
+
+- conv -> Add(const) / Mul(const) chains fold into the conv's weight and bias (always exact);
+- x -> Mul(c) -> Add(d) -> convs: c folds into the convs' weights; d into their bias where they do not pad, and
+  where they pad (the border must still see zeros), into one Add of d/c before them: conv_W(pad0(c*x + d)) =
+  conv_cW(pad0(x + d/c)). Two element-wise passes become none or one.
+
+Everything else is left alone. The result computes the same function up to float rounding; tests compare them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+
+class _Graph:
+    """Name-indexed view of an ONNX graph that supports removing nodes and renaming their outputs."""
+
+    def __init__(self, model: onnx.ModelProto) -> None:
+        self.model = model
+        self.graph = model.graph
+        self.consts: dict[str, np.ndarray] = {i.name: numpy_helper.to_array(i) for i in self.graph.initializer}
+        for node in self.graph.node:
+            if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+                self.consts[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+        self.graph_outputs = {o.name for o in self.graph.output}
+        self._fold_constant_reshapes()
+
+    def _fold_constant_reshapes(self) -> None:
+        for node in list(self.graph.node):
+            if node.op_type == "Reshape" and all(i in self.consts for i in node.input):
+                data, shape = self.consts[node.input[0]], self.consts[node.input[1]]
+                shape = [data.shape[k] if s == 0 else int(s) for k, s in enumerate(shape)]
+                self.consts[node.output[0]] = data.reshape(shape)
+                self.graph.node.remove(node)
+
+    def consumers(self) -> dict[str, list[onnx.NodeProto]]:
+        out: dict[str, list[onnx.NodeProto]] = defaultdict(list)
+        for node in self.graph.node:
+            for name in node.input:
+                out[name].append(node)
+        return out
+
+    def producer(self) -> dict[str, onnx.NodeProto]:
+        return {o: node for node in self.graph.node for o in node.output}
+
+    def const_operand(self, node: onnx.NodeProto) -> tuple[str, np.ndarray] | None:
+        """For a binary Add/Mul with exactly one constant input: (the other input, the constant)."""
+        if len(node.input) != 2:
+            return None
+        a, b = node.input
+        if b in self.consts and a not in self.consts:
+            return a, self.consts[b]
+        if a in self.consts and b not in self.consts:
+            return b, self.consts[a]
+        return None
+
+    def set_const(self, name: str, value: np.ndarray) -> str:
+        self.consts[name] = value
+        self.graph.initializer.append(numpy_helper.from_array(value.astype(np.float32), name))
+        return name
+
+    def finish(self) -> onnx.ModelProto:
+        """Drop constants nobody reads any more (Constant nodes and initializers)."""
+        used = {i for node in self.graph.node for i in node.input} | self.graph_outputs
+        for node in list(self.graph.node):
+            if node.op_type == "Constant" and node.output[0] not in used:
+                self.graph.node.remove(node)
+        keep = [i for i in self.graph.initializer if i.name in used]
+        del self.graph.initializer[:]
+        self.graph.initializer.extend(keep)
+        # Constants that a folded Reshape produced and that are still read become initializers.
+        have = {i.name for i in self.graph.initializer} | {n.output[0] for n in self.graph.node}
+        for name in used - have:
+            if name in self.consts:
+                self.graph.initializer.append(numpy_helper.from_array(self.consts[name].astype(np.float32), name))
+        return self.model
+
+
+def _channel_vector(value: np.ndarray, channels: int) -> np.ndarray | None:
+    """A constant that broadcasts over an N x C x H x W tensor per channel (or as a scalar) -> C values."""
+    v = np.asarray(value, dtype=np.float64)
+    if v.size == 1:
+        return np.full(channels, float(v.reshape(-1)[0]))
+    if v.size == channels and (v.ndim == 1 and channels == 1 or v.shape[-2:] == (1, 1) or v.ndim == 3):
+        squeezed = v.reshape(-1)
+        if v.ndim >= 3 and v.shape[-3] != channels:
+            return None
+        return squeezed
+    return None
+
+
+
+def _attr(node: onnx.NodeProto, name: str, default: object) -> object:
+    for a in node.attribute:
+        if a.name == name:
+            return helper.get_attribute_value(a)
+    return default
+
+
+def _conv_parts(g: _Graph, conv: onnx.NodeProto) -> tuple[np.ndarray, np.ndarray] | None:
+    if conv.input[1] not in g.consts:
+        return None
+    w = g.consts[conv.input[1]].astype(np.float64)
+    b = g.consts[conv.input[2]].astype(np.float64) if len(conv.input) > 2 and conv.input[2] else np.zeros(w.shape[0])
+    return w, b
+
+
+def fold_into_conv_outputs(g: _Graph) -> int:
+    """conv -> Add(const) | Mul(const) with the conv as sole reader: fold the constant into the conv."""
+    folded = 0
+    changed = True
+    while changed:
+        changed = False
+        consumers = g.consumers()
+        for conv in [n for n in g.graph.node if n.op_type == "Conv"]:
+            out = conv.output[0]
+            readers = consumers.get(out, [])
+            if len(readers) != 1 or out in g.graph_outputs:
+                continue
+            nxt = readers[0]
+            if nxt.op_type not in ("Add", "Mul"):
+                continue
+            operand = g.const_operand(nxt)
+            parts = _conv_parts(g, conv)
+            if operand is None or parts is None or operand[0] != out:
+                continue
+            w, b = parts
+            vec = _channel_vector(operand[1], w.shape[0])
+            if vec is None:
+                continue
+            if nxt.op_type == "Add":
+                b = b + vec
+            else:
+                w = w * vec[:, None, None, None]
+                b = b * vec
+            _replace_conv_params(g, conv, w, b, f"f{folded}")
+            conv.output[0] = nxt.output[0]
+            g.graph.node.remove(nxt)
+            folded += 1
+            changed = True
+            break
+    return folded
+
+
+def _replace_conv_params(g: _Graph, conv: onnx.NodeProto, w: np.ndarray, b: np.ndarray, tag: str) -> None:
+    x = conv.input[0]
+    base = conv.name or conv.output[0]
+    w_name = g.set_const(f"{base}/{tag}/W", w.astype(np.float32))
+    b_name = g.set_const(f"{base}/{tag}/B", b.astype(np.float32))
+    del conv.input[:]
+    conv.input.extend([x, w_name, b_name])
+
+
+def fold_into_conv_inputs(g: _Graph) -> int:
+    """x -> Mul(c) -> Add(d) read only by convs: fold c and d into those convs (see the module doc)."""
+    folded = 0
+    changed = True
+    while changed:
+        changed = False
+        consumers = g.consumers()
+        producer = g.producer()
+        for add in [n for n in g.graph.node if n.op_type == "Add"]:
+            operand = g.const_operand(add)
+            if operand is None or add.output[0] in g.graph_outputs:
+                continue
+            mul = producer.get(operand[0])
+            if mul is None or mul.op_type != "Mul" or len(consumers.get(mul.output[0], [])) != 1:
+                continue
+            mul_operand = g.const_operand(mul)
+            if mul_operand is None:
+                continue
+            readers = consumers.get(add.output[0], [])
+            if not readers or any(r.op_type != "Conv" or r.input[0] != add.output[0] for r in readers):
+                continue
+            c = np.asarray(mul_operand[1], np.float64)
+            d = np.asarray(operand[1], np.float64)
+            if c.size != 1 or d.size != 1 or float(c.reshape(-1)[0]) == 0.0:
+                continue  # per-channel padding values have no ONNX op; leave those alone
+            c_val, d_val = float(c.reshape(-1)[0]), float(d.reshape(-1)[0])
+            if any(_conv_parts(g, r) is None or _attr(r, "auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET")
+                   for r in readers):
+                continue
+            source = mul_operand[0]
+            shifted = None  # source + d/c, read by the padded convs (created when the first one needs it)
+            for conv in readers:
+                w, b = _conv_parts(g, conv)  # type: ignore[misc]
+                if any(_attr(conv, "pads", [0, 0, 0, 0])):  # type: ignore[arg-type]
+                    if shifted is None:
+                        shifted = f"{add.output[0]}/shifted"
+                        value = g.set_const(shifted + "/value", np.array(d_val / c_val, np.float32))
+                        node = helper.make_node("Add", [source, value], [shifted], name=shifted)
+                        g.graph.node.insert(list(g.graph.node).index(add), node)
+                    conv_in = shifted
+                else:
+                    b = b + d_val * w.sum(axis=(1, 2, 3))
+                    conv_in = source
+                _replace_conv_params(g, conv, w * c_val, b, f"i{folded}")
+                conv.input[0] = conv_in
+            g.graph.node.remove(add)
+            g.graph.node.remove(mul)
+            folded += 1
+            changed = True
+            break
+    return folded
+
+
+def fold_affine_chains(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
+    """Fold the element-wise affine nodes around convolutions into the convolutions. Returns the rewritten
+    model (the input is changed in place) and how many nodes were removed."""
+    g = _Graph(model)
+    removed = fold_into_conv_outputs(g)
+    removed += 2 * fold_into_conv_inputs(g)
+    removed += fold_into_conv_outputs(g)
+    return g.finish(), removed
+
+
+def optimized_model_bytes(path: str) -> bytes:
+    """The model at `path` with its affine chains folded, serialized for `onnxruntime.InferenceSession`."""
+    model, _ = fold_affine_chains(onnx.load(path))
+    return model.SerializeToString()
