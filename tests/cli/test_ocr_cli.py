@@ -1,0 +1,188 @@
+"""The real `scriba` command in a subprocess: outputs, --no-detect, models, and bad inputs in a batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.conftest import FONTS, font, render_lines
+from tests.export.schema import check_document
+from tests.io.bad_files import BAD_INPUTS, unreadable
+
+PAGE_LINES = ["Command line pages", "are read line by line."]
+
+
+def scriba(*args: str, home: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the installed entry point (the venv's `scriba` script, else `python -m scriba.cli.main`)."""
+    script = Path(sys.executable).parent / "scriba"
+    cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "scriba.cli.main"]
+    env = {**os.environ, "SCRIBA_HOME": str(home)}
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def assert_clean_stderr(stderr: str) -> None:
+    assert "Traceback" not in stderr, stderr
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("cli_inputs")
+    page = d / "page.png"
+    Image.fromarray(render_lines(PAGE_LINES, size=34, width=900)).save(page)
+    words = []
+    f = font("serif", 36)
+    for k, word in enumerate(["Invoice", "Total:", "42.50"]):
+        # A word crop as a detector would cut it: the ink's box with a few pixels of margin.
+        x0, y0, x1, y1 = f.getbbox(word)
+        img = Image.new("RGB", (x1 - x0 + 16, y1 - y0 + 16), "white")
+        ImageDraw.Draw(img).text((8 - x0, 8 - y0), word, font=f, fill="black")
+        words.append(d / f"word{k}.png")
+        img.save(words[-1])
+    report = d / "report.pdf"
+    _two_page_pdf(report)
+    return {"page": page, "report": report, "word0": words[0], "word1": words[1], "word2": words[2]}
+
+
+def _two_page_pdf(path: Path) -> None:
+    from reportlab.lib.pagesizes import A5
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    if not FONTS["sans"].is_file():
+        pytest.skip("DejaVu fonts missing")
+    pdfmetrics.registerFont(TTFont("DejaVuSans", str(FONTS["sans"])))
+    c = canvas.Canvas(str(path), pagesize=A5)
+    for text in ("First page of the report", "Second page of the report"):
+        c.setFont("DejaVuSans", 16)
+        c.drawString(50, A5[1] - 80, text)
+        c.showPage()
+    c.save()
+
+
+def test_one_input_prints_text(files: dict[str, Path], tmp_path: Path) -> None:
+    res = scriba("ocr", str(files["page"]), home=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "\n".join(PAGE_LINES) + "\n"
+    assert_clean_stderr(res.stderr)
+
+
+def test_output_folder_gets_one_file_per_input_and_format(files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = scriba(
+        "ocr", str(files["page"]), str(files["report"]), "-o", str(out), "-f", "text,json,hocr,md,overlay",
+        "--dpi", "120", home=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == ""
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(
+        ["page.txt", "page.json", "page.hocr", "page.md", "page.png"]
+        + ["report.txt", "report.json", "report.hocr", "report.md", "report_p1.png", "report_p2.png"]
+    )
+    assert (out / "page.txt").read_text() == "\n".join(PAGE_LINES) + "\n"
+    report = json.loads((out / "report.json").read_text())
+    check_document(report)
+    assert [p["text"] for p in report["pages"]] == ["First page of the report", "Second page of the report"]
+    assert abs(report["pages"][0]["width"] - 148 / 25.4 * 120) <= 1  # A5 width at --dpi 120
+    assert (out / "page.md").read_text() == " ".join(PAGE_LINES) + "\n"
+    assert "ocrx_word" in (out / "report.hocr").read_text()
+    with Image.open(out / "report_p2.png") as img:
+        assert img.size == (report["pages"][1]["width"], report["pages"][1]["height"])
+
+
+def test_pdf_page_range_and_json_on_stdout(files: dict[str, Path], tmp_path: Path) -> None:
+    res = scriba("ocr", str(files["report"]), "--pages", "2", "--dpi", "100", "-f", "json", home=tmp_path)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    check_document(data)
+    assert [(p["index"], p["text"]) for p in data["pages"]] == [(1, "Second page of the report")]
+
+
+def test_no_detect_prints_one_line_per_input(files: dict[str, Path], tmp_path: Path) -> None:
+    res = scriba("ocr", "--no-detect", str(files["word0"]), str(files["word1"]), str(files["word2"]), home=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == ["Invoice", "Total:", "42.50"]
+
+
+def test_models_json_lists_both_models_with_checksums(tmp_path: Path) -> None:
+    res = scriba("models", "--json", home=tmp_path)
+    assert res.returncode == 0, res.stderr
+    models = {m["name"]: m for m in json.loads(res.stdout)}
+    assert {"ppocrv5", "ppocrv4"} <= set(models)
+    for name in ("ppocrv5", "ppocrv4"):
+        files = models[name]["files"]
+        assert {"det", "rec", "cls"} <= set(files)
+        for f in files.values():
+            assert len(f["sha256"]) == 64 and Path(f["path"]).is_file()
+
+
+def test_register_a_model_then_use_it(files: dict[str, Path], tmp_path: Path) -> None:
+    listing = json.loads(scriba("models", "--json", home=tmp_path).stdout)
+    v5 = next(m for m in listing if m["name"] == "ppocrv5")["files"]
+    rec, keys = v5["rec"]["path"], v5["keys"]["path"]
+    res = scriba(
+        "models", "register", "my-rec", "--rec", rec, "--keys", keys, "--description", "test copy", home=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    assert "my-rec" in scriba("models", home=tmp_path).stdout
+    res = scriba("ocr", str(files["page"]), "--model", "my-rec", home=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "\n".join(PAGE_LINES) + "\n"
+
+
+def test_unknown_model_lists_the_known_ones(files: dict[str, Path], tmp_path: Path) -> None:
+    res = scriba("ocr", str(files["page"]), "--model", "no-such-model", home=tmp_path)
+    assert res.returncode != 0
+    assert res.stdout == ""
+    assert_clean_stderr(res.stderr)
+    assert "no-such-model" in res.stderr and "ppocrv5" in res.stderr and "ppocrv4" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_bad_inputs_fail_one_line_each_and_the_batch_goes_on(files: dict[str, Path], tmp_path: Path) -> None:
+    bad_dir = tmp_path / "bad"
+    bad_dir.mkdir()
+    bad = {kind: writer(bad_dir) for kind, (writer, _) in BAD_INPUTS.items()}
+    if os.geteuid() != 0:  # root reads chmod 000 files anyway
+        bad["unreadable"] = unreadable(bad_dir)
+    out = tmp_path / "out"
+    inputs = [str(bad["missing"]), str(files["page"]), *(str(p) for k, p in bad.items() if k != "missing")]
+    inputs.append(str(files["report"]))
+    res = scriba("ocr", *inputs, "-o", str(out), "-f", "text,json", home=tmp_path)
+    assert res.returncode != 0
+    assert_clean_stderr(res.stderr)
+    err_lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(err_lines) == len(bad), res.stderr
+    for kind, path in bad.items():
+        (line,) = [ln for ln in err_lines if str(path) in ln]
+        words = BAD_INPUTS[kind][1] if kind in BAD_INPUTS else ("cannot read",)
+        assert any(w.lower() in line.lower() for w in words), line
+    # The good inputs around the bad ones were still read and written.
+    assert (out / "page.txt").read_text() == "\n".join(PAGE_LINES) + "\n"
+    assert json.loads((out / "report.json").read_text())["pages"][1]["text"] == "Second page of the report"
+    assert sorted(p.name for p in out.iterdir()) == ["page.json", "page.txt", "report.json", "report.txt"]
+
+
+@pytest.mark.parametrize("kind", ["truncated-png", "encrypted-pdf"])
+def test_single_bad_input_to_stdout(tmp_path: Path, kind: str) -> None:
+    path = BAD_INPUTS[kind][0](tmp_path)
+    res = scriba("ocr", str(path), home=tmp_path)
+    assert res.returncode != 0 and res.stdout == ""
+    assert_clean_stderr(res.stderr)
+    (line,) = res.stderr.strip().splitlines()
+    assert str(path) in line
+
+
+def test_no_detect_with_a_bad_input(files: dict[str, Path], tmp_path: Path) -> None:
+    missing = tmp_path / "gone.png"
+    res = scriba("ocr", "--no-detect", str(files["word0"]), str(missing), str(files["word2"]), home=tmp_path)
+    assert res.returncode != 0
+    assert res.stdout.splitlines() == ["Invoice", "42.50"]
+    assert str(missing) in res.stderr and "Traceback" not in res.stderr
