@@ -23,7 +23,7 @@ def scriba(*args: str, home: Path, timeout: float = 300) -> subprocess.Completed
     script = Path(sys.executable).parent / "scriba"
     cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "scriba.cli.main"]
     env = {**os.environ, "SCRIBA_HOME": str(home)}
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout)
+    return subprocess.run([*cmd, *args], check=False, capture_output=True, text=True, env=env, timeout=timeout)
 
 
 def assert_clean_stderr(stderr: str) -> None:
