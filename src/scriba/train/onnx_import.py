@@ -105,9 +105,15 @@ def load_onnx_into(model: nn.Module, onnx_path: str, example: torch.Tensor) -> i
 
 
 def max_abs_diff(model: nn.Module, onnx_path: str, x: np.ndarray) -> float:
-    from scriba.models.runtime import get_session
+    """Against the graph exactly as shipped: ONNX Runtime's graph rewrites (and Scriba's affine folding) reorder
+    float32 arithmetic, which alone moves the detector's probabilities by a few 1e-4 (both sides are that far
+    from a float64 evaluation), so parity is measured with rewrites off."""
+    import onnxruntime as ort
 
-    session = get_session(onnx_path)
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.log_severity_level = 3
+    session = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
     ref = session.run(None, {session.get_inputs()[0].name: x})[0]
     model.eval()
     with torch.no_grad():

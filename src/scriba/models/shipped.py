@@ -1,0 +1,29 @@
+"""Models trained or derived by Scriba and shipped inside the package (model cards: docs/models.md).
+
+Each pairs the PP-OCRv5 mobile detector and 0/180 classifier with one of our recognizers."""
+
+from __future__ import annotations
+
+from scriba.models.registry import BUILTIN, ModelFile, ModelSpec, RecognizerSpec
+
+_V5 = BUILTIN["ppocrv5"]
+
+SHIPPED: dict[str, ModelSpec] = {
+    "ppocrv5-en": ModelSpec(
+        name="ppocrv5-en",
+        description="PP-OCRv5 mobile with its recognizer's head restricted to English letters, digits, ASCII "
+        "punctuation and space (1.9M parameters, derived from the PP-OCRv5 weights, not retrained)",
+        det=_V5.det,
+        rec=RecognizerSpec(
+            ModelFile(
+                "models/weights/ppocrv5-en/rec.onnx",
+                "scriba",
+                "357487f7e58a59f5eff97780a49ceb7da93265793909cf67958f0ba4f7bfaf03",
+            ),
+            height=48,
+        ),
+        cls=_V5.cls,
+        languages=("en",),
+        builtin=True,
+    ),
+}
