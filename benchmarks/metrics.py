@@ -146,7 +146,10 @@ def drop_dont_care(predicted: list[Quad], dont_care: list[Quad], share: float = 
 
 
 def detection_counts(
-    predicted: list[Quad], reference: list[Quad], dont_care: list[Quad] = (), threshold: float = 0.5  # type: ignore[assignment]
+    predicted: list[Quad],
+    reference: list[Quad],
+    dont_care: list[Quad] = (),
+    threshold: float = 0.5,  # type: ignore[assignment]
 ) -> Counts:
     """ICDAR 2015 detection: one-to-one matches at IoU >= threshold, don't-care regions ignored."""
     kept = [predicted[k] for k in drop_dont_care(predicted, list(dont_care))]

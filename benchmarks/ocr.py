@@ -128,7 +128,12 @@ def load_icdar2015(root: Path) -> list[Item]:
                 continue
             (dont_care if parts[8] == "###" else words).append((_quad(parts), parts[8]))
         items.append(
-            Item("icdar2015", img.stem, _read_rgb(img), {"words": words, "dont_care": [q for q, _ in dont_care]})
+            Item(
+                "icdar2015",
+                img.stem,
+                _read_rgb(img),
+                {"words": words, "dont_care": [q for q, _ in dont_care]},
+            )
         )
     return items
 
@@ -149,7 +154,9 @@ def load_docling(root: Path, dpi: float = 150) -> list[Item]:
 
                 doc = pdfium.PdfDocument(str(pdf))
                 try:
-                    bitmap = doc[i].render(scale=dpi / 72.0, rev_byteorder=True, fill_color=(255, 255, 255, 255))
+                    bitmap = doc[i].render(
+                        scale=dpi / 72.0, rev_byteorder=True, fill_color=(255, 255, 255, 255)
+                    )
                     return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
                 finally:
                     doc.close()
@@ -206,7 +213,9 @@ def make_engine(name: str) -> Predict:
         from PIL import Image
 
         def tesseract(rgb: np.ndarray) -> list[dict[str, Any]]:
-            data = pytesseract.image_to_data(Image.fromarray(rgb), lang="eng", output_type=pytesseract.Output.DICT)
+            data = pytesseract.image_to_data(
+                Image.fromarray(rgb), lang="eng", output_type=pytesseract.Output.DICT
+            )
             lines: dict[tuple[int, int, int], list[tuple[list[list[float]], str]]] = {}
             for k, text in enumerate(data["text"]):
                 if data["level"][k] != 5 or not text.strip():
@@ -238,7 +247,10 @@ def worker(name: str, conn: Connection) -> None:
     predict = make_engine(name)
     conn.send({"load_s": time.perf_counter() - t0, "rss_mb": _peak_rss_mb(False)})
     while True:
-        msg = conn.recv()
+        try:
+            msg = conn.recv()
+        except EOFError:  # the main process went away
+            return
         if msg is None:
             conn.send({"peak_rss_mb": _peak_rss_mb(name == "tesseract")})
             return
@@ -295,7 +307,9 @@ def score_page(item: Item, lines: list[dict[str, Any]]) -> dict[str, Any]:
         edits, chars = line_cer(lines, g["lines"])
         return {
             "word": word_counts(text, " ".join(t for _, t in g["lines"])),
-            "line": bag_counts([normalize_text(ln["text"]) for ln in lines], [normalize_text(t) for _, t in g["lines"]]),
+            "line": bag_counts(
+                [normalize_text(ln["text"]) for ln in lines], [normalize_text(t) for _, t in g["lines"]]
+            ),
             "cer": (edits, chars),
         }
     if item.set == "icdar2015":
@@ -343,10 +357,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from scriba.io.images import MAX_PIXELS  # noqa: F401  (fail early if scriba is not installed)
 
     root = Path(args.data)
-    items: list[Item] = []
-    for s in args.sets:
-        items += _spread(LOADERS[s](root), args.limit)
-    print(f"{len(items)} pages: " + ", ".join(f"{s} {sum(i.set == s for i in items)}" for s in args.sets), file=sys.stderr)
+    per_set = [_spread(LOADERS[s](root), args.limit) for s in args.sets]
+    # Round-robin over the sets, so a run stopped early (see --json) still covers every set.
+    items = [
+        it
+        for k in range(max(map(len, per_set), default=0))
+        for group in per_set
+        if k < len(group)
+        for it in group[k : k + 1]
+    ]
+    print(
+        f"{len(items)} pages: " + ", ".join(f"{s} {sum(i.set == s for i in items)}" for s in args.sets),
+        file=sys.stderr,
+    )
 
     ctx = mp.get_context("spawn")
     workers: dict[str, tuple[Any, Connection]] = {}
@@ -359,7 +382,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         info[name] = parent.recv()
         print(f"  {name}: loaded in {info[name]['load_s']:.1f} s", file=sys.stderr)
 
-    results: dict[str, dict[str, list[Any]]] = {n: {"scores": [], "seconds": [], "sets": []} for n in args.engines}
+    results: dict[str, dict[str, list[Any]]] = {
+        n: {"scores": [], "seconds": [], "sets": []} for n in args.engines
+    }
     rng = random.Random(0)
     order = list(args.engines)
     for k, item in enumerate(items):
@@ -374,11 +399,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             r["seconds"].append(reply["seconds"])
             r["sets"].append(item.set)
         print(f"  [{k + 1}/{len(items)}] {item.set} {item.key}", file=sys.stderr)
+        if args.json:  # partial results after every page, in case a long run has to be stopped
+            partial = summarize(args, results, info, items[: k + 1])
+            Path(args.json).write_text(json.dumps(partial, indent=2))
     for name, (proc, conn) in workers.items():
         conn.send(None)
         info[name].update(conn.recv())
         proc.join(timeout=30)
+    return summarize(args, results, info, items)
 
+
+def summarize(
+    args: argparse.Namespace,
+    results: dict[str, dict[str, list[Any]]],
+    info: dict[str, dict[str, Any]],
+    items: list[Item],
+) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for name in args.engines:
         r = results[name]
@@ -386,11 +422,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for s in args.sets:
             idx = [k for k, x in enumerate(r["sets"]) if x == s]
             per_set[s] = aggregate([r["scores"][k] for k in idx])
-            per_set[s]["s_per_page"] = statistics.median(r["seconds"][k] for k in idx) if idx else float("nan")
+            per_set[s]["s_per_page"] = (
+                statistics.median(r["seconds"][k] for k in idx) if idx else float("nan")
+            )
         table[name] = {
             "sets": per_set,
             "s_per_page": statistics.median(r["seconds"]) if r["seconds"] else float("nan"),
-            "peak_rss_mb": info[name]["peak_rss_mb"],
+            "peak_rss_mb": info[name].get("peak_rss_mb", float("nan")),
             "load_s": info[name]["load_s"],
         }
     return {"table": table, "pages": {s: sum(i.set == s for i in items) for s in args.sets}}
@@ -415,7 +453,9 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
         "",
         f"Machine: {machine()}.",
         f"Command: `{command}`",
-        "Pages: " + ", ".join(f"{s} {n}" for s, n in result["pages"].items()) + f"; run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        "Pages: "
+        + ", ".join(f"{s} {n}" for s, n in result["pages"].items())
+        + f"; run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         "",
         head,
         "|" + "---|" * (len(cols) + 3),
@@ -466,11 +506,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     default_data = os.environ.get("SCRIBA_SHARED_DATA", str(REPO.parent / "shared" / "data"))
     ap.add_argument("--data", default=default_data, help="The shared evaluation data folder.")
     ap.add_argument("--limit", type=int, default=None, help="At most N pages per set (evenly spaced).")
-    ap.add_argument("--sets", default=",".join(ALL_SETS), help=f"Comma-separated subset of {', '.join(ALL_SETS)}.")
-    ap.add_argument("--engines", default=",".join(ENGINES), help=f"Comma-separated subset of {', '.join(ENGINES)}.")
+    ap.add_argument(
+        "--sets", default=",".join(ALL_SETS), help=f"Comma-separated subset of {', '.join(ALL_SETS)}."
+    )
+    ap.add_argument(
+        "--engines", default=",".join(ENGINES), help=f"Comma-separated subset of {', '.join(ENGINES)}."
+    )
     ap.add_argument("--output", default=str(REPO / "docs" / "benchmarks.md"), help="Markdown file to update.")
     ap.add_argument("--no-write", action="store_true", help="Print the table only.")
-    ap.add_argument("--json", default=None, help="Also write the raw numbers to this JSON file.")
+    ap.add_argument(
+        "--json", default=None, help="Also write the raw numbers to this JSON file (after every page)."
+    )
+    ap.add_argument(
+        "--render",
+        default=None,
+        metavar="JSON",
+        help="Write the table from a --json file of an earlier run instead.",
+    )
+    ap.add_argument("--command", default=None, help="With --render: the command line that produced the JSON.")
     args = ap.parse_args(argv)
     args.sets = [s for s in args.sets.split(",") if s]
     args.engines = [e for e in args.engines.split(",") if e]
@@ -484,8 +537,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    result = run(args)
-    command = "python benchmarks/ocr.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.render:
+        result = json.loads(Path(args.render).read_text())
+        command = args.command or "python benchmarks/ocr.py"
+    else:
+        result = run(args)
+        command = "python benchmarks/ocr.py " + " ".join(sys.argv[1:] if argv is None else argv)
     md = render_markdown(result, command.strip())
     print(md)
     if args.json:
