@@ -61,5 +61,5 @@ def test_cli_refuses_formats_ray_cannot_write(tmp_path: Path) -> None:
     import sys
 
     r = subprocess.run([sys.executable, "-m", "scriba.cli.main", "batch", str(tmp_path), "-o", str(tmp_path / "o"),
-                        "--engine", "ray", "--format", "md"], capture_output=True, text=True, timeout=120)
+                        "--engine", "ray", "--format", "md"], capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 2 and "jsonl or parquet" in r.stderr and "Traceback" not in r.stderr

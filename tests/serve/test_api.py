@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -130,6 +128,15 @@ def test_upload_size_limit(server: Server) -> None:
         # Just under the body limit but over the file limit: refused after reading, still 413.
         r = ocr(c, b"\x89PNG" + os.urandom(2 * 1024 * 1024 + 100), name="big2.png")
         assert r.status_code == 413
+
+        def chunks():  # no Content-Length: the server counts the streamed bytes
+            yield b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.png\"\r\n\r\n"
+            for _ in range(48):
+                yield os.urandom(64 * 1024)
+            yield b"\r\n--xyz--\r\n"
+
+        r = c.post("/v1/ocr", content=chunks(), headers={"content-type": "multipart/form-data; boundary=xyz"})
+        assert r.status_code == 413 and "2 MB" in r.json()["error"]
         assert c.get("/healthz").status_code == 200
 
 
@@ -264,7 +271,7 @@ def test_metrics_count_requests_pages_and_errors(server: Server, page_png: bytes
         assert ocr(c, b"junk", name="junk.png").status_code == 422
         text = c.get("/metrics").text
     def value(pattern: str) -> float:
-        m = re.search(pattern + r" (\S+)$", text, re.M)
+        m = re.search(pattern + r" (\S+)$", text, re.MULTILINE)
         assert m, pattern
         return float(m.group(1))
 

@@ -84,8 +84,8 @@ def test_upload_shows_text_markdown_and_word_boxes(server: Server, browser, tmp_
 
 def test_pdf_pages_and_errors_in_the_page(server: Server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pdf = tmp_path / "two.pdf"
-    pdf.write_bytes(pdf_bytes([render_lines([f"First sheet of the pair"], size=30, width=800),
-                               render_lines([f"Second sheet of the pair"], size=30, width=800)]))
+    pdf.write_bytes(pdf_bytes([render_lines(["First sheet of the pair"], size=30, width=800),
+                               render_lines(["Second sheet of the pair"], size=30, width=800)]))
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(server.url + "/")
     page.set_input_files("#file", str(pdf))

@@ -87,9 +87,11 @@ class BodyLimitAndMetrics:
             await self.app(scope, receive, send)
             return
         t0 = time.perf_counter()
-        status = {"code": 500, "started": False}
+        status = {"code": 500, "started": False, "exceeded": False}
 
         async def send_wrapper(message: dict[str, Any]) -> None:
+            if status["exceeded"]:
+                return  # the app's own answer to a cut-off body (400 or so) is replaced by the 413 below
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 status["started"] = True
@@ -107,15 +109,18 @@ class BodyLimitAndMetrics:
                 nonlocal received
                 message = await receive()
                 received += len(message.get("body", b""))
-                if received > self.max_body + MULTIPART_SLACK:
+                if received > self.max_body + MULTIPART_SLACK and not status["started"]:
+                    status["exceeded"] = True
                     raise _BodyTooLarge()
                 return message
 
             try:
                 await self.app(scope, limited_receive, send_wrapper)
             except _BodyTooLarge:
-                if not status["started"]:
-                    await error(413, too_large)(scope, receive, send_wrapper)
+                pass
+            if status["exceeded"]:
+                status["exceeded"] = False
+                await error(413, too_large)(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
             endpoint = getattr(route, "path", None) or "other"
@@ -228,9 +233,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             raise HTTPException(413, f"the upload exceeds the {limits.max_upload_bytes // (1024 * 1024)} MB limit")
         return data
 
-    def inspect(data: bytes, dpi: float, pages: str | None, max_pages: int, password: str | None) -> Any:
+    async def inspect(data: bytes, dpi: float, pages: str | None, max_pages: int, password: str | None) -> Any:
+        # Off the event loop: PDF page counts wait for the PDFium lock, which a rendering thread may hold.
         try:
-            return inspect_upload(data, limits, dpi, pages, max_pages, password)
+            return await asyncio.to_thread(inspect_upload, data, limits, dpi, pages, max_pages, password)
         except LimitError as exc:
             raise HTTPException(exc.status, exc.message) from None
 
@@ -244,7 +250,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                                 f"{exc.retry_after} s", headers={"Retry-After": str(exc.retry_after)}) from None
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), timeout=limits.request_timeout_s)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             cancel.set()
             metrics.count_error(endpoint, "timeout")
             raise HTTPException(504, f"the request took longer than the {limits.request_timeout_s:g} s limit; "
@@ -308,7 +314,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         dpi = check_dpi(dpi)
         data = await read_upload(file)
         name = safe_filename(file.filename)
-        inspect(data, dpi, pages, limits.max_pages, password)
+        await inspect(data, dpi, pages, limits.max_pages, password)
         cancel = threading.Event()
         doc: Document = await run_limited("/v1/ocr", _ocr_work, engines, model, name, data, dpi, pages, password,
                                           cancel, cancel=cancel)
@@ -329,7 +335,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         dpi = check_dpi(dpi)
         data = await read_upload(file)
         name = safe_filename(file.filename)
-        inspect(data, dpi, pages, limits.max_pages, password)
+        await inspect(data, dpi, pages, limits.max_pages, password)
         cancel = threading.Event()
         doc = await run_limited("/v1/parse", _parse_work, make_parser, data, name, dpi, pages, password,
                                 cancel=cancel)
@@ -348,7 +354,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         dpi = check_dpi(dpi)
         data = await read_upload(file)
         name = safe_filename(file.filename)
-        info = inspect(data, dpi, str(page) if data[:4] == b"%PDF" else None, 1 << 30, password)
+        info = await inspect(data, dpi, str(page) if data[:4] == b"%PDF" else None, 1 << 30, password)
         if info.kind == "image" and page > info.pages:
             raise HTTPException(422, f"the image has {info.pages} frame(s); page {page} does not exist")
         cancel = threading.Event()
@@ -386,7 +392,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             raise HTTPException(503, f"the job queue is full ({limits.max_jobs} jobs); retry later",
                                 headers={"Retry-After": "30"})
         data = await read_upload(file)
-        info = inspect(data, dpi, pages, limits.max_job_pages, password)
+        info = await inspect(data, dpi, pages, limits.max_job_pages, password)
         spec = JobSpec(filename=safe_filename(file.filename), model=model, dpi=dpi, pages=pages, password=password,
                        pages_total=info.pages)
         job_id = await asyncio.to_thread(store.create, data, spec)
@@ -495,4 +501,4 @@ def _parse_work(make_parser: Callable[[float], Any], data: bytes, name: str, dpi
     return doc
 
 
-__all__ = ["ServeConfig", "create_app", "ScribaError"]
+__all__ = ["ScribaError", "ServeConfig", "create_app"]
