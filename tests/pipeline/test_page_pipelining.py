@@ -1,0 +1,59 @@
+"""Pipelined multi-page OCR (detect page n+1 while page n is recognized) gives what page-by-page OCR gives."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from scriba.errors import InputError
+from scriba.io.sources import PageImage
+from scriba.pipeline.ocr import OCR, OCROptions
+from tests.conftest import render_lines
+
+PAGES = [
+    ["Minutes of the meeting", "held on 12 March 2026"],
+    ["Budget review", "travel costs fell by 8%"],
+    ["Next steps", "send the report to all members"],
+]
+
+
+def _pdf_bytes() -> bytes:
+    images = [Image.fromarray(render_lines(lines, size=34, width=900)) for lines in PAGES]
+    buf = io.BytesIO()
+    images[0].save(buf, "PDF", resolution=100.0, save_all=True, append_images=images[1:])
+    return buf.getvalue()
+
+
+def test_pipelined_pages_equal_sequential_pages() -> None:
+    data = _pdf_bytes()
+    pipelined = OCR(options=OCROptions(dpi=100, pipeline_pages=True))(data)
+    sequential = OCR(options=OCROptions(dpi=100, pipeline_pages=False))(data)
+    got = [[line.text for line in p.lines] for p in pipelined.pages]
+    assert got == [[line.text for line in p.lines] for p in sequential.pages]
+    assert got == PAGES
+    assert [p.index for p in pipelined.pages] == [0, 1, 2]
+
+
+def test_error_in_the_page_source_comes_out_after_earlier_pages() -> None:
+    engine = OCR()
+    image = render_lines(["first page"], size=34, width=700)
+
+    def pages():
+        yield PageImage(image=image, source="a.pdf", index=0)
+        raise InputError("a.pdf", "page 2 is damaged")
+
+    seen = []
+    with pytest.raises(InputError):
+        for _, page in engine.ocr_stream(pages()):
+            seen.append(page.text)
+    assert [t.strip() for t in seen] == ["first page"]
+
+
+def test_upside_down_page_reads_right_and_reports_rotation() -> None:
+    engine = OCR()
+    image = render_lines(["Turned pages are read once", "after the classifier votes"], size=34, width=900)
+    page = engine.ocr_image(image[::-1, ::-1].copy())
+    assert page.metadata["rotation"] == 180
+    assert [line.text for line in page.lines] == ["Turned pages are read once", "after the classifier votes"]
