@@ -20,6 +20,12 @@ from scriba.document import Line, Word, polygon_of_bbox
 # PDFium reports a hyphen it believes ends a line as one of these.
 _SOFT_HYPHENS = {0x02, 0xAD, 0xFFFE}
 _SPACES = {0x20, 0x09, 0x0A, 0x0D, 0xA0, 0x3000, 0x2002, 0x2003, 0x2009}
+# Spacing accents that TeX and other typesetters place as separate glyphs over (or under) a letter.
+_ACCENTS = {
+    0x00B4: "\u0301", 0x02CA: "\u0301", 0x02CB: "\u0300", 0x02C6: "\u0302", 0x02DC: "\u0303", 0x00A8: "\u0308",
+    0x02C7: "\u030c", 0x02D8: "\u0306", 0x02D9: "\u0307", 0x02DA: "\u030a", 0x00AF: "\u0304", 0x02C9: "\u0304",
+    0x00B8: "\u0327", 0x02DB: "\u0328", 0x02DD: "\u030b",
+}  # fmt: skip
 
 
 @dataclass
@@ -82,6 +88,28 @@ def _is_bad(code: int) -> bool:
     return cat in ("Cc", "Co", "Cn") and code not in _SOFT_HYPHENS
 
 
+def _char_texts(codes: list[int], boxes: np.ndarray) -> list[str]:
+    """Text of each character; a separate accent glyph is combined into the letter it sits on (and dropped
+    itself), so 'J´an' reads 'Ján'."""
+    texts = ["-" if c in _SOFT_HYPHENS else chr(c) for c in codes]
+    accents = [i for i, c in enumerate(codes) if c in _ACCENTS]
+    if not accents:
+        return texts
+    cx = (boxes[:, 0] + boxes[:, 2]) / 2
+    cy = (boxes[:, 1] + boxes[:, 3]) / 2
+    h = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-3)
+    letters = np.array([chr(c).isalpha() and c not in _ACCENTS for c in codes])
+    for i in accents:
+        near = letters & (np.abs(cy - cy[i]) < 0.5 * h[i]) & (np.abs(cx - cx[i]) < 0.6 * h[i])
+        near &= (boxes[:, 0] - 0.15 * h[i] <= cx[i]) & (cx[i] <= boxes[:, 2] + 0.15 * h[i])
+        cand = np.flatnonzero(near)
+        if cand.size:
+            j = int(cand[np.argmin(np.abs(cx[cand] - cx[i]))])
+            texts[j] = unicodedata.normalize("NFC", texts[j] + _ACCENTS[codes[i]])
+            texts[i] = ""
+    return texts
+
+
 def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
     """Words and lines of one page, with boxes in pixels of the page rendered at `scale` (= dpi / 72)."""
     textpage = page.get_textpage()
@@ -97,24 +125,31 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
     chars: list[str] = []
     wbox: list[np.ndarray] = []
     breaks_after: set[int] = set()  # word indices followed by an explicit line break
+    space_pending = False
 
     def close_word() -> None:
         if chars:
             b = np.array(wbox)
             words.append(
-                ("".join(chars), np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]))
+                (
+                    _quotes("".join(chars)),
+                    np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]),
+                )
             )
             chars.clear()
             wbox.clear()
 
-    for code, box in zip(codes, boxes):
+    for code, text, box in zip(codes, _char_texts(codes, boxes), boxes):
+        if not text:
+            continue
         if code in (0x0A, 0x0D):
             close_word()
+            space_pending = False
             if words:
                 breaks_after.add(len(words) - 1)
             continue
         if code in _SPACES or box[2] - box[0] <= 0 and box[3] - box[1] <= 0:
-            close_word()
+            space_pending = True  # decided at the next character: PDFium adds spaces where glyphs jump
             continue
         layer.n_chars += 1
         if _is_bad(code):
@@ -126,14 +161,29 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
             h = max(prev[3] - prev[1], box[3] - box[1], 1e-3)
             gap = box[0] - prev[2]
             same_row = abs((box[1] + box[3]) / 2 - (prev[1] + prev[3]) / 2) < 0.5 * h
+            # A space between two glyphs that touch is an artefact (e.g. after a separate accent glyph).
+            touching = same_row and abs(gap) < 0.05 * h
             # Stepping back left starts a new word; ligature parts share one box, so compare left edges.
-            if not same_row or gap > 0.25 * h or box[0] < prev[0] - 0.1 * h:
+            if (
+                (space_pending and not touching)
+                or not same_row
+                or gap > 0.25 * h
+                or box[0] < prev[0] - 0.1 * h
+            ):
                 close_word()
-        chars.append("-" if code in _SOFT_HYPHENS else chr(code))
+        space_pending = False
+        chars.append(text)
         wbox.append(box)
     close_word()
     layer.lines = _words_to_lines(words, breaks_after)
     return layer
+
+
+def _quotes(word: str) -> str:
+    """Two single quotes typeset as a double quote (TeX's `` and '') read as one double quote."""
+    if "\u2018\u2018" in word or "\u2019\u2019" in word:
+        word = word.replace("\u2018\u2018", "\u201c").replace("\u2019\u2019", "\u201d")
+    return word
 
 
 def _words_to_lines(words: list[tuple[str, np.ndarray]], breaks_after: set[int]) -> list[Line]:
