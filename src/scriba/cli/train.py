@@ -163,9 +163,9 @@ def eval_rec_command(
     if as_json:
         typer.echo(json.dumps(table, indent=2))
         return
-    typer.echo("| model | set | crops | word acc | word acc (ci) | 1 - NED |")
-    typer.echo("|---|---|---|---|---|---|")
+    typer.echo("| model | set | crops | exact | ignoring case | ignoring case and spaces | 1 - NED |")
+    typer.echo("|---|---|---|---|---|---|---|")
     for model, per_set in table.items():
         for name, m in per_set.items():
-            typer.echo(f"| {model} | {name} | {int(m['count'])} | {m['word_acc']:.3f} | {m['word_acc_ci']:.3f} "
-                       f"| {1 - m['ned']:.3f} |")
+            typer.echo(f"| {model} | {name} | {int(m['count'])} | {m['word_acc']:.3f} | {m['word_acc_nocase']:.3f} "
+                       f"| {m['word_acc_ci']:.3f} | {1 - m['ned']:.3f} |")

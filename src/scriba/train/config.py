@@ -20,6 +20,7 @@ class RecDataConfig:
     real_eval: list[str] = field(default_factory=lambda: ["iiit5k", "uw3", "icdar15"])
     workers: int = 1
     max_chars: int = 40
+    receipt_ratio: float = 0.0  # fraction of synthetic lines in receipt style (scriba.train.synth.receipts)
 
 
 @dataclass
@@ -33,6 +34,8 @@ class RecConfig:
     min_width: int = 128
     max_width: int = 640
     pretrained: str | None = None  # a checkpoint from `scriba train import-weights` or an earlier run
+    freeze: list[str] = field(default_factory=list)  # parameter-name prefixes kept fixed, e.g. [backbone]
+    freeze_batchnorm: bool = False  # keep every BatchNorm's running statistics (small-batch fine-tuning)
     data: RecDataConfig = field(default_factory=RecDataConfig)
 
 

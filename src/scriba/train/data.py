@@ -56,8 +56,9 @@ class SyntheticRecStream(IterableDataset):
     """Endless rendered lines; each worker gets its own seed so runs are reproducible for a fixed worker count."""
 
     def __init__(self, codec: CTCCodec, height: int, max_width: int, seed: int, max_chars: int = 40,
-                 fonts: tuple[str, ...] | None = None, run_length: int = 32) -> None:
+                 fonts: tuple[str, ...] | None = None, run_length: int = 32, receipt_ratio: float = 0.0) -> None:
         self.run_length = run_length
+        self.receipt_ratio = receipt_ratio
         self.codec = codec
         self.height = height
         self.max_width = max_width
@@ -68,6 +69,7 @@ class SyntheticRecStream(IterableDataset):
     def __iter__(self) -> Iterator[tuple[np.ndarray, list[int], str]]:
         from scriba.train.synth.corpus import Corpus, TextSampler
         from scriba.train.synth.fonts import find_fonts
+        from scriba.train.synth.receipts import ReceiptTextSampler
         from scriba.train.synth.render import render_line
 
         info = get_worker_info()
@@ -75,13 +77,16 @@ class SyntheticRecStream(IterableDataset):
         rng = random.Random(self.seed * 1000 + wid)
         np.random.seed((self.seed * 1000 + wid) % (1 << 31))
         fonts = self.fonts or find_fonts()
-        sampler = TextSampler(Corpus.from_system(), rng, charset=set(self.codec.keys))
+        corpus = Corpus.from_system()
+        sampler = TextSampler(corpus, rng, charset=set(self.codec.keys))
+        receipts = ReceiptTextSampler(corpus, rng) if self.receipt_ratio > 0 else None
         while True:
             # Runs of similar lengths, so that batches cut from this stream carry little padding.
             n = rng.choice([1, 4, 8, 12, 16, 24, 32, self.max_chars])
             made = 0
             while made < self.run_length:
-                text = self.codec.normalize(sampler.sample(max_chars=rng.randint(max(1, n // 2), n)))
+                source = receipts if receipts and rng.random() < self.receipt_ratio else sampler
+                text = self.codec.normalize(source.sample(max_chars=rng.randint(max(1, n // 2), n)))
                 if not text:
                     continue
                 crop = render_line(text, fonts, rng)

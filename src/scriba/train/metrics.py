@@ -14,9 +14,11 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def rec_metrics(preds: list[str], gts: list[str]) -> dict[str, float]:
-    """word_acc: exact match; word_acc_ci: case- and space-insensitive; ned: mean normalized edit distance."""
+    """word_acc: exact match; word_acc_nocase: ignoring case only (SROIE's labels are all upper case);
+    word_acc_ci: ignoring case and spaces; ned: mean normalized edit distance (case-sensitive)."""
     n = max(len(gts), 1)
     exact = sum(p == g for p, g in zip(preds, gts))
+    nocase = sum(p.lower() == g.lower() for p, g in zip(preds, gts))
     ci = sum(p.replace(" ", "").lower() == g.replace(" ", "").lower() for p, g in zip(preds, gts))
     ned = sum(edit_distance(p, g) / max(len(p), len(g), 1) for p, g in zip(preds, gts))
-    return {"word_acc": exact / n, "word_acc_ci": ci / n, "ned": ned / n, "count": float(len(gts))}
+    return {"word_acc": exact / n, "word_acc_nocase": nocase / n, "word_acc_ci": ci / n, "ned": ned / n, "count": float(len(gts))}

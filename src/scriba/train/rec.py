@@ -37,6 +37,28 @@ def build_rec_model(arch: str, num_classes: int, arch_args: dict[str, Any]) -> n
     raise ValueError(f"unknown recognizer architecture {arch!r}")
 
 
+def freeze_modules(model: nn.Module, prefixes: list[str], all_batchnorm: bool = False) -> None:
+    """Fixes the parameters under the given name prefixes; their BatchNorm layers keep their running statistics
+    (eval mode even while the rest trains), the usual way to fine-tune on little data."""
+    frozen_bn = []
+    for name, module in model.named_modules():
+        inside = any(name == p or name.startswith(p + ".") for p in prefixes)
+        if inside:
+            for param in module.parameters(recurse=False):
+                param.requires_grad_(False)
+        if isinstance(module, nn.BatchNorm2d) and (inside or all_batchnorm):
+            frozen_bn.append(module)
+    original_train = model.train
+
+    def train(mode: bool = True) -> nn.Module:
+        original_train(mode)
+        for bn in frozen_bn:
+            bn.eval()
+        return model
+
+    model.train = train  # type: ignore[method-assign]
+
+
 def ctc_loss(model: nn.Module, batch: RecBatch) -> torch.Tensor:
     logits = model(batch.images) if not hasattr(model, "logits") else model.logits(batch.images)
     log_probs = logits.log_softmax(-1).transpose(0, 1)  # T x N x C
@@ -80,7 +102,8 @@ def _batches(cfg: RecConfig, codec: CTCCodec, start_step: int) -> Iterator[RecBa
         streams.append(files())
     syn = None
     if cfg.data.synthetic and n_syn > 0:
-        stream = SyntheticRecStream(codec, cfg.height, cfg.max_width, seed, cfg.data.max_chars, run_length=n_syn)
+        stream = SyntheticRecStream(codec, cfg.height, cfg.max_width, seed, cfg.data.max_chars, run_length=n_syn,
+                                    receipt_ratio=cfg.data.receipt_ratio)
         loader = DataLoader(stream, batch_size=None, num_workers=cfg.data.workers,
                             persistent_workers=cfg.data.workers > 0, prefetch_factor=64 if cfg.data.workers else None)
         syn = iter(loader)
@@ -144,6 +167,8 @@ def train_rec(cfg: RecConfig, resume: bool = True) -> Path:
         missing, unexpected = model.load_state_dict(state, strict=False)
         if unexpected or missing:
             print(f"pretrained init: {len(missing)} missing, {len(unexpected)} unexpected tensors")
+    if cfg.freeze or cfg.freeze_batchnorm:
+        freeze_modules(model, cfg.freeze, cfg.freeze_batchnorm)
     meta = {"task": "rec", "arch": cfg.arch, "arch_args": cfg.arch_args, "keys": codec.keys,
             "use_space_char": cfg.use_space_char, "height": cfg.height, "min_width": cfg.min_width,
             "params": sum(p.numel() for p in model.parameters())}
