@@ -65,21 +65,36 @@ def drop_text_figures(regions: list[Region], lines: list[Line]) -> list[Region]:
     kept = []
     for r in regions:
         if r.kind == "figure":
-            inside = [
-                bbox_of(x.polygon)
-                for x in lines
-                if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))
-            ]
-            covered = sum(_area(b) for b in inside)
-            long_lines = sum(1 for b in inside if b[2] - b[0] > 0.3 * (r.box[2] - r.box[0]))
-            if len(inside) >= 6 and covered > 0.2 * r.area and long_lines >= 0.5 * len(inside):
+            held = [x for x in lines if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))]
+            inside = [bbox_of(x.polygon) for x in held]
+            n_words = sum(len(x.words) for x in held)
+            prose_words = sum(
+                len(x.words) for x, b in zip(held, inside) if b[2] - b[0] > 0.3 * (r.box[2] - r.box[0])
+            )
+            # Charts and diagrams carry short labels; prose (most words in long lines) is not a picture.
+            if len(inside) >= 6 and n_words >= 40 and prose_words >= 0.5 * n_words:
                 continue
         kept.append(r)
     return kept
 
 
 def drop_duplicates(regions: list[Region]) -> list[Region]:
-    """NMS runs per class; the same area found as two classes keeps the more confident one."""
+    """NMS runs per class; the same area found as two classes keeps the more confident one, and a text
+    region lying inside a bigger text region (a fragment of its paragraph) goes."""
+    regions = [
+        r
+        for r in regions
+        if not (
+            r.kind in ("text", "reference")
+            and any(
+                o is not r
+                and o.kind in ("text", "reference")
+                and o.area > 1.5 * r.area
+                and _overlap(r.box, o.box) > 0.8 * r.area
+                for o in regions
+            )
+        )
+    ]
     kept: list[Region] = []
     for r in sorted(regions, key=lambda r: -r.score):
         if any(
@@ -136,16 +151,33 @@ def region_blocks(region: Region) -> list[Block]:
 
 
 def mark_margins(blocks: list[Block], page_height: float) -> None:
-    """Page numbers and running heads outside the text body are kept, typed, out of the Markdown body."""
-    for b in blocks:
-        if b.kind not in ("text", "title", "header", "footer") or not b.lines:
-            continue
+    """Page numbers and running heads outside the text body are kept, typed, out of the Markdown body.
+    A lone number is a page number in the page margins, or as the first or last thing on the page."""
+    candidates = [b for b in blocks if b.kind in ("text", "title", "header", "footer") and b.lines]
+    for b in candidates:  # first pass: by position in the page margins
         y0, y1 = bbox_of(b.polygon)[1], bbox_of(b.polygon)[3]
         in_top, in_bottom = y1 < 0.09 * page_height, y0 > 0.91 * page_height
         if PAGE_NUMBER.match(b.text) and (in_top or in_bottom):
             b.kind = "page_number"
         elif b.kind == "text" and len(b.lines) == 1 and (y1 < 0.05 * page_height or y0 > 0.95 * page_height):
             b.kind = "header" if in_top else "footer"
+    body = [bbox_of(b.polygon) for b in blocks if b.polygon and b.kind not in MARGIN_KINDS]
+    first, last = (min(x[1] for x in body), max(x[3] for x in body)) if body else (0.0, 0.0)
+    for b in candidates:  # second pass: a lone number first or last in the body (pages with wide margins)
+        y0, y1 = bbox_of(b.polygon)[1], bbox_of(b.polygon)[3]
+        slack = 0.6 * (y1 - y0)
+        lone_number = b.kind == "text" and len(b.lines) == 1 and PAGE_NUMBER.match(b.text)
+        if lone_number and (y0 <= first + slack or y1 >= last - slack):
+            b.kind = "page_number"
+    # The single-line blocks sharing the first (or last) row with a page number are its running head (foot).
+    for b in [b for b in blocks if b.kind == "page_number"]:
+        ny0, ny1 = bbox_of(b.polygon)[1], bbox_of(b.polygon)[3]
+        top = ny0 < 0.5 * page_height
+        for o in blocks:
+            if o.kind in ("text", "title") and len(o.lines) == 1:
+                oy0, oy1 = bbox_of(o.polygon)[1], bbox_of(o.polygon)[3]
+                if min(ny1, oy1) - max(ny0, oy0) > 0.3 * min(ny1 - ny0, oy1 - oy0):
+                    o.kind = "header" if top else "footer"
 
 
 def mark_captions(blocks: list[Block]) -> None:
