@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scriba.document import Block, Line, bbox_of, polygon_of_bbox, union_polygon
-from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines, xy_cut
+from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines
 
 # CDLA class -> block kind in the result tree.
 KIND_OF_CLASS = {
@@ -234,6 +234,57 @@ def attach_captions(order: list[Block]) -> list[Block]:
     return out
 
 
+def _cuts(intervals: list[tuple[float, float]], min_gap: float) -> list[float]:
+    ivs = sorted(intervals)
+    cuts, end = [], ivs[0][1]
+    for lo, hi in ivs[1:]:
+        if lo - end >= min_gap:
+            cuts.append((lo + end) / 2)
+        end = max(end, hi)
+    return cuts
+
+
+def _split(ids: list[int], boxes: list[Box], cuts: list[float], axis: int) -> list[list[int]]:
+    edges = [-np.inf, *cuts, np.inf]
+    lo, hi = (0, 2) if axis == 0 else (1, 3)
+    centre = {i: (boxes[i][lo] + boxes[i][hi]) / 2 for i in ids}
+    return [[i for i in ids if edges[k] <= centre[i] < edges[k + 1]] for k in range(len(edges) - 1)]
+
+
+def reading_order(boxes: list[Box], min_gap: float) -> list[int]:
+    """Recursive XY-cut that reads columns before rows. Column gutters are cut first; when none crosses the
+    region, it is cut into horizontal bands, and consecutive bands with no wide block (one spanning most of
+    the region, like a title or a full-width figure) are kept together, so the columns under a full-width
+    title are still read one after the other rather than row by row."""
+    if not boxes:
+        return []
+    return _order(list(range(len(boxes))), boxes, min_gap)
+
+
+def _order(ids: list[int], boxes: list[Box], min_gap: float) -> list[int]:
+    if len(ids) <= 1:
+        return ids
+    cols = _cuts([(boxes[i][0], boxes[i][2]) for i in ids], min_gap)
+    if cols:
+        return [i for part in _split(ids, boxes, cols, 0) for i in _order(part, boxes, min_gap)]
+    rows = _cuts([(boxes[i][1], boxes[i][3]) for i in ids], 1.0)
+    if not rows:
+        return sorted(ids, key=lambda i: (boxes[i][1], boxes[i][0]))
+    bands = [b for b in _split(ids, boxes, rows, 1) if b]
+    width = max(boxes[i][2] for i in ids) - min(boxes[i][0] for i in ids)
+    segments: list[list[int]] = []
+    for band in bands:
+        wide = any(boxes[i][2] - boxes[i][0] > 0.55 * width for i in band)
+        if wide or not segments or segments[-1][-1] == -1:
+            segments.append(band + ([-1] if wide else []))
+        else:
+            segments[-1].extend(band)
+    segments = [[i for i in seg if i != -1] for seg in segments]
+    if len(segments) == 1:  # nothing wide to cut at: plain bands, top to bottom
+        segments = bands
+    return [i for seg in segments for i in _order(seg, boxes, min_gap)]
+
+
 def assemble_page(
     regions: list[Region], lines: list[Line], page_width: float, page_height: float
 ) -> list[Block]:
@@ -250,7 +301,7 @@ def assemble_page(
     body_lines = [x for b in body if b.kind in ("text", "reference") for x in b.lines] or lines
     line_h = median_line_height(body_lines)
     set_heading_levels(body, line_h)
-    order = xy_cut([bbox_of(b.polygon) for b in body], min_gap=max(4.0, 0.8 * line_h))
+    order = reading_order([bbox_of(b.polygon) for b in body], min_gap=max(4.0, 0.8 * line_h))
     ordered = attach_captions([body[i] for i in order])
     heads = sorted(
         (b for b in blocks if b.kind == "header" or b.kind == "page_number" and _top(b, page_height)),
