@@ -253,9 +253,9 @@ def _split(ids: list[int], boxes: list[Box], cuts: list[float], axis: int) -> li
 
 def reading_order(boxes: list[Box], min_gap: float) -> list[int]:
     """Recursive XY-cut that reads columns before rows. Column gutters are cut first; when none crosses the
-    region, it is cut into horizontal bands, and consecutive bands with no wide block (one spanning most of
-    the region, like a title or a full-width figure) are kept together, so the columns under a full-width
-    title are still read one after the other rather than row by row."""
+    region, it is cut into horizontal bands, and consecutive bands that are each split into columns (and hold
+    no wide block, like a title or a full-width figure) are kept together, so the columns under a
+    full-width title are still read one after the other rather than row by row."""
     if not boxes:
         return []
     return _order(list(range(len(boxes))), boxes, min_gap)
@@ -273,13 +273,15 @@ def _order(ids: list[int], boxes: list[Box], min_gap: float) -> list[int]:
     bands = [b for b in _split(ids, boxes, rows, 1) if b]
     width = max(boxes[i][2] for i in ids) - min(boxes[i][0] for i in ids)
     segments: list[list[int]] = []
+    joinable = False  # whether the last segment is multi-column, so a multi-column band may join it
     for band in bands:
         wide = any(boxes[i][2] - boxes[i][0] > 0.55 * width for i in band)
-        if wide or not segments or segments[-1][-1] == -1:
-            segments.append(band + ([-1] if wide else []))
-        else:
+        columns = not wide and bool(_cuts([(boxes[i][0], boxes[i][2]) for i in band], min_gap))
+        if columns and joinable:
             segments[-1].extend(band)
-    segments = [[i for i in seg if i != -1] for seg in segments]
+        else:
+            segments.append(list(band))
+        joinable = columns
     if len(segments) == 1:  # nothing wide to cut at: plain bands, top to bottom
         segments = bands
     return [i for seg in segments for i in _order(seg, boxes, min_gap)]
