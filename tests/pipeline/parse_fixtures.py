@@ -115,8 +115,8 @@ def scanned_pdf(path: Path, image: np.ndarray) -> Path:
     Image.fromarray(image).save(buf, format="PNG")
     buf.seek(0)
     ih, iw = image.shape[:2]
-    draw_w = w - 72
-    c.drawImage(ImageReader(buf), 36, h - 36 - draw_w * ih / iw, width=draw_w, height=draw_w * ih / iw)
+    k = min((w - 72) / iw, (h - 72) / ih)  # fit inside the margins
+    c.drawImage(ImageReader(buf), 36, h - 36 - ih * k, width=iw * k, height=ih * k)
     c.showPage()
     c.save()
     return path

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from scriba import Document, InputError, ParseOptions, Parser
@@ -171,3 +172,35 @@ def test_a_failing_page_is_recorded_and_the_rest_parsed(
     assert doc.pages[1].error == "RuntimeError: damaged content stream"
     assert doc.pages[0].blocks[0].text == TITLE
     assert '"error": "RuntimeError: damaged content stream"' in doc.to_json()
+
+
+def test_page_orientation_model_reads_all_four_turns() -> None:
+    import cv2
+
+    from scriba.models.classification.orientation import PageOrientation
+
+    page = render_lines(
+        ["Pages fed sideways into a scanner", "come out turned by a quarter turn", "or upside down, and the parser",
+         "turns them upright before reading"], size=40, font_name="serif")  # fmt: skip
+    po = PageOrientation()
+    turns = {0: page, 90: cv2.rotate(page, cv2.ROTATE_90_CLOCKWISE), 180: cv2.rotate(page, cv2.ROTATE_180),
+             270: cv2.rotate(page, cv2.ROTATE_90_COUNTERCLOCKWISE)}  # fmt: skip
+    for angle, image in turns.items():
+        assert po.detect(image) == angle
+        assert np.array_equal(po.upright(image, angle), page)
+
+
+def test_scan_turned_sideways_is_read_upright(parser: Parser, tmp_path: Path) -> None:
+    import cv2
+
+    lines = [
+        "Scanned pages have no text layer",
+        "so the parser reads them with OCR",
+        "and keeps the order of lines",
+    ]
+    turned = cv2.rotate(render_lines(lines, size=40, font_name="serif"), cv2.ROTATE_90_CLOCKWISE)
+    doc = parser(scanned_pdf(tmp_path / "sideways.pdf", turned))
+    page = doc.pages[0]
+    assert page.metadata["method"] == "ocr" and page.metadata["rotation"] == 90
+    words = doc.to_markdown().split()
+    assert words.index("Scanned") < words.index("parser") < words.index("order")
