@@ -25,8 +25,9 @@ def test_synth_lines_and_pages_round_trip(tmp_path: Path) -> None:
     x, ids, text = ds[0]
     assert x.shape[:2] == (3, 32) and len(ids) == len(text.replace(" ", "")) + text.count(" ")
 
-    r = runner.invoke(app, ["synth", "pages", "-o", str(tmp_path / "pages"), "-n", "2", "--width", "480",
-                            "--height", "640"])
+    r = runner.invoke(
+        app, ["synth", "pages", "-o", str(tmp_path / "pages"), "-n", "2", "--width", "480", "--height", "640"]
+    )
     assert r.exit_code == 0, r.output
     pages = read_det_labels(tmp_path / "pages" / "labels.txt")
     assert len(pages) == 2

@@ -32,13 +32,20 @@ def test_det_and_cls_training_runs(tmp_path: Path) -> None:
     from scriba.train.cls import load_cls_config, train_cls
     from scriba.train.det import load_det_config, train_det
 
-    loop = {"threads": 2, "log_every": 1, "eval_every": 10**6, "ckpt_every": 1,
-            "optim": {"steps": 2, "batch_size": 2, "warmup_steps": 1}}
-    det_cfg = load_det_config(_cfg(tmp_path, {"size": 128, "val_set": "none",
-                                              "loop": {**loop, "output": str(tmp_path / "det")}}))
+    loop = {
+        "threads": 2,
+        "log_every": 1,
+        "eval_every": 10**6,
+        "ckpt_every": 1,
+        "optim": {"steps": 2, "batch_size": 2, "warmup_steps": 1},
+    }
+    det_cfg = load_det_config(
+        _cfg(tmp_path, {"size": 128, "val_set": "none", "loop": {**loop, "output": str(tmp_path / "det")}})
+    )
     assert train_det(det_cfg).is_file()
-    cls_cfg = load_cls_config(_cfg(tmp_path, {"workers": 0, "real_eval": [],
-                                              "loop": {**loop, "output": str(tmp_path / "cls")}}))
+    cls_cfg = load_cls_config(
+        _cfg(tmp_path, {"workers": 0, "real_eval": [], "loop": {**loop, "output": str(tmp_path / "cls")}})
+    )
     assert train_cls(cls_cfg).is_file()
     records = [json.loads(x) for x in (tmp_path / "cls" / "log.jsonl").read_text().splitlines()]
     losses = [r["loss"] for r in records if "loss" in r]

@@ -43,15 +43,27 @@ def test_short_training_run_then_export_into_pipeline(tmp_path: Path) -> None:
 
     labels = _write_clean_set(tmp_path / "data")
     cfg_path = tmp_path / "cfg.yaml"
-    cfg_path.write_text(json.dumps({
-        "arch": "scriba_rec",
-        "arch_args": {"width": 0.5, "dim": 64, "depth": 1, "heads": 2},
-        "height": 32, "min_width": 96, "max_width": 256,
-        "data": {"synthetic": False, "label_files": [str(labels)], "real_eval": [], "workers": 0},
-        "loop": {"output": str(tmp_path / "run"), "threads": 2, "log_every": 10, "eval_every": 10**6,
-                 "ckpt_every": 50, "seed": 3,
-                 "optim": {"steps": 160, "batch_size": 8, "lr": 0.003, "warmup_steps": 10, "ema": 0.0}},
-    }))  # JSON is YAML
+    cfg_path.write_text(
+        json.dumps(
+            {
+                "arch": "scriba_rec",
+                "arch_args": {"width": 0.5, "dim": 64, "depth": 1, "heads": 2},
+                "height": 32,
+                "min_width": 96,
+                "max_width": 256,
+                "data": {"synthetic": False, "label_files": [str(labels)], "real_eval": [], "workers": 0},
+                "loop": {
+                    "output": str(tmp_path / "run"),
+                    "threads": 2,
+                    "log_every": 10,
+                    "eval_every": 10**6,
+                    "ckpt_every": 50,
+                    "seed": 3,
+                    "optim": {"steps": 160, "batch_size": 8, "lr": 0.003, "warmup_steps": 10, "ema": 0.0},
+                },
+            }
+        )
+    )  # JSON is YAML
     cfg = load_rec_config(cfg_path)
     final = train_rec(cfg)
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
@@ -65,7 +77,7 @@ def test_short_training_run_then_export_into_pipeline(tmp_path: Path) -> None:
     report = export_rec(final, onnx_path)
     assert report["max_abs_diff"] < 1e-4 and report["classes"] == 96
 
-    model, meta = load_rec_checkpoint(final)
+    model, _meta = load_rec_checkpoint(final)
     crops = [cv2.imread(str(p))[:, :, ::-1] for p in sorted((tmp_path / "data" / "images").glob("*.png"))]
     torch_texts = predict_texts(model, build_codec(cfg), crops, 32, 96)
 

@@ -11,8 +11,10 @@ import typer
 
 from scriba.cli.common import fail
 
-app = typer.Typer(help="Render synthetic text lines (recognition) or pages (detection) with PaddleOCR labels.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Render synthetic text lines (recognition) or pages (detection) with PaddleOCR labels.",
+    no_args_is_help=True,
+)
 
 
 def _setup(seed: int, english_only: bool) -> tuple[object, tuple[str, ...], random.Random]:

@@ -12,8 +12,10 @@ import typer
 
 from scriba.cli.common import fail
 
-app = typer.Typer(help="Train and fine-tune models in PyTorch (the `train` extra); export them to ONNX.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Train and fine-tune models in PyTorch (the `train` extra); export them to ONNX.",
+    no_args_is_help=True,
+)
 
 
 def _need_torch() -> None:
@@ -46,6 +48,24 @@ def import_weights(
         typer.echo(f"wrote {out}")
     if not all(r.ok for r in results):
         raise typer.Exit(1)
+
+
+@app.command("restrict-head")
+def restrict_head_command(
+    checkpoint: Annotated[Path, typer.Argument(help="Checkpoint from `scriba train import-weights`.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Recognizer checkpoint to write (.pt).")],
+    model: Annotated[str, typer.Option(help="The model the checkpoint was imported from.")] = "ppocrv5",
+    keys: Annotated[
+        Path | None, typer.Option(help="Key file (one character per line); default: English.")
+    ] = None,
+) -> None:
+    """Keep the recognizer's backbone and neck, and only the head rows of the wanted characters."""
+    _need_torch()
+    from scriba.train.charset import ENGLISH_KEYS, CTCCodec
+    from scriba.train.derive import restrict_head
+
+    codec = CTCCodec.from_file(keys) if keys else CTCCodec(ENGLISH_KEYS)
+    typer.echo(json.dumps(restrict_head(checkpoint, model, codec, out)))
 
 
 @app.command("rec")
@@ -141,15 +161,20 @@ def export_command(
         settings: dict[str, object] = {"height": report["height"]}
         if meta_min_width:
             settings["min_width"] = meta_min_width
-        spec = register_model(register, rec=str(out), base=base, description=f"trained recognizer {out.name}",
-                              **settings)
+        spec = register_model(
+            register, rec=str(out), base=base, description=f"trained recognizer {out.name}", **settings
+        )
         typer.echo(f"registered '{spec.name}'")
 
 
 @app.command("eval-rec")
 def eval_rec_command(
-    models: Annotated[str, typer.Option(help="Comma-separated model names (their ONNX recognizers).")] = "ppocrv5",
-    sets: Annotated[str, typer.Option(help="Comma-separated: iiit5k, uw3, icdar15, sroie.")] = "iiit5k,uw3,icdar15",
+    models: Annotated[
+        str, typer.Option(help="Comma-separated model names (their ONNX recognizers).")
+    ] = "ppocrv5",
+    sets: Annotated[
+        str, typer.Option(help="Comma-separated: iiit5k, uw3, icdar15, sroie.")
+    ] = "iiit5k,uw3,icdar15",
     tesseract: Annotated[bool, typer.Option(help="Also run Tesseract (--psm 7) on the same crops.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -167,5 +192,7 @@ def eval_rec_command(
     typer.echo("|---|---|---|---|---|---|---|")
     for model, per_set in table.items():
         for name, m in per_set.items():
-            typer.echo(f"| {model} | {name} | {int(m['count'])} | {m['word_acc']:.3f} | {m['word_acc_nocase']:.3f} "
-                       f"| {m['word_acc_ci']:.3f} | {1 - m['ned']:.3f} |")
+            typer.echo(
+                f"| {model} | {name} | {int(m['count'])} | {m['word_acc']:.3f} | {m['word_acc_nocase']:.3f} "
+                f"| {m['word_acc_ci']:.3f} | {1 - m['ned']:.3f} |"
+            )

@@ -38,7 +38,7 @@ class CTCCodec:
         return "".join(out)
 
     @classmethod
-    def from_file(cls, path: str | Path, use_space_char: bool = True) -> "CTCCodec":
+    def from_file(cls, path: str | Path, use_space_char: bool = True) -> CTCCodec:
         keys = Path(path).read_text(encoding="utf-8").split("\n")
         if keys and keys[-1] == "":
             keys.pop()

@@ -68,8 +68,7 @@ def train_cls(cfg: ClsConfig) -> Path:
 
     def batches(step: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         loader = DataLoader(_TurnedLines(cfg, cfg.loop.seed + step), batch_size=bs, num_workers=cfg.workers)
-        for x, y in loader:
-            yield x, y
+        yield from loader
 
     def loss_fn(m: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         return nn.functional.cross_entropy(m.logits(batch[0]), batch[1])
@@ -85,11 +84,13 @@ def train_cls(cfg: ClsConfig) -> Path:
             except FileNotFoundError:
                 continue
             xs = [classifier_input(c, cfg.height, cfg.width) for c in crops]
-            xs += [classifier_input(np.ascontiguousarray(c[::-1, ::-1]), cfg.height, cfg.width) for c in crops]
+            xs += [
+                classifier_input(np.ascontiguousarray(c[::-1, ::-1]), cfg.height, cfg.width) for c in crops
+            ]
             labels = np.array([0] * len(crops) + [1] * len(crops))
             with torch.no_grad():
                 pred = m(torch.from_numpy(np.stack(xs))).argmax(-1).numpy()
-            out[name] = {"accuracy": round(float((pred == labels).mean()), 4), "count": int(len(labels))}
+            out[name] = {"accuracy": round(float((pred == labels).mean()), 4), "count": len(labels)}
         return out
 
     meta = {"task": "cls", "arch": "ppocr_cls", "height": cfg.height, "width": cfg.width}

@@ -15,7 +15,9 @@ from scriba.train.loop import LoopConfig, OptimConfig
 class RecDataConfig:
     synthetic: bool = True  # render lines on the fly
     label_files: list[str] = field(default_factory=list)  # PaddleOCR `img\ttext` files, mixed with synthetic
-    synthetic_ratio: float = 1.0  # fraction of each batch from the synthetic stream when label files are given
+    synthetic_ratio: float = (
+        1.0  # fraction of each batch from the synthetic stream when label files are given
+    )
     val_label_files: list[str] = field(default_factory=list)
     real_eval: list[str] = field(default_factory=lambda: ["iiit5k", "uw3", "icdar15"])
     workers: int = 1

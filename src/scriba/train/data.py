@@ -21,7 +21,7 @@ def normalize_crop(crop_rgb: np.ndarray, height: int, max_width: int) -> np.ndar
     """3 x height x w float32, exactly as `scriba.models.recognition.ctc.TextRecognizer` feeds the model:
     aspect-preserving resize to the height, BGR, (x/255 - 0.5) / 0.5 (right padding is added when batching)."""
     ch, cw = crop_rgb.shape[:2]
-    w = max(1, min(max_width, int(math.ceil(height * cw / max(ch, 1)))))
+    w = max(1, min(max_width, math.ceil(height * cw / max(ch, 1))))
     resized = cv2.resize(crop_rgb, (w, height))
     x = (resized[:, :, ::-1].astype(np.float32) * (1.0 / 255.0) - 0.5) / 0.5
     return np.ascontiguousarray(x.transpose(2, 0, 1))
@@ -55,8 +55,17 @@ def collate_rec(samples: list[tuple[np.ndarray, list[int], str]], min_width: int
 class SyntheticRecStream(IterableDataset):
     """Endless rendered lines; each worker gets its own seed so runs are reproducible for a fixed worker count."""
 
-    def __init__(self, codec: CTCCodec, height: int, max_width: int, seed: int, max_chars: int = 40,
-                 fonts: tuple[str, ...] | None = None, run_length: int = 32, receipt_ratio: float = 0.0) -> None:
+    def __init__(
+        self,
+        codec: CTCCodec,
+        height: int,
+        max_width: int,
+        seed: int,
+        max_chars: int = 40,
+        fonts: tuple[str, ...] | None = None,
+        run_length: int = 32,
+        receipt_ratio: float = 0.0,
+    ) -> None:
         self.run_length = run_length
         self.receipt_ratio = receipt_ratio
         self.codec = codec

@@ -13,7 +13,9 @@ from scriba.models.registry import get_model
 from scriba.train.charset import CTCCodec
 
 
-def restrict_head(source_ckpt: str | Path, source_model: str, codec: CTCCodec, out: str | Path) -> dict[str, int]:
+def restrict_head(
+    source_ckpt: str | Path, source_model: str, codec: CTCCodec, out: str | Path
+) -> dict[str, int]:
     """From an `import-weights` checkpoint, writes a recognizer checkpoint whose head predicts codec's classes."""
     ck = torch.load(source_ckpt, map_location="cpu", weights_only=False)
     state = dict(ck["rec"] if "rec" in ck else ck["model"])
@@ -32,9 +34,19 @@ def restrict_head(source_ckpt: str | Path, source_model: str, codec: CTCCodec, o
     state["head.bias"] = state["head.bias"][rows_t].clone()
     if missing:
         state["head.bias"][[i for i, c in enumerate(codec.characters) if c in missing]] -= 10.0
-    meta = {"task": "rec", "arch": f"{source_model}_rec", "arch_args": {}, "keys": codec.keys,
-            "use_space_char": True, "height": get_model(source_model).rec.height,
-            "min_width": get_model(source_model).rec.min_width, "derived_from": source_model}
+    meta = {
+        "task": "rec",
+        "arch": f"{source_model}_rec",
+        "arch_args": {},
+        "keys": codec.keys,
+        "use_space_char": True,
+        "height": get_model(source_model).rec.height,
+        "min_width": get_model(source_model).rec.min_width,
+        "derived_from": source_model,
+    }
     torch.save({"model": state, "meta": meta}, out)
-    return {"classes": len(rows), "missing": len(missing),
-            "params": sum(v.numel() for k, v in state.items() if "running" not in k and "num_batches" not in k)}
+    return {
+        "classes": len(rows),
+        "missing": len(missing),
+        "params": sum(v.numel() for k, v in state.items() if "running" not in k and "num_batches" not in k),
+    }

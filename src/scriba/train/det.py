@@ -67,8 +67,9 @@ def shrink_map(polys: list[np.ndarray], h: int, w: int, ratio: float) -> np.ndar
     return target
 
 
-def _random_crop(img: np.ndarray, polys: list[np.ndarray], size: int, rng: random.Random
-                 ) -> tuple[np.ndarray, list[np.ndarray]]:
+def _random_crop(
+    img: np.ndarray, polys: list[np.ndarray], size: int, rng: random.Random
+) -> tuple[np.ndarray, list[np.ndarray]]:
     h, w = img.shape[:2]
     scale = size / max(h, w) * rng.uniform(0.6, 1.6)
     img = cv2.resize(img, (max(1, int(w * scale)), max(1, int(h * scale))))
@@ -209,7 +210,9 @@ def train_det(cfg: DetConfig) -> Path:
         precision = totals[0] / max(totals[1], 1)
         recall = totals[0] / max(totals[2], 1)
         h = 2 * precision * recall / max(precision + recall, 1e-9)
-        return {cfg.val_set: {"precision": round(precision, 4), "recall": round(recall, 4), "hmean": round(h, 4)}}
+        return {
+            cfg.val_set: {"precision": round(precision, 4), "recall": round(recall, 4), "hmean": round(h, 4)}
+        }
 
     meta = {"task": "det", "arch": "ppocr_det", "size": cfg.size}
     train_loop(model, batches, loss_fn, cfg.loop, meta, evaluate=evaluate)

@@ -91,8 +91,11 @@ def sroie_line_crops(root: Path | None = None, every: int = 3) -> list[tuple[np.
     return out
 
 
-def evaluate_recognizer(predict: Callable[[list[np.ndarray]], list[str]], sets: tuple[str, ...] = REC_SETS,
-                        normalize: Callable[[str], str] | None = None) -> dict[str, dict[str, float]]:
+def evaluate_recognizer(
+    predict: Callable[[list[np.ndarray]], list[str]],
+    sets: tuple[str, ...] = REC_SETS,
+    normalize: Callable[[str], str] | None = None,
+) -> dict[str, dict[str, float]]:
     """Metrics per set; `normalize` maps ground truth to what the model can write (e.g. drop unknown chars)."""
     results = {}
     for name in sets:

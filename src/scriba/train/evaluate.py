@@ -17,7 +17,7 @@ from scriba.models.runtime import RuntimeOptions
 from scriba.train.evalsets import evaluate_recognizer
 
 
-def onnx_predictor(model_name: str, threads: int = 0):  # noqa: ANN201 - a closure
+def onnx_predictor(model_name: str, threads: int = 0):
     rec = TextRecognizer(get_model(model_name).rec, RuntimeOptions(threads=threads))
 
     def predict(crops: list[np.ndarray]) -> list[str]:
@@ -26,7 +26,7 @@ def onnx_predictor(model_name: str, threads: int = 0):  # noqa: ANN201 - a closu
     return predict
 
 
-def tesseract_predictor():  # noqa: ANN201
+def tesseract_predictor():
     exe = shutil.which("tesseract")
     if exe is None:
         raise FileNotFoundError("tesseract is not installed")
@@ -37,16 +37,21 @@ def tesseract_predictor():  # noqa: ANN201
             for i, crop in enumerate(crops):
                 p = Path(tmp) / f"{i}.png"
                 cv2.imwrite(str(p), crop[:, :, ::-1])
-                r = subprocess.run([exe, str(p), "stdout", "--psm", "7", "-l", "eng"], capture_output=True,
-                                   text=True, check=False)
+                r = subprocess.run(
+                    [exe, str(p), "stdout", "--psm", "7", "-l", "eng"],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
                 out.append(" ".join(r.stdout.split()))
         return out
 
     return predict
 
 
-def evaluate_models(models: list[str], sets: list[str], tesseract: bool = False
-                    ) -> dict[str, dict[str, dict[str, float]]]:
+def evaluate_models(
+    models: list[str], sets: list[str], tesseract: bool = False
+) -> dict[str, dict[str, dict[str, float]]]:
     table = {}
     for name in models:
         table[name] = evaluate_recognizer(onnx_predictor(name), tuple(sets))

@@ -34,14 +34,23 @@ def export_rec(ckpt: str | Path, out: str | Path, opset: int = 17) -> dict[str, 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        model, (x,), str(out), input_names=["x"], output_names=["probs"], opset_version=opset,
-        dynamic_axes={"x": {0: "n", 3: "w"}, "probs": {0: "n", 1: "t"}}, dynamo=False,
+        model,
+        (x,),
+        str(out),
+        input_names=["x"],
+        output_names=["probs"],
+        opset_version=opset,
+        dynamic_axes={"x": {0: "n", 3: "w"}, "probs": {0: "n", 1: "t"}},
+        dynamo=False,
     )
     m = onnx.load(str(out))
-    for key, value in (("character", "\n".join(meta["keys"])), ("height", str(height)),
-                       ("min_width", str(meta.get("min_width", 320))),
-                       ("use_space_char", str(meta.get("use_space_char", True)).lower()),
-                       ("arch", str(meta["arch"]))):
+    for key, value in (
+        ("character", "\n".join(meta["keys"])),
+        ("height", str(height)),
+        ("min_width", str(meta.get("min_width", 320))),
+        ("use_space_char", str(meta.get("use_space_char", True)).lower()),
+        ("arch", str(meta["arch"])),
+    ):
         entry = m.metadata_props.add()
         entry.key, entry.value = key, value
     m.producer_name = "scriba.train"
@@ -53,5 +62,11 @@ def export_rec(ckpt: str | Path, out: str | Path, opset: int = 17) -> dict[str, 
     with torch.no_grad():
         ref = model(x2).numpy()
     got = sess.run(None, {"x": x2.numpy()})[0]
-    return {"path": str(out), "bytes": out.stat().st_size, "params": sum(p.numel() for p in model.parameters()),
-            "classes": int(got.shape[-1]), "max_abs_diff": float(np.abs(ref - got).max()), "height": height}
+    return {
+        "path": str(out),
+        "bytes": out.stat().st_size,
+        "params": sum(p.numel() for p in model.parameters()),
+        "classes": int(got.shape[-1]),
+        "max_abs_diff": float(np.abs(ref - got).max()),
+        "height": height,
+    }

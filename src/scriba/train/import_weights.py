@@ -50,7 +50,7 @@ def rendered_line(text: str, size: int = 32) -> np.ndarray:
 def classifier_input(crop: np.ndarray, height: int, width: int) -> np.ndarray:
     """The 0/180 classifier's input, as `scriba.models.classification.angle` builds it."""
     ch, cw = crop.shape[:2]
-    w = min(width, int(math.ceil(height * cw / max(ch, 1))))
+    w = min(width, math.ceil(height * cw / max(ch, 1)))
     resized = cv2.resize(crop, (max(w, 1), height))
     x = (resized[:, :, ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5
     out = np.zeros((3, height, width), np.float32)
@@ -81,15 +81,19 @@ def _inputs(model_name: str, small: bool) -> dict[str, np.ndarray]:
     det = TextDetector(spec.det, limit_side_len=320 if small else 960)
     rec = TextRecognizer(spec.rec)
     x_det = det.preprocess(page)
-    rec_batch = collate_rec([(normalize_crop(c, spec.rec.height, spec.rec.max_width), [], "") for c in crops],
-                            min_width=rec.batch_width(crops))
+    rec_batch = collate_rec(
+        [(normalize_crop(c, spec.rec.height, spec.rec.max_width), [], "") for c in crops],
+        min_width=rec.batch_width(crops),
+    )
     out = {"det": x_det[None] if x_det.ndim == 3 else x_det, "rec": rec_batch.images.numpy()}
     if spec.cls is not None:
         out["cls"] = np.stack([classifier_input(c, spec.cls.height, spec.cls.width) for c in crops])
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
 
 
-def import_ppocr(model_name: str, small: bool = False) -> tuple[dict[str, torch.nn.Module], list[ImportResult]]:
+def import_ppocr(
+    model_name: str, small: bool = False
+) -> tuple[dict[str, torch.nn.Module], list[ImportResult]]:
     """Builds the three PyTorch modules, loads the ONNX weights, measures parity on rendered inputs."""
     spec = get_model(model_name)
     inputs = _inputs(model_name, small)
@@ -110,22 +114,32 @@ def import_ppocr(model_name: str, small: bool = False) -> tuple[dict[str, torch.
     return modules, results
 
 
-def save_checkpoint(model_name: str, modules: dict[str, torch.nn.Module], results: list[ImportResult], out: str
-                    ) -> None:
+def save_checkpoint(
+    model_name: str, modules: dict[str, torch.nn.Module], results: list[ImportResult], out: str
+) -> None:
     from scriba.models.recognition.ctc import load_characters
 
     spec = get_model(model_name)
     chars = load_characters(spec.rec)
     keys = chars[1:-1] if spec.rec.use_space_char else chars[1:]
-    torch.save({
-        "source": model_name,
-        "det": modules["det"].state_dict(),
-        "rec": modules["rec"].state_dict(),
-        "cls": modules["cls"].state_dict() if "cls" in modules else None,
-        # `model`/`meta` make the recognizer usable directly by `scriba train rec` (pretrained) and `export`.
-        "model": modules["rec"].state_dict(),
-        "meta": {"task": "rec", "arch": f"{model_name}_rec", "arch_args": {}, "keys": keys,
-                 "use_space_char": spec.rec.use_space_char, "height": spec.rec.height,
-                 "min_width": spec.rec.min_width},
-        "parity": {r.role: r.max_abs_diff for r in results},
-    }, out)
+    torch.save(
+        {
+            "source": model_name,
+            "det": modules["det"].state_dict(),
+            "rec": modules["rec"].state_dict(),
+            "cls": modules["cls"].state_dict() if "cls" in modules else None,
+            # `model`/`meta` make the recognizer usable directly by `scriba train rec` (pretrained) and `export`.
+            "model": modules["rec"].state_dict(),
+            "meta": {
+                "task": "rec",
+                "arch": f"{model_name}_rec",
+                "arch_args": {},
+                "keys": keys,
+                "use_space_char": spec.rec.use_space_char,
+                "height": spec.rec.height,
+                "min_width": spec.rec.min_width,
+            },
+            "parity": {r.role: r.max_abs_diff for r in results},
+        },
+        out,
+    )

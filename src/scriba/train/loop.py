@@ -120,12 +120,25 @@ def train_loop(
 
     def save(path: Path) -> None:
         tmp = path.with_suffix(".tmp")
-        torch.save({"model": model.state_dict(), "ema": ema.model.state_dict() if ema else None,
-                    "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step,
-                    "meta": meta}, tmp)
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "ema": ema.model.state_dict() if ema else None,
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "step": step,
+                "meta": meta,
+            },
+            tmp,
+        )
         tmp.replace(path)
 
-    log = open(out / "log.jsonl", "a", encoding="utf-8")
+    log_path = out / "log.jsonl"
+
+    def log(record: dict[str, Any]) -> None:
+        with open(log_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+
     model.train()
     it = batches(step)
     bar = tqdm(total=oc.steps, initial=step, file=sys.stderr, dynamic_ncols=True, mininterval=5)
@@ -144,22 +157,24 @@ def train_loop(
         run_loss += float(loss.detach())
         bar.update(1)
         if step % cfg.log_every == 0:
-            rec = {"step": step, "loss": run_loss / cfg.log_every, "lr": sched.get_last_lr()[0],
-                   "grad_norm": float(gnorm), "sec": round(time.time() - t0, 1)}
+            rec = {
+                "step": step,
+                "loss": run_loss / cfg.log_every,
+                "lr": sched.get_last_lr()[0],
+                "grad_norm": float(gnorm),
+                "sec": round(time.time() - t0, 1),
+            }
             bar.set_postfix(loss=f"{rec['loss']:.3f}")
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
+            log(rec)
             run_loss = 0.0
         if step % cfg.ckpt_every == 0 or step == oc.steps:
             save(last)
         if evaluate and (step % cfg.eval_every == 0 or step == oc.steps):
             metrics = evaluate(ema.model if ema else model, step)
             model.train()
-            log.write(json.dumps({"step": step, "eval": metrics}) + "\n")
-            log.flush()
+            log({"step": step, "eval": metrics})
             print(f"step {step}: {json.dumps(metrics)}", file=sys.stderr)
     bar.close()
-    log.close()
     final = ema.model if ema else model
     torch.save({"model": final.state_dict(), "step": step, "meta": meta}, out / "final.pt")
     return final

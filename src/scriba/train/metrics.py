@@ -21,4 +21,10 @@ def rec_metrics(preds: list[str], gts: list[str]) -> dict[str, float]:
     nocase = sum(p.lower() == g.lower() for p, g in zip(preds, gts))
     ci = sum(p.replace(" ", "").lower() == g.replace(" ", "").lower() for p, g in zip(preds, gts))
     ned = sum(edit_distance(p, g) / max(len(p), len(g), 1) for p, g in zip(preds, gts))
-    return {"word_acc": exact / n, "word_acc_nocase": nocase / n, "word_acc_ci": ci / n, "ned": ned / n, "count": float(len(gts))}
+    return {
+        "word_acc": exact / n,
+        "word_acc_nocase": nocase / n,
+        "word_acc_ci": ci / n,
+        "ned": ned / n,
+        "count": float(len(gts)),
+    }

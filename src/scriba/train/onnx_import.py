@@ -55,8 +55,12 @@ def _module_slots(name: str, m: nn.Module) -> list[Slot]:
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         return [Slot(name, "weight", m.weight)] + ([Slot(name, "bias", m.bias)] if m.bias is not None else [])
     if isinstance(m, nn.BatchNorm2d):
-        return [Slot(name, "weight", m.weight), Slot(name, "bias", m.bias),
-                Slot(name, "running_mean", m.running_mean), Slot(name, "running_var", m.running_var)]
+        return [
+            Slot(name, "weight", m.weight),
+            Slot(name, "bias", m.bias),
+            Slot(name, "running_mean", m.running_mean),
+            Slot(name, "running_var", m.running_var),
+        ]
     if isinstance(m, nn.Linear):
         return [Slot(name, "weight", m.weight, transpose=True), Slot(name, "bias", m.bias)]
     if isinstance(m, nn.LayerNorm):
@@ -72,8 +76,11 @@ def execution_slots(model: nn.Module, example: torch.Tensor) -> list[Slot]:
     hooks = []
     for name, m in model.named_modules():
         if _module_slots(name, m):
-            hooks.append(m.register_forward_pre_hook(
-                lambda mod, args, n=name: order.append(n) if n not in order else None))
+            hooks.append(
+                m.register_forward_pre_hook(
+                    lambda mod, args, n=name: order.append(n) if n not in order else None
+                )
+            )
     was_training = model.training
     model.eval()
     with torch.no_grad():
@@ -90,7 +97,9 @@ def load_onnx_into(model: nn.Module, onnx_path: str, example: torch.Tensor) -> i
     weights = onnx_weights(onnx_path)
     slots = execution_slots(model, example)
     if len(weights) != len(slots):
-        raise ValueError(f"{onnx_path}: {len(weights)} weight tensors in the graph, {len(slots)} in the model")
+        raise ValueError(
+            f"{onnx_path}: {len(weights)} weight tensors in the graph, {len(slots)} in the model"
+        )
     with torch.no_grad():
         for (wname, arr), slot in zip(weights, slots):
             value = torch.from_numpy(np.array(arr.T if slot.transpose else arr, dtype=np.float32))
@@ -98,8 +107,10 @@ def load_onnx_into(model: nn.Module, onnx_path: str, example: torch.Tensor) -> i
                 if value.numel() == slot.tensor.numel():
                     value = value.reshape(slot.tensor.shape)
                 else:
-                    raise ValueError(f"{wname} {tuple(value.shape)} does not fit {slot.module}.{slot.attr} "
-                                     f"{tuple(slot.tensor.shape)}")
+                    raise ValueError(
+                        f"{wname} {tuple(value.shape)} does not fit {slot.module}.{slot.attr} "
+                        f"{tuple(slot.tensor.shape)}"
+                    )
             slot.tensor.copy_(value)
     return len(weights)
 

@@ -64,13 +64,27 @@ def ctc_loss(model: nn.Module, batch: RecBatch) -> torch.Tensor:
     log_probs = logits.log_softmax(-1).transpose(0, 1)  # T x N x C
     t = log_probs.shape[0]
     input_lengths = torch.full((log_probs.shape[1],), t, dtype=torch.long)
-    return nn.functional.ctc_loss(log_probs, batch.targets, input_lengths, batch.target_lengths,
-                                  blank=0, reduction="mean", zero_infinity=True)
+    return nn.functional.ctc_loss(
+        log_probs,
+        batch.targets,
+        input_lengths,
+        batch.target_lengths,
+        blank=0,
+        reduction="mean",
+        zero_infinity=True,
+    )
 
 
 @torch.no_grad()
-def predict_texts(model: nn.Module, codec: CTCCodec, crops: list[np.ndarray], height: int, min_width: int,
-                  max_width: int = 3200, batch_size: int = 16) -> list[str]:
+def predict_texts(
+    model: nn.Module,
+    codec: CTCCodec,
+    crops: list[np.ndarray],
+    height: int,
+    min_width: int,
+    max_width: int = 3200,
+    batch_size: int = 16,
+) -> list[str]:
     """Greedy CTC decoding with the pipeline's preprocessing (width-sorted batches, right zero padding)."""
     model.eval()
     order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / max(crops[i].shape[0], 1))
@@ -92,7 +106,7 @@ def _batches(cfg: RecConfig, codec: CTCCodec, start_step: int) -> Iterator[RecBa
     if cfg.data.label_files:
         ds = LabelFileRecDataset(cfg.data.label_files, codec, cfg.height, cfg.max_width)
         gen = torch.Generator().manual_seed(seed)
-        n_syn = int(round(bs * cfg.data.synthetic_ratio)) if cfg.data.synthetic else 0
+        n_syn = round(bs * cfg.data.synthetic_ratio) if cfg.data.synthetic else 0
 
         def files() -> Iterator[Any]:
             while True:
@@ -102,10 +116,22 @@ def _batches(cfg: RecConfig, codec: CTCCodec, start_step: int) -> Iterator[RecBa
         streams.append(files())
     syn = None
     if cfg.data.synthetic and n_syn > 0:
-        stream = SyntheticRecStream(codec, cfg.height, cfg.max_width, seed, cfg.data.max_chars, run_length=n_syn,
-                                    receipt_ratio=cfg.data.receipt_ratio)
-        loader = DataLoader(stream, batch_size=None, num_workers=cfg.data.workers,
-                            persistent_workers=cfg.data.workers > 0, prefetch_factor=64 if cfg.data.workers else None)
+        stream = SyntheticRecStream(
+            codec,
+            cfg.height,
+            cfg.max_width,
+            seed,
+            cfg.data.max_chars,
+            run_length=n_syn,
+            receipt_ratio=cfg.data.receipt_ratio,
+        )
+        loader = DataLoader(
+            stream,
+            batch_size=None,
+            num_workers=cfg.data.workers,
+            persistent_workers=cfg.data.workers > 0,
+            prefetch_factor=64 if cfg.data.workers else None,
+        )
         syn = iter(loader)
     while True:
         samples = list(islice(syn, n_syn)) if syn is not None else []
@@ -169,9 +195,22 @@ def train_rec(cfg: RecConfig, resume: bool = True) -> Path:
             print(f"pretrained init: {len(missing)} missing, {len(unexpected)} unexpected tensors")
     if cfg.freeze or cfg.freeze_batchnorm:
         freeze_modules(model, cfg.freeze, cfg.freeze_batchnorm)
-    meta = {"task": "rec", "arch": cfg.arch, "arch_args": cfg.arch_args, "keys": codec.keys,
-            "use_space_char": cfg.use_space_char, "height": cfg.height, "min_width": cfg.min_width,
-            "params": sum(p.numel() for p in model.parameters())}
-    train_loop(model, lambda step: _batches(cfg, codec, step), ctc_loss, cfg.loop, meta,
-               evaluate=make_evaluator(cfg, codec))
+    meta = {
+        "task": "rec",
+        "arch": cfg.arch,
+        "arch_args": cfg.arch_args,
+        "keys": codec.keys,
+        "use_space_char": cfg.use_space_char,
+        "height": cfg.height,
+        "min_width": cfg.min_width,
+        "params": sum(p.numel() for p in model.parameters()),
+    }
+    train_loop(
+        model,
+        lambda step: _batches(cfg, codec, step),
+        ctc_loss,
+        cfg.loop,
+        meta,
+        evaluate=make_evaluator(cfg, codec),
+    )
     return Path(cfg.loop.output) / "final.pt"

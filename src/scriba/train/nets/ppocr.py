@@ -50,7 +50,9 @@ class AffineHardswish(nn.Module):
 class RepConv(nn.Module):
     """A re-parameterized LCNetV3 convolution: conv (with bias) -> affine -> [hardswish -> affine]."""
 
-    def __init__(self, cin: int, cout: int, k: int, stride: Stride = 1, groups: int = 1, act: bool = True) -> None:
+    def __init__(
+        self, cin: int, cout: int, k: int, stride: Stride = 1, groups: int = 1, act: bool = True
+    ) -> None:
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=True)
         self.lab = LearnableAffine()
@@ -86,19 +88,31 @@ class LCNetV3Block(nn.Module):
 # (kernel, in, out, stride, squeeze-excite); channel counts are the graphs' (scale already applied).
 LCNETV3_DET = [
     (3, 16, 32, 1, False),
-    (3, 32, 48, 2, False), (3, 48, 48, 1, False),
-    (3, 48, 96, 2, False), (3, 96, 96, 1, False),
-    (3, 96, 192, 2, False), *[(5, 192, 192, 1, False)] * 4,
-    (5, 192, 384, 2, True), (5, 384, 384, 1, True), (5, 384, 384, 1, False), (5, 384, 384, 1, False),
+    (3, 32, 48, 2, False),
+    (3, 48, 48, 1, False),
+    (3, 48, 96, 2, False),
+    (3, 96, 96, 1, False),
+    (3, 96, 192, 2, False),
+    *[(5, 192, 192, 1, False)] * 4,
+    (5, 192, 384, 2, True),
+    (5, 384, 384, 1, True),
+    (5, 384, 384, 1, False),
+    (5, 384, 384, 1, False),
 ]
 LCNETV3_DET_TAPS = (2, 4, 9, 13)  # block indices whose outputs feed the neck
 LCNETV3_DET_OUT = (12, 18, 42, 360)
 LCNETV3_REC = [
     (3, 16, 32, 1, False),
-    (3, 32, 64, 1, False), (3, 64, 64, 1, False),
-    (3, 64, 128, (2, 1), False), (3, 128, 128, 1, False),
-    (3, 128, 240, (1, 2), False), *[(5, 240, 240, 1, False)] * 4,
-    (5, 240, 480, (2, 1), True), (5, 480, 480, 1, True), (5, 480, 480, (2, 1), False), (5, 480, 480, 1, False),
+    (3, 32, 64, 1, False),
+    (3, 64, 64, 1, False),
+    (3, 64, 128, (2, 1), False),
+    (3, 128, 128, 1, False),
+    (3, 128, 240, (1, 2), False),
+    *[(5, 240, 240, 1, False)] * 4,
+    (5, 240, 480, (2, 1), True),
+    (5, 480, 480, 1, True),
+    (5, 480, 480, (2, 1), False),
+    (5, 480, 480, 1, False),
 ]
 
 
@@ -276,8 +290,9 @@ class PPOCRRecognizer(nn.Module):
 
 
 class ConvBN(nn.Module):
-    def __init__(self, cin: int, cout: int, k: int, stride: Stride = 1, groups: int = 1, act: str | None = None
-                 ) -> None:
+    def __init__(
+        self, cin: int, cout: int, k: int, stride: Stride = 1, groups: int = 1, act: str | None = None
+    ) -> None:
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False)
         self.bn = nn.BatchNorm2d(cout)
@@ -303,10 +318,17 @@ class ResidualUnit(nn.Module):
 
 # (kernel, expanded, out, se, activation, stride) of MobileNetV3-small x0.35 as in the graphs.
 MOBILENETV3_CLS = [
-    (3, 8, 8, True, "relu", (2, 1)), (3, 24, 8, False, "relu", (2, 1)), (3, 32, 8, False, "relu", 1),
-    (5, 32, 16, True, "hardswish", (2, 1)), (5, 88, 16, True, "hardswish", 1), (5, 88, 16, True, "hardswish", 1),
-    (5, 40, 16, True, "hardswish", 1), (5, 48, 16, True, "hardswish", 1), (5, 104, 32, True, "hardswish", (2, 1)),
-    (5, 200, 32, True, "hardswish", 1), (5, 200, 32, True, "hardswish", 1),
+    (3, 8, 8, True, "relu", (2, 1)),
+    (3, 24, 8, False, "relu", (2, 1)),
+    (3, 32, 8, False, "relu", 1),
+    (5, 32, 16, True, "hardswish", (2, 1)),
+    (5, 88, 16, True, "hardswish", 1),
+    (5, 88, 16, True, "hardswish", 1),
+    (5, 40, 16, True, "hardswish", 1),
+    (5, 48, 16, True, "hardswish", 1),
+    (5, 104, 32, True, "hardswish", (2, 1)),
+    (5, 200, 32, True, "hardswish", 1),
+    (5, 200, 32, True, "hardswish", 1),
 ]
 
 

@@ -8,8 +8,15 @@ from torch import nn
 
 
 class ConvBNAct(nn.Sequential):
-    def __init__(self, cin: int, cout: int, k: int = 3, stride: int | tuple[int, int] = 1, groups: int = 1,
-                 act: bool = True) -> None:
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        k: int = 3,
+        stride: int | tuple[int, int] = 1,
+        groups: int = 1,
+        act: bool = True,
+    ) -> None:
         super().__init__(
             nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
             nn.BatchNorm2d(cout),
@@ -33,7 +40,12 @@ class MixingBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, t, c = x.shape
-        q, k, v = self.qkv(self.norm1(x)).reshape(n, t, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
+        q, k, v = (
+            self.qkv(self.norm1(x))
+            .reshape(n, t, 3, self.heads, c // self.heads)
+            .permute(2, 0, 3, 1, 4)
+            .unbind(0)
+        )
         att = torch.softmax((q @ k.transpose(-2, -1)) * (c // self.heads) ** -0.5, dim=-1)
         y = (att @ v).transpose(1, 2).reshape(n, t, c)
         x = x + self.drop(self.proj(y))
@@ -41,7 +53,9 @@ class MixingBlock(nn.Module):
 
 
 class ScribaRecNet(nn.Module):
-    def __init__(self, num_classes: int, width: float = 1.0, dim: int = 192, depth: int = 2, heads: int = 6) -> None:
+    def __init__(
+        self, num_classes: int, width: float = 1.0, dim: int = 192, depth: int = 2, heads: int = 6
+    ) -> None:
         super().__init__()
 
         def c(n: int) -> int:
@@ -58,7 +72,9 @@ class ScribaRecNet(nn.Module):
         )
         self.reduce = ConvBNAct(c(192), dim, 1)
         # Depthwise 1x5 along time: local order information, so no positional table (any width works).
-        self.local = nn.Sequential(nn.Conv2d(dim, dim, (1, 5), 1, (0, 2), groups=dim, bias=False), nn.BatchNorm2d(dim))
+        self.local = nn.Sequential(
+            nn.Conv2d(dim, dim, (1, 5), 1, (0, 2), groups=dim, bias=False), nn.BatchNorm2d(dim)
+        )
         self.blocks = nn.ModuleList(MixingBlock(dim, heads) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, num_classes)

@@ -12,13 +12,29 @@ from pathlib import Path
 
 DEFAULT_SOURCES = ("/usr/share/dict", "/usr/share/doc", "/usr/share/common-licenses")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]")
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def _read_text(path: Path, limit: int) -> str:
     try:
-        raw = gzip.open(path).read(limit) if path.suffix == ".gz" else path.read_bytes()[:limit]
+        if path.suffix == ".gz":
+            with gzip.open(path) as fh:
+                raw = fh.read(limit)
+        else:
+            raw = path.read_bytes()[:limit]
         return raw.decode("utf-8", errors="ignore")
     except (OSError, EOFError):
         return ""
@@ -32,8 +48,11 @@ def _text_files(roots: Iterable[str], max_files: int) -> list[Path]:
             continue
         for p in sorted(base.rglob("*")):
             name = p.name.lower()
-            if p.is_file() and (name.startswith(("copyright", "readme", "changelog", "news")) or
-                                name.endswith((".txt", ".md", ".rst")) or base.name in ("dict", "common-licenses")):
+            if p.is_file() and (
+                name.startswith(("copyright", "readme", "changelog", "news"))
+                or name.endswith((".txt", ".md", ".rst"))
+                or base.name in ("dict", "common-licenses")
+            ):
                 files.append(p)
             if len(files) >= max_files:
                 return files
@@ -50,8 +69,9 @@ class Corpus:
         self.words = words
 
     @classmethod
-    def from_system(cls, roots: Iterable[str] = DEFAULT_SOURCES, max_files: int = 4000,
-                    max_chars: int = 40_000_000) -> "Corpus":
+    def from_system(
+        cls, roots: Iterable[str] = DEFAULT_SOURCES, max_files: int = 4000, max_chars: int = 40_000_000
+    ) -> Corpus:
         lines: list[str] = []
         vocab: dict[str, int] = {}
         total = 0
@@ -112,9 +132,13 @@ class TextSampler:
         if r < 0.35:
             return f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1950, 2035)}"
         if r < 0.45:
-            return f"{rng.choice(_MONTHS)[: rng.choice([3, 9])]} {rng.randint(1, 31)}, {rng.randint(1900, 2035)}"
+            return (
+                f"{rng.choice(_MONTHS)[: rng.choice([3, 9])]} {rng.randint(1, 31)}, {rng.randint(1900, 2035)}"
+            )
         if r < 0.55:
-            return f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}" + (f":{rng.randint(0, 59):02d}" if rng.random() < 0.4 else "")
+            return f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}" + (
+                f":{rng.randint(0, 59):02d}" if rng.random() < 0.4 else ""
+            )
         if r < 0.7:
             return f"{rng.randint(0, 10 ** rng.randint(1, 7)):,}"
         if r < 0.8:
@@ -132,8 +156,23 @@ class TextSampler:
         if r < 0.9:
             return self.number()
         w = self.word().lower()
-        return self.rng.choice([f"{w}@{self.word().lower()}.com", f"www.{w}.org", f"{w}.py", f"#{w}", f"\"{w}\"",
-                                f"({w})", f"{w},", f"{w}.", f"{w};", f"{w}:", f"{w}!", f"{w}?", f"{w}'s"])
+        return self.rng.choice(
+            [
+                f"{w}@{self.word().lower()}.com",
+                f"www.{w}.org",
+                f"{w}.py",
+                f"#{w}",
+                f'"{w}"',
+                f"({w})",
+                f"{w},",
+                f"{w}.",
+                f"{w};",
+                f"{w}:",
+                f"{w}!",
+                f"{w}?",
+                f"{w}'s",
+            ]
+        )
 
     def sample(self, max_chars: int = 40) -> str:
         r = self.rng.random()

@@ -46,5 +46,7 @@ def find_fonts(roots: tuple[str, ...] = FONT_ROOTS) -> tuple[str, ...]:
         base = Path(root)
         if base.is_dir():
             paths += [str(p) for p in sorted(base.rglob("*")) if p.suffix.lower() in (".ttf", ".otf")]
-    usable = [p for p in paths if not any(s in p.lower() for s in _SKIP) and _latin_family(p) and covers_ascii(p)]
+    usable = [
+        p for p in paths if not any(s in p.lower() for s in _SKIP) and _latin_family(p) and covers_ascii(p)
+    ]
     return tuple(usable)

@@ -14,8 +14,9 @@ from scriba.train.synth.corpus import TextSampler
 from scriba.train.synth.render import _contrasting_colors, degrade, render_line
 
 
-def render_page(sampler: TextSampler, fonts: tuple[str, ...], rng: random.Random, width: int = 960,
-                height: int = 1280) -> tuple[np.ndarray, list[dict]]:
+def render_page(
+    sampler: TextSampler, fonts: tuple[str, ...], rng: random.Random, width: int = 960, height: int = 1280
+) -> tuple[np.ndarray, list[dict]]:
     """A page of text lines (paragraphs, some columns and table rules) with one quad per line."""
     fg, bg = _contrasting_colors(rng) if rng.random() < 0.3 else ((20, 20, 20), (250, 250, 245))
     img = Image.new("RGB", (width, height), bg)
@@ -49,8 +50,14 @@ def render_page(sampler: TextSampler, fonts: tuple[str, ...], rng: random.Random
     return degrade(page, rng) if rng.random() < 0.5 else page, anns
 
 
-def write_rec_set(out_dir: Path, n: int, sampler: TextSampler, fonts: tuple[str, ...], rng: random.Random,
-                  max_chars: int = 40) -> Path:
+def write_rec_set(
+    out_dir: Path,
+    n: int,
+    sampler: TextSampler,
+    fonts: tuple[str, ...],
+    rng: random.Random,
+    max_chars: int = 40,
+) -> Path:
     """`n` line crops under out_dir/images and out_dir/labels.txt (`images/000001.png<TAB>text`)."""
     (out_dir / "images").mkdir(parents=True, exist_ok=True)
     label_path = out_dir / "labels.txt"
@@ -64,8 +71,15 @@ def write_rec_set(out_dir: Path, n: int, sampler: TextSampler, fonts: tuple[str,
     return label_path
 
 
-def write_det_set(out_dir: Path, n: int, sampler: TextSampler, fonts: tuple[str, ...], rng: random.Random,
-                  width: int = 960, height: int = 1280) -> Path:
+def write_det_set(
+    out_dir: Path,
+    n: int,
+    sampler: TextSampler,
+    fonts: tuple[str, ...],
+    rng: random.Random,
+    width: int = 960,
+    height: int = 1280,
+) -> Path:
     """`n` pages under out_dir/images and out_dir/labels.txt (`img<TAB>[{"transcription", "points"}]`)."""
     (out_dir / "images").mkdir(parents=True, exist_ok=True)
     label_path = out_dir / "labels.txt"

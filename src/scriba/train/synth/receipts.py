@@ -8,13 +8,65 @@ import random
 from scriba.train.synth.corpus import Corpus
 
 _UNITS = ["PCS", "KG", "G", "EA", "X", "PKT", "BTL", "CTN", "BOX"]
-_LABELS = ["TOTAL", "SUBTOTAL", "SUB TOTAL", "CASH", "CHANGE", "ROUNDING", "GST", "SST", "TAX", "DISCOUNT",
-           "TOTAL QTY", "NET TOTAL", "AMOUNT", "BALANCE", "TENDERED", "VISA", "MASTER", "DEBIT"]
-_HEADS = ["SDN BHD", "ENTERPRISE", "TRADING", "STORE", "MART", "RESTAURANT", "HARDWARE", "BOOK STORE", "CO.",
-          "LTD", "SUPERMARKET", "STATIONERY", "CAFE", "PHARMACY"]
+_LABELS = [
+    "TOTAL",
+    "SUBTOTAL",
+    "SUB TOTAL",
+    "CASH",
+    "CHANGE",
+    "ROUNDING",
+    "GST",
+    "SST",
+    "TAX",
+    "DISCOUNT",
+    "TOTAL QTY",
+    "NET TOTAL",
+    "AMOUNT",
+    "BALANCE",
+    "TENDERED",
+    "VISA",
+    "MASTER",
+    "DEBIT",
+]
+_HEADS = [
+    "SDN BHD",
+    "ENTERPRISE",
+    "TRADING",
+    "STORE",
+    "MART",
+    "RESTAURANT",
+    "HARDWARE",
+    "BOOK STORE",
+    "CO.",
+    "LTD",
+    "SUPERMARKET",
+    "STATIONERY",
+    "CAFE",
+    "PHARMACY",
+]
 _STREETS = ["JALAN", "JLN", "LOT", "NO.", "TAMAN", "ROAD", "STREET", "AVENUE", "LORONG", "BLOCK"]
-_FIELDS = ["INVOICE NO", "RECEIPT NO", "BILL NO", "DATE", "TIME", "CASHIER", "TABLE", "MEMBER", "TEL", "FAX",
-           "GST ID", "REG NO", "DOC NO", "COUNTER", "POS", "SALESPERSON", "QTY", "PRICE", "AMT", "ITEM"]
+_FIELDS = [
+    "INVOICE NO",
+    "RECEIPT NO",
+    "BILL NO",
+    "DATE",
+    "TIME",
+    "CASHIER",
+    "TABLE",
+    "MEMBER",
+    "TEL",
+    "FAX",
+    "GST ID",
+    "REG NO",
+    "DOC NO",
+    "COUNTER",
+    "POS",
+    "SALESPERSON",
+    "QTY",
+    "PRICE",
+    "AMT",
+    "ITEM",
+]
 
 
 class ReceiptTextSampler:
@@ -40,34 +92,59 @@ class ReceiptTextSampler:
                 text += f" {rng.randint(10000, 99999)} {self._w()}"
         elif r < 0.42:
             qty = rng.randint(1, 12)
-            text = rng.choice([
-                f"{self._w(rng.randint(1, 3))} {qty} {rng.choice(_UNITS)} {self._money()}",
-                f"{qty} X {self._money()} {self._money()}",
-                f"{rng.randint(10**11, 10**13 - 1)} {self._w(rng.randint(1, 2))}",
-                f"{self._w(rng.randint(1, 2))} {self._money()}",
-                f"{qty} {self._w(rng.randint(1, 3))}",
-            ])
+            text = rng.choice(
+                [
+                    f"{self._w(rng.randint(1, 3))} {qty} {rng.choice(_UNITS)} {self._money()}",
+                    f"{qty} X {self._money()} {self._money()}",
+                    f"{rng.randint(10**11, 10**13 - 1)} {self._w(rng.randint(1, 2))}",
+                    f"{self._w(rng.randint(1, 2))} {self._money()}",
+                    f"{qty} {self._w(rng.randint(1, 3))}",
+                ]
+            )
         elif r < 0.6:
             label = rng.choice(_LABELS)
-            text = rng.choice([f"{label}: {self._money()}", f"{label} {self._money()}",
-                               f"{label} ({rng.choice([0, 6, 10])}%) {self._money()}", label])
+            text = rng.choice(
+                [
+                    f"{label}: {self._money()}",
+                    f"{label} {self._money()}",
+                    f"{label} ({rng.choice([0, 6, 10])}%) {self._money()}",
+                    label,
+                ]
+            )
         elif r < 0.8:
             f = rng.choice(_FIELDS)
             d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(2015, 2026)
-            value = rng.choice([
-                f"{d:02d}/{m:02d}/{y}", f"{d:02d}-{m:02d}-{y}", f"{y}-{m:02d}-{d:02d}",
-                f"{rng.randint(1, 12)}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d} {rng.choice(['AM', 'PM'])}",
-                f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}",
-                f"{rng.choice(['CS', 'INV', 'OR', 'T'])}{rng.randint(1000, 99999999)}",
-                f"0{rng.randint(1, 9)}-{rng.randint(1000000, 9999999)}", f"{rng.randint(100000, 999999)}-{rng.choice('ABCKPTUVWX')}",
-                self._w(),
-            ])
+            value = rng.choice(
+                [
+                    f"{d:02d}/{m:02d}/{y}",
+                    f"{d:02d}-{m:02d}-{y}",
+                    f"{y}-{m:02d}-{d:02d}",
+                    f"{rng.randint(1, 12)}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d} {rng.choice(['AM', 'PM'])}",
+                    f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}",
+                    f"{rng.choice(['CS', 'INV', 'OR', 'T'])}{rng.randint(1000, 99999999)}",
+                    f"0{rng.randint(1, 9)}-{rng.randint(1000000, 9999999)}",
+                    f"{rng.randint(100000, 999999)}-{rng.choice('ABCKPTUVWX')}",
+                    self._w(),
+                ]
+            )
             text = f"{f}{rng.choice([':', ' :', '', '#', ' #'])} {value}"
         elif r < 0.9:
-            text = rng.choice(["THANK YOU", "PLEASE COME AGAIN", "GOODS SOLD ARE NOT RETURNABLE",
-                               "THANK YOU & PLEASE COME AGAIN !", "*** COPY ***", "TAX INVOICE", "CASH BILL",
-                               "SIMPLIFIED TAX INVOICE", "*" * rng.randint(3, 20), "-" * rng.randint(5, 30),
-                               "=" * rng.randint(5, 30), f"({self._w(rng.randint(1, 2))})"])
+            text = rng.choice(
+                [
+                    "THANK YOU",
+                    "PLEASE COME AGAIN",
+                    "GOODS SOLD ARE NOT RETURNABLE",
+                    "THANK YOU & PLEASE COME AGAIN !",
+                    "*** COPY ***",
+                    "TAX INVOICE",
+                    "CASH BILL",
+                    "SIMPLIFIED TAX INVOICE",
+                    "*" * rng.randint(3, 20),
+                    "-" * rng.randint(5, 30),
+                    "=" * rng.randint(5, 30),
+                    f"({self._w(rng.randint(1, 2))})",
+                ]
+            )
         else:
             text = self._money()
         return text[:max_chars].strip() or "TOTAL"

@@ -57,7 +57,9 @@ def draw_text(text: str, style: LineStyle) -> tuple[np.ndarray, tuple[int, int, 
     w, h = x1 - x0 + 2 * pad, max(y1 - y0, style.size) + 2 * pad
     img = Image.new("RGB", (w, h), style.bg)
     d = ImageDraw.Draw(img)
-    d.text((pad - x0, pad - y0), text, font=font, fill=style.fg, stroke_width=style.stroke, stroke_fill=style.fg)
+    d.text(
+        (pad - x0, pad - y0), text, font=font, fill=style.fg, stroke_width=style.stroke, stroke_fill=style.fg
+    )
     box = (pad, pad, pad + x1 - x0, pad + y1 - y0)
     if style.underline:
         y = box[3] + max(1, style.size // 12)
@@ -74,7 +76,13 @@ def _background(img: np.ndarray, rng: random.Random) -> np.ndarray:
         gy = np.linspace(rng.uniform(-30, 30), rng.uniform(-30, 30), h, dtype=np.float32)
         out += gy[:, None, None] + gx[None, :, None]
     if rng.random() < 0.3:  # paper / surface texture
-        tex = cv2.GaussianBlur(np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(5, 25), (h, w)).astype(np.float32), (0, 0), rng.uniform(0.8, 3))
+        tex = cv2.GaussianBlur(
+            np.random.default_rng(rng.randrange(1 << 30))
+            .normal(0, rng.uniform(5, 25), (h, w))
+            .astype(np.float32),
+            (0, 0),
+            rng.uniform(0.8, 3),
+        )
         out += tex[:, :, None]
     if rng.random() < 0.15:  # table rules or clutter lines near the text
         color = tuple(float(rng.randint(0, 255)) for _ in range(3))
@@ -88,8 +96,9 @@ def _background(img: np.ndarray, rng: random.Random) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def _warp(img: np.ndarray, box: tuple[int, int, int, int], rng: random.Random, bg: tuple[int, int, int]
-          ) -> tuple[np.ndarray, np.ndarray]:
+def _warp(
+    img: np.ndarray, box: tuple[int, int, int, int], rng: random.Random, bg: tuple[int, int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Rotation, shear and perspective; returns the warped image and the warped ink quad."""
     h, w = img.shape[:2]
     x0, y0, x1, y1 = box
