@@ -337,3 +337,35 @@ def test_busy_timeout_api_key_and_cleanup(tmp_path, page_png: bytes) -> None:  #
         code = srv.stop()
     assert code == 0
     assert [p.name for p in srv.tmp_dir.iterdir() if p.name != ".ses"] == []  # the private folder is removed on shutdown
+
+
+def test_two_workers_share_jobs(tmp_path, page_png: bytes) -> None:  # type: ignore[no-untyped-def]
+    """With two worker processes, whichever worker answers knows every job (they live in the shared folder)."""
+    srv = Server(["--workers", "2"], tmp_path / "tmp")
+    try:
+        data = pdf_bytes([render_lines([f"Folio {n} of the register"], size=28, width=700) for n in (1, 2)])
+        with srv.client() as c:
+            ids = [c.post("/v1/jobs", files={"file": ("reg.pdf", data)}).json()["id"] for _ in range(3)]
+            pids = set()
+            deadline = time.monotonic() + 180
+            while True:
+                statuses = []
+                for job_id in ids:
+                    # A fresh connection per poll, so the kernel may hand it to either worker.
+                    with srv.client() as fresh:
+                        r = fresh.get(f"/v1/jobs/{job_id}")
+                        pids.add(fresh.get("/healthz").json()["pid"])
+                    assert r.status_code == 200, r.text
+                    statuses.append(r.json()["status"])
+                if all(s == "done" for s in statuses) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert statuses == ["done"] * 3
+            result = c.get(f"/v1/jobs/{ids[0]}").json()["result"]
+            assert [p["text"] for p in result["pages"]] == ["Folio 1 of the register", "Folio 2 of the register"]
+            assert ocr(c, page_png, format="text").status_code == 200
+        # Both workers answered in practice (the kernel spreads fresh connections); a job known to one
+        # worker only would have shown up above as a 404.
+        print("worker pids that answered:", sorted(pids))
+    finally:
+        assert srv.stop() == 0
