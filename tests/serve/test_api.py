@@ -298,7 +298,7 @@ def test_temp_dir_holds_only_the_server_folder(server: Server) -> None:
 
 def test_busy_timeout_api_key_and_cleanup(tmp_path, page_png: bytes) -> None:  # type: ignore[no-untyped-def]
     """A strict server: one inference thread, no queue, a tiny timeout, an API key."""
-    srv = Server(["--api-key", "sekret", "--concurrency", "1", "--queue", "0", "--timeout", "0.3"],
+    srv = Server(["--api-key", "sekret", "--concurrency", "1", "--queue", "0", "--timeout", "0.2"],
                  tmp_path / "tmp")
     try:
         key = {"Authorization": "Bearer sekret"}
@@ -310,10 +310,10 @@ def test_busy_timeout_api_key_and_cleanup(tmp_path, page_png: bytes) -> None:  #
                           headers={"Authorization": "Bearer wrong"}).status_code == 401
             assert c.get("/v1/jobs/" + "0" * 32).status_code == 401
         with srv.client(headers=key) as c:
-            # A document that takes longer than 0.3 s: 504, and the server stops between pages.
-            long_pdf = pdf_bytes([render_lines(["A page that takes a while"] * 6, size=30, width=900)] * 5)
+            # Longer than 0.2 s on any CPU (10 pages of 6 lines): 504, and the server stops between pages.
+            long_pdf = pdf_bytes([render_lines(["A page that takes a while"] * 6, size=30, width=900)] * 10)
             r = ocr(c, long_pdf, name="long.pdf")
-            assert r.status_code == 504 and "0.3 s" in r.json()["error"]
+            assert r.status_code == 504 and "0.2 s" in r.json()["error"]
             # With the only thread busy on a job's pages and no queue, requests get 503 + Retry-After.
             job = c.post("/v1/jobs", files={"file": ("long.pdf", long_pdf)})
             assert job.status_code == 202
