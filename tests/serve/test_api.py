@@ -155,6 +155,15 @@ def test_pixel_and_page_limits(server: Server) -> None:
         r = ocr(c, seven, name="seven.pdf")
         assert r.status_code == 413 and "7 pages" in r.json()["error"] and "/v1/jobs" in r.json()["error"]
         assert ocr(c, seven, name="seven.pdf", pages="1-2").status_code == 200
+        from reportlab.pdfgen import canvas
+
+        poster = io.BytesIO()
+        sheet = canvas.Canvas(poster, pagesize=(14400, 14400))  # 200 x 200 inches: 1600 MP at 200 dpi
+        sheet.drawString(72, 72, "tiny text on a huge page")
+        sheet.showPage()
+        sheet.save()
+        r = ocr(c, poster.getvalue(), name="poster.pdf")
+        assert r.status_code == 413 and "PDF page 1" in r.json()["error"] and "lower ?dpi" in r.json()["error"]
         r = ocr(c, seven, name="seven.pdf", dpi=5000)
         assert r.status_code == 422 and "dpi" in r.json()["error"]
 
