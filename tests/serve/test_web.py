@@ -14,7 +14,7 @@ from tests.serve.conftest import Server, pdf_bytes, png_bytes
 
 CHROMIUM = Path(os.environ.get("SCRIBA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]  # small /dev/shm in containers
 LINES = ["Delivery note 2026-11-23", "Twelve boxes of index cards", "Signed by the warehouse team"]
 
 
