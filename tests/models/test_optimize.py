@@ -57,3 +57,16 @@ def test_model_without_affine_blocks_is_left_alone() -> None:
     path = resolve_file(get_model("ppocrv5").cls.file)  # an older MobileNet classifier: plain conv + BN
     _, removed = fold_affine_chains(onnx.load(path))
     assert removed == 0
+
+
+def test_ctc_argmax_head_gives_the_best_class_and_its_probability() -> None:
+    from scriba.models.optimize import add_ctc_argmax
+
+    path = resolve_file(get_model("ppocrv5").rec.file)
+    x = _normalized_line("Argmax inside the graph", 520)
+    probs = _session(path).run(None, {"x": x})[0][0]
+    head = add_ctc_argmax(onnx.load(path))
+    assert {p.key: p.value for p in head.metadata_props}["classes"] == str(probs.shape[-1])
+    idx, best = _session(head.SerializeToString()).run(None, {"x": x})
+    assert (idx[0] == probs.argmax(-1)).all()
+    assert np.allclose(best[0], probs.max(-1))

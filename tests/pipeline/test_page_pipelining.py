@@ -57,3 +57,15 @@ def test_upside_down_page_reads_right_and_reports_rotation() -> None:
     page = engine.ocr_image(image[::-1, ::-1].copy())
     assert page.metadata["rotation"] == 180
     assert [line.text for line in page.lines] == ["Turned pages are read once", "after the classifier votes"]
+
+
+def test_bad_input_among_good_ones_is_collected_in_order(tmp_path) -> None:
+    good = [tmp_path / "a.png", tmp_path / "c.png"]
+    for path, text in zip(good, ["alpha page", "gamma page"]):
+        Image.fromarray(render_lines([text], size=34, width=600)).save(path)
+    bad = tmp_path / "b.png"
+    bad.write_bytes(b"not an image")
+    doc = OCR()([good[0], bad, good[1]], errors="collect")
+    assert [p.error is not None for p in doc.pages] == [False, True, False]
+    assert [p.text.strip() for p in doc.pages[::2]] == ["alpha page", "gamma page"]
+    assert doc.pages[1].source.endswith("b.png")

@@ -107,8 +107,8 @@ def ocr_command(
         for src in sources:
             doc = Document(metadata={"model": engine.spec.name, "source": src.name})
             try:
-                for pimg in iter_pages(src, dpi=dpi, pages=pages, password=password):
-                    page = engine.ocr_page_image(pimg)
+                # ocr_stream detects page n+1 while page n is recognized.
+                for pimg, page in engine.ocr_stream(iter_pages(src, dpi=dpi, pages=pages, password=password)):
                     doc.pages.append(page)
                     if namer and "overlay" in formats:
                         suffix = "" if pimg.index == 0 and not src.name.lower().endswith((".pdf", ".tif", ".tiff")) else f"_p{pimg.index + 1}"

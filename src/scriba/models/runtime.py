@@ -22,6 +22,8 @@ class RuntimeOptions:
     # Fold PP-LCNet's element-wise affine nodes into the convolutions (scriba.models.optimize): same outputs
     # up to float rounding, about 20% less time for the PP-OCRv4/v5 detector and recognizer.
     fold_affine: bool = True
+    # Recognizers only: output the best class and its probability per time step instead of all probabilities.
+    ctc_argmax: bool = False
     # Idle intra-op threads spin by default; on a busy or small machine that burns the cores other work needs.
     spin: bool = False
 
@@ -58,7 +60,8 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
             available = set(ort.get_available_providers())
             providers = [p for p in options.providers if p in available] or ["CPUExecutionProvider"]
             try:
-                model: str | bytes = _folded(path) if options.fold_affine else path
+                rewrites = tuple(k for k, on in (("fold", options.fold_affine), ("ctc", options.ctc_argmax)) if on)
+                model: str | bytes = _rewritten(path, rewrites) if rewrites else path
                 sess = ort.InferenceSession(model, sess_options=so, providers=providers)
             except Exception as exc:  # ORT raises several exception types for bad files
                 raise ModelError(f"cannot load ONNX model {path}: {exc}") from None
@@ -66,14 +69,14 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
         return sess
 
 
-def _folded(path: str) -> str | bytes:
-    """The model with its affine chains folded: a file cached under $SCRIBA_HOME/cache/folded (made on first
-    use, so later processes load it directly and never import onnx), the bytes when that cannot be written, or
-    the path itself when there is nothing to fold."""
+def _rewritten(path: str, rewrites: tuple[str, ...]) -> str | bytes:
+    """The model rewritten ("fold": affine chains folded into convs; "ctc": argmax head): a file cached under
+    $SCRIBA_HOME/cache/folded (made on first use, so later processes load it directly and never import onnx),
+    the bytes when that cannot be written, or the path itself when nothing changed."""
     from scriba.models.registry import scriba_home
 
     st = os.stat(path)
-    stamp = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|fold-v1"
+    stamp = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{'+'.join(rewrites)}-v2"
     key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
     cache = scriba_home() / "cache" / "folded"
     cached = cache / f"{os.path.splitext(os.path.basename(path))[0]}-{key}.onnx"
@@ -81,10 +84,15 @@ def _folded(path: str) -> str | bytes:
         return str(cached)
     import onnx
 
-    from scriba.models.optimize import fold_affine_chains
+    from scriba.models.optimize import add_ctc_argmax, fold_affine_chains
 
-    model, removed = fold_affine_chains(onnx.load(path))
-    if not removed:
+    model = onnx.load(path)
+    removed = 0
+    if "fold" in rewrites:
+        model, removed = fold_affine_chains(model)
+    if "ctc" in rewrites:
+        model = add_ctc_argmax(model)
+    elif not removed:
         return path
     data = model.SerializeToString()
     try:

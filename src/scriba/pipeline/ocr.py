@@ -253,14 +253,20 @@ class OCR:
         """OCR pages as they come. With `pipeline_pages`, a helper thread decodes and detects page n+1 while
         page n is recognized (at most three pages are alive at once, so pages still stream); an error raised
         while reading the input comes out here, after the pages before it."""
+        for item in self._pipelined(page_images):
+            if not isinstance(item, _Failed):
+                yield item
+
+    def _pipelined(self, items: Iterable[PageImage | _Failed]) -> Iterator[tuple[PageImage, Page] | _Failed]:
+        """ocr_stream, passing failed-input markers through in order."""
         if not self.options.pipeline_pages:
-            for pimg in page_images:
-                yield pimg, self.ocr_page_image(pimg)
+            for pimg in items:
+                yield pimg if isinstance(pimg, _Failed) else (pimg, self.ocr_page_image(pimg))
             return
-        ahead: queue.Queue[tuple[PageImage, _PreparedPage] | BaseException | None] = queue.Queue(maxsize=1)
+        ahead: queue.Queue[tuple[PageImage, _PreparedPage] | _Failed | BaseException | None] = queue.Queue(maxsize=1)
         stop = threading.Event()
 
-        def put(item: tuple[PageImage, _PreparedPage] | BaseException | None) -> bool:
+        def put(item: tuple[PageImage, _PreparedPage] | _Failed | BaseException | None) -> bool:
             while not stop.is_set():
                 try:
                     ahead.put(item, timeout=0.1)
@@ -271,8 +277,9 @@ class OCR:
 
         def produce() -> None:
             try:
-                for pimg in page_images:
-                    if not put((pimg, self._prepare_page(pimg.image))):
+                for pimg in items:
+                    prepared = pimg if isinstance(pimg, _Failed) else (pimg, self._prepare_page(pimg.image))
+                    if not put(prepared):
                         return
                 put(None)
             except BaseException as exc:  # handed to the consumer, which raises it in its own thread
@@ -287,6 +294,9 @@ class OCR:
                     return
                 if isinstance(item, BaseException):
                     raise item
+                if isinstance(item, _Failed):
+                    yield item
+                    continue
                 pimg, prep = item
                 yield pimg, self._finish_page(prep, pimg.source, pimg.index)
         finally:
@@ -306,15 +316,32 @@ class OCR:
         """OCR every input into one Document. errors='raise' stops at the first bad input; errors='collect'
         records it as an empty page with `error` set and goes on."""
         doc = Document(metadata={"model": self.spec.name})
-        for src in expand_inputs(inputs):
-            try:
-                doc.pages.extend(self.iter_source(src, pages=pages, password=password))
-            except InputError as exc:
-                if errors == "raise":
-                    raise
-                print(f"scriba: {exc}", file=sys.stderr)
-                doc.pages.append(Page(width=0, height=0, source=src.name, error=exc.reason))
+
+        def feed() -> Iterator[PageImage | _Failed]:
+            # One stream over all inputs, so the pipeline also runs ahead across files, not only within PDFs.
+            for src in expand_inputs(inputs):
+                try:
+                    yield from iter_pages(src, dpi=self.options.dpi, pages=pages, password=password)
+                except InputError as exc:
+                    if errors == "raise":
+                        raise
+                    yield _Failed(src.name, exc)
+
+        for item in self._pipelined(feed()):
+            if isinstance(item, _Failed):
+                print(f"scriba: {item.error}", file=sys.stderr)
+                doc.pages.append(Page(width=0, height=0, source=item.source, error=item.error.reason))
+            else:
+                doc.pages.append(item[1])
         return doc
+
+
+@dataclass
+class _Failed:
+    """An input that could not be read (errors='collect'), passed through the page stream in order."""
+
+    source: str
+    error: InputError
 
 
 @dataclass

@@ -45,9 +45,13 @@ def load_characters(spec: RecognizerSpec) -> list[str]:
 def ctc_greedy_decode(probs: np.ndarray, characters: list[str], content_frac: float) -> Recognition:
     """probs: T x C softmax output of one line. content_frac: fraction of the T steps covering real pixels
     (the rest is right padding), used to express character positions as fractions of the crop."""
-    t_steps = probs.shape[0]
     idx = probs.argmax(axis=1)
-    conf = probs[np.arange(t_steps), idx]
+    return ctc_decode_best(idx, probs[np.arange(probs.shape[0]), idx], characters, content_frac)
+
+
+def ctc_decode_best(idx: np.ndarray, conf: np.ndarray, characters: list[str], content_frac: float) -> Recognition:
+    """Greedy CTC decoding from the best class per time step (`idx`, T) and its probability (`conf`, T)."""
+    t_steps = idx.shape[0]
     keep = idx != 0
     keep[1:] &= idx[1:] != idx[:-1]
     positions = np.flatnonzero(keep)
@@ -97,11 +101,13 @@ class TextRecognizer:
         if batching not in ("bucketed", "paddle"):
             raise ValueError(f"batching must be 'bucketed' or 'paddle', not {batching!r}")
         self.spec = replace(spec, **overrides) if overrides else spec
-        self.session = get_session(resolve_file(spec.file), runtime)
+        # The session outputs only the best class and its probability per step (see add_ctc_argmax).
+        self.session = get_session(resolve_file(spec.file), replace(runtime or RuntimeOptions(), ctc_argmax=True))
         self.input_name = self.session.get_inputs()[0].name
         self.characters = load_characters(self.spec)
-        n_out = self.session.get_outputs()[0].shape[-1]
-        if isinstance(n_out, int) and n_out != len(self.characters):
+        classes = self.session.get_modelmeta().custom_metadata_map.get("classes", "")
+        n_out = int(classes) if classes.isdigit() else None
+        if n_out is not None and n_out != len(self.characters):
             raise ModelError(
                 f"{spec.file.path}: model predicts {n_out} classes but the key list gives {len(self.characters)}"
             )
@@ -174,8 +180,8 @@ class TextRecognizer:
 
     def _run_batch(self, crops: list[np.ndarray], width: int) -> list[Recognition]:
         x, widths = self._batch_tensor(crops, width)
-        probs = self.session.run(None, {self.input_name: x})[0]
-        return [ctc_greedy_decode(probs[k], self.characters, widths[k] / width) for k in range(len(crops))]
+        idx, conf = self.session.run(None, {self.input_name: x})
+        return [ctc_decode_best(idx[k], conf[k], self.characters, widths[k] / width) for k in range(len(crops))]
 
     def __call__(self, crops: list[np.ndarray]) -> list[Recognition]:
         if not crops:
