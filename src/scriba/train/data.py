@@ -65,7 +65,9 @@ class SyntheticRecStream(IterableDataset):
         fonts: tuple[str, ...] | None = None,
         run_length: int = 32,
         receipt_ratio: float = 0.0,
+        time_stride: int = 4,
     ) -> None:
+        self.time_stride = time_stride
         self.run_length = run_length
         self.receipt_ratio = receipt_ratio
         self.codec = codec
@@ -101,7 +103,7 @@ class SyntheticRecStream(IterableDataset):
                 crop = render_line(text, fonts, rng)
                 x = normalize_crop(crop, self.height, self.max_width)
                 # Squeezed too hard (too many characters for the width cap): CTC needs >= 1 step per character.
-                if x.shape[2] // 4 < 2 * len(text) + 1:
+                if x.shape[2] // self.time_stride < 2 * len(text) + 1:
                     continue
                 made += 1
                 yield x, self.codec.encode(text), text

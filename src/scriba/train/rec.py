@@ -40,7 +40,7 @@ def build_rec_model(arch: str, num_classes: int, arch_args: dict[str, Any]) -> n
 def freeze_modules(model: nn.Module, prefixes: list[str], all_batchnorm: bool = False) -> None:
     """Fixes the parameters under the given name prefixes; their BatchNorm layers keep their running statistics
     (eval mode even while the rest trains), the usual way to fine-tune on little data."""
-    frozen_bn = []
+    frozen_bn: list[nn.Module] = []
     for name, module in model.named_modules():
         inside = any(name == p or name.startswith(p + ".") for p in prefixes)
         if inside:
@@ -48,15 +48,12 @@ def freeze_modules(model: nn.Module, prefixes: list[str], all_batchnorm: bool = 
                 param.requires_grad_(False)
         if isinstance(module, nn.BatchNorm2d) and (inside or all_batchnorm):
             frozen_bn.append(module)
-    original_train = model.train
+    for bn in frozen_bn:
+        bn.register_forward_pre_hook(_keep_statistics)
 
-    def train(mode: bool = True) -> nn.Module:
-        original_train(mode)
-        for bn in frozen_bn:
-            bn.eval()
-        return model
 
-    model.train = train  # type: ignore[method-assign]
+def _keep_statistics(module: nn.Module, args: object) -> None:
+    module.training = False
 
 
 def ctc_loss(model: nn.Module, batch: RecBatch) -> torch.Tensor:
@@ -124,6 +121,7 @@ def _batches(cfg: RecConfig, codec: CTCCodec, start_step: int) -> Iterator[RecBa
             cfg.data.max_chars,
             run_length=n_syn,
             receipt_ratio=cfg.data.receipt_ratio,
+            time_stride=8 if cfg.arch.startswith("ppocr") else 4,
         )
         loader = DataLoader(
             stream,
