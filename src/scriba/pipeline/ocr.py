@@ -284,7 +284,7 @@ class OCR:
                     if not put(prepared):
                         return
                 put(None)
-            except BaseException as exc:  # handed to the consumer, which raises it in its own thread
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised in its thread
                 put(exc)
 
         worker = threading.Thread(target=produce, name="scriba-detect", daemon=True)

@@ -95,7 +95,7 @@ class TextRecognizer:
         batching: str = "bucketed",
         workers: int = 1,
         pad_slack: float = 0.1,
-        max_batch_width: int = 4800,
+        max_batch_width: int = 3200,
         **overrides: object,
     ) -> None:
         if batching not in ("bucketed", "paddle"):
@@ -123,7 +123,7 @@ class TextRecognizer:
     def content_width(self, crop: np.ndarray) -> int:
         """Width of the crop resized to the model's height at its own aspect ratio (capped at max_width)."""
         ch, cw = crop.shape[:2]
-        return max(1, min(self.spec.max_width, int(math.ceil(self.spec.height * cw / max(ch, 1)))))
+        return max(1, min(self.spec.max_width, math.ceil(self.spec.height * cw / max(ch, 1))))
 
     def _batch_tensor(self, crops: list[np.ndarray], width: int) -> tuple[np.ndarray, list[int]]:
         """N x 3 x H x width float32: each crop resized to height H (BGR, as PaddleOCR trained), normalized,
