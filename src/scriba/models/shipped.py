@@ -26,4 +26,21 @@ SHIPPED: dict[str, ModelSpec] = {
         languages=("en",),
         builtin=True,
     ),
+    "scriba-en": ModelSpec(
+        name="scriba-en",
+        description="PP-OCRv5 mobile detection and classification with Scriba's English recognizer "
+        "(1.9M parameters; ppocrv5-en fine-tuned on Scriba's synthetic English and receipt lines)",
+        det=_V5.det,
+        rec=RecognizerSpec(
+            ModelFile(
+                "models/weights/scriba-en/rec.onnx",
+                "scriba",
+                "c3fb426b91e210ad366ba6cbcb18c6aca8f6110a89820705b56ef07895ec7074",
+            ),
+            height=48,
+        ),
+        cls=_V5.cls,
+        languages=("en",),
+        builtin=True,
+    ),
 }
