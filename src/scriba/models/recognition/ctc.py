@@ -95,7 +95,7 @@ class TextRecognizer:
         batching: str = "bucketed",
         workers: int = 1,
         pad_slack: float = 0.1,
-        max_batch_width: int = 3200,
+        max_batch_width: int = 1600,
         **overrides: object,
     ) -> None:
         if batching not in ("bucketed", "paddle"):
