@@ -1,7 +1,7 @@
 """Text and detection metrics used by the benchmarks (importable, no side effects, numpy + OpenCV only).
 
-- word F1: multiset ("bag of words") match of whitespace tokens, so engines are compared independently of
-  their reading order; precision = matched / predicted tokens, recall = matched / reference tokens.
+- word F1: multiset ("bag of words") match of whitespace tokens holding a letter or digit, so engines are
+  compared independently of their reading order; precision = matched / predicted, recall = matched / reference.
 - edit distance / CER: Levenshtein on characters; CER = edits / reference length.
 - detection Hmean: ICDAR 2015 style one-to-one matching at polygon IoU >= 0.5, with "don't care" (###) regions
   removed from both sides (a prediction is dropped when half or more of its area lies in a don't-care region).
@@ -56,7 +56,9 @@ def normalize_text(text: str) -> str:
 
 
 def words_of(text: str) -> list[str]:
-    return normalize_text(text).split()
+    """Whitespace tokens that hold a letter or digit: punctuation-only tokens (dot leaders in a table of
+    contents, stray bullets) say nothing about reading and would swamp a page's count."""
+    return [w for w in normalize_text(text).split() if any(ch.isalnum() for ch in w)]
 
 
 def bag_counts(predicted: Iterable[str], reference: Iterable[str]) -> Counts:

@@ -471,7 +471,8 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
     lines += parity_lines(result, cols)
     lines += [
         "",
-        "Metrics (all in %, higher is better except CER): word F1 = multiset match of whitespace tokens against the",
+        "Metrics (all in %, higher is better except CER): word F1 = multiset match of whitespace tokens (those with a",
+        "letter or digit; dot leaders and bullets are left out) against the",
         "ground truth (FUNSD word annotations; SROIE line transcripts; docling PDF text layers, pages rendered at",
         "150 dpi), independent of reading order. SROIE line F1 = exact match of whole lines; CER = character edits",
         "over ground-truth lines paired with the predicted line of best IoU >= 0.5 (unpaired = deleted).",
