@@ -471,20 +471,25 @@ def bench_speed(systems: Systems, repeats: int = 3) -> tuple[list[str], dict[str
     scans.append(d / "ocr_test_scanned.pdf")
     from scriba.io.pdf import page_count
 
-    def timed(fn: Callable[[], Any]) -> float:
-        t = time.perf_counter()
+    def cpu_seconds() -> float:
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def timed(fn: Callable[[], Any]) -> tuple[float, float]:
+        t, c = time.perf_counter(), cpu_seconds()
         fn()
-        return time.perf_counter() - t
+        return time.perf_counter() - t, cpu_seconds() - c
 
     out: dict[str, Any] = {}
     lines = [
         (
             "Speed (pages per second, median of "
-            f"{repeats} rounds; engines alternate within each round, so machine load hits them alike):"
+            f"{repeats} rounds; engines alternate within each round, so machine load hits them alike). CPU "
+            "seconds per page (user + system, all threads, subprocesses included) depend far less on the load:"
         ),
         "",
-        "| pages | system | pages/s | ratio to scriba-parse |",
-        "|---|---|---|---|",
+        "| pages | system | pages/s | ratio to scriba-parse | CPU s/page |",
+        "|---|---|---|---|---|",
     ]
     for label, files, names in (
         ("born-digital", born, ["scriba-parse", "pdftotext", "ocr-sorted"]),
@@ -492,13 +497,19 @@ def bench_speed(systems: Systems, repeats: int = 3) -> tuple[list[str], dict[str
     ):
         n_pages = sum(page_count(str(f), str(f)) for f in files)
         rates: dict[str, list[float]] = {n: [] for n in names}
+        cpus: dict[str, list[float]] = {n: [] for n in names}
         for r in range(repeats):
             for n in names[r % len(names) :] + names[: r % len(names)]:
-                rates[n].append(n_pages / sum(timed(lambda f=f, n=n: systems.run(n, f, None)) for f in files))
+                runs = [timed(lambda f=f, n=n: systems.run(n, f, None)) for f in files]
+                rates[n].append(n_pages / sum(w for w, _ in runs))
+                cpus[n].append(sum(c for _, c in runs) / n_pages)
         med = {n: statistics.median(v) for n, v in rates.items()}
-        out[label] = {"pages": n_pages, "pages_per_s": med}
+        cpu = {n: statistics.median(v) for n, v in cpus.items()}
+        out[label] = {"pages": n_pages, "pages_per_s": med, "cpu_s_per_page": cpu}
         for n in names:
-            lines.append(f"| {label} ({n_pages}) | {n} | {med[n]:.2f} | {med[n] / med['scriba-parse']:.2f} |")
+            lines.append(
+                f"| {label} ({n_pages}) | {n} | {med[n]:.2f} | {med[n] / med['scriba-parse']:.2f} | {cpu[n]:.3f} |"
+            )
     return lines, out
 
 
