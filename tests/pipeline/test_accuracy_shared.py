@@ -44,7 +44,7 @@ def _need(path: Path) -> Path:
 
 
 def test_funsd_word_f1(shared_data: Path, ocr_engine) -> None:
-    """First 5 FUNSD test forms, word F1 (multiset of tokens): measured 0.709."""
+    """First 5 FUNSD test forms, word F1 (multiset of alphanumeric tokens): measured 0.723."""
     d = _need(shared_data / "funsd_test")
     total = metrics.Counts()
     for img in sorted((d / "images").glob("*.png"))[:5]:
@@ -52,7 +52,7 @@ def test_funsd_word_f1(shared_data: Path, ocr_engine) -> None:
         reference = " ".join(w["text"] for entity in ann["form"] for w in entity["words"])
         total = total + metrics.word_counts(ocr_engine.ocr_image(_rgb(img)).text, reference)
     assert total.reference > 500
-    assert total.f1 >= 0.68, (total.f1, total.precision, total.recall)
+    assert total.f1 >= 0.69, (total.f1, total.precision, total.recall)
 
 
 def test_iiit5k_word_accuracy(shared_data: Path, ocr_engine) -> None:
@@ -65,7 +65,7 @@ def test_iiit5k_word_accuracy(shared_data: Path, ocr_engine) -> None:
 
 
 def test_uw3_line_cer(shared_data: Path, ocr_engine) -> None:
-    """All 70 UW3 printed lines, recognition only: measured CER 0.042, 76% of lines exact."""
+    """All 70 UW3 printed lines, recognition only: measured CER 0.042, 79% of lines exact."""
     d = _need(shared_data / "uw3_lines_calamari" / "lines")
     images = sorted(d.glob("*.bin.png"))
     truth = [(p.parent / p.name.replace(".bin.png", ".gt.txt")).read_text(encoding="utf-8").strip() for p in images]
