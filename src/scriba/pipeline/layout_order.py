@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scriba.document import Block, Line, bbox_of, polygon_of_bbox, union_polygon
+from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines
 
 # CDLA class -> block kind in the result tree.
@@ -108,9 +108,43 @@ def drop_duplicates(regions: list[Region]) -> list[Region]:
     return kept
 
 
+def split_across_regions(line: Line, regions: list[Region]) -> list[Line]:
+    """An OCR line that runs across a column gutter (the detector joins close lines) is cut where its words
+    change region."""
+    if len(line.words) < 2:
+        return [line]
+    owners: list[int | None] = []
+    for w in line.words:
+        b = bbox_of(w.polygon)
+        cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+        inside = [
+            k for k, r in enumerate(regions) if r.box[0] <= cx <= r.box[2] and r.box[1] <= cy <= r.box[3]
+        ]
+        owners.append(min(inside, key=lambda k: regions[k].area) if inside else None)
+    if len({o for o in owners if o is not None}) < 2:
+        return [line]
+    parts: list[list[Word]] = []
+    last: int | None = None
+    for w, o in zip(line.words, owners):
+        if not parts or (o is not None and last is not None and o != last):
+            parts.append([])
+        parts[-1].append(w)
+        last = o if o is not None else last
+    return [
+        Line(
+            text=" ".join(w.text for w in ws),
+            confidence=line.confidence,
+            polygon=union_polygon([w.polygon for w in ws]),
+            words=ws,
+        )
+        for ws in parts
+    ]
+
+
 def assign_lines(regions: list[Region], lines: list[Line]) -> list[Line]:
     """Put each line in its region; returns the lines no region holds."""
     free: list[Line] = []
+    lines = [part for line in lines for part in split_across_regions(line, regions)]
     for line in lines:
         lb = bbox_of(line.polygon)
         la = max(_area(lb), 1e-6)
@@ -251,22 +285,24 @@ def _split(ids: list[int], boxes: list[Box], cuts: list[float], axis: int) -> li
     return [[i for i in ids if edges[k] <= centre[i] < edges[k + 1]] for k in range(len(edges) - 1)]
 
 
-def reading_order(boxes: list[Box], min_gap: float) -> list[int]:
+def reading_order(boxes: list[Box], min_gap: float, pad: float = 0.0) -> list[int]:
     """Recursive XY-cut that reads columns before rows. Column gutters are cut first; when none crosses the
     region, it is cut into horizontal bands, and consecutive bands that are each split into columns (and hold
     no wide block, like a title or a full-width figure) are kept together, so the columns under a
     full-width title are still read one after the other rather than row by row."""
     if not boxes:
         return []
-    return _order(list(range(len(boxes))), boxes, min_gap)
+    return _order(list(range(len(boxes))), boxes, min_gap, pad)
 
 
-def _order(ids: list[int], boxes: list[Box], min_gap: float) -> list[int]:
+def _order(ids: list[int], boxes: list[Box], min_gap: float, pad: float) -> list[int]:
     if len(ids) <= 1:
         return ids
-    cols = _cuts([(boxes[i][0], boxes[i][2]) for i in ids], min_gap)
+    # Boxes are narrowed a little for the column test: padded OCR boxes may overlap across a narrow gutter.
+    trim = [min(pad, 0.25 * (boxes[i][2] - boxes[i][0])) for i in ids]
+    cols = _cuts([(boxes[i][0] + t, boxes[i][2] - t) for i, t in zip(ids, trim)], min_gap)
     if cols:
-        return [i for part in _split(ids, boxes, cols, 0) for i in _order(part, boxes, min_gap)]
+        return [i for part in _split(ids, boxes, cols, 0) for i in _order(part, boxes, min_gap, pad)]
     rows = _cuts([(boxes[i][1], boxes[i][3]) for i in ids], 1.0)
     if not rows:
         return sorted(ids, key=lambda i: (boxes[i][1], boxes[i][0]))
@@ -284,7 +320,7 @@ def _order(ids: list[int], boxes: list[Box], min_gap: float) -> list[int]:
         joinable = columns
     if len(segments) == 1:  # nothing wide to cut at: plain bands, top to bottom
         segments = bands
-    return [i for seg in segments for i in _order(seg, boxes, min_gap)]
+    return [i for seg in segments for i in _order(seg, boxes, min_gap, pad)]
 
 
 def assemble_page(
@@ -303,7 +339,8 @@ def assemble_page(
     body_lines = [x for b in body if b.kind in ("text", "reference") for x in b.lines] or lines
     line_h = median_line_height(body_lines)
     set_heading_levels(body, line_h)
-    order = reading_order([bbox_of(b.polygon) for b in body], min_gap=max(4.0, 0.8 * line_h))
+    # Column gutters of justified text can be narrow, and OCR line boxes are padded: a small gap suffices.
+    order = reading_order([bbox_of(b.polygon) for b in body], min_gap=max(2.0, 0.4 * line_h), pad=line_h)
     ordered = attach_captions([body[i] for i in order])
     heads = sorted(
         (b for b in blocks if b.kind == "header" or b.kind == "page_number" and _top(b, page_height)),
