@@ -30,8 +30,9 @@ def _join_lines(block: Block) -> str:
 
 
 def escape_md(text: str) -> str:
-    """Escape characters that would turn plain text into unintended Markdown at the start of a line."""
-    text = re.sub(r"^([#>+\-*]|\d+[.)])(\s)", r"\\\1\2", text)
+    """Escape what would turn a paragraph into a heading or a quote. Bullets and numbered items ("- a",
+    "1. Scope") stay as they are: in documents they are real lists, and Markdown renders them as such."""
+    text = re.sub(r"^([#>])", r"\\\1", text)
     return text.replace("<", "&lt;") if "<" in text and ">" in text else text
 
 
