@@ -6,9 +6,9 @@ import sys
 
 import typer
 
+from scriba.cli import batch as batch_cli
 from scriba.cli import models, ocr
 from scriba.cli import parse as parse_cli
-from scriba.cli import batch as batch_cli
 from scriba.cli import serve as serve_cli
 from scriba.cli import synth as synth_cli
 from scriba.cli import train as train_cli

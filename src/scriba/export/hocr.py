@@ -9,14 +9,16 @@ from scriba.document import Document, bbox_of
 
 def _bbox(polygon: list[list[float]]) -> str:
     x0, y0, x1, y1 = bbox_of(polygon)
-    return f"bbox {int(x0)} {int(y0)} {int(round(x1))} {int(round(y1))}"
+    return f"bbox {int(x0)} {int(y0)} {round(x1)} {round(y1)}"
 
 
 def to_hocr(doc: Document) -> str:
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
-        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+        (
+            '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+            '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">'
+        ),
         '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">',
         "<head>",
         "<title>scriba</title>",
@@ -39,7 +41,7 @@ def to_hocr(doc: Document) -> str:
                 lid = f"{bid}_{n}"
                 out.append(f"<span class='ocr_line' id='line_{lid}' title='{_bbox(line.polygon)}'>")
                 for k, word in enumerate(line.words, 1):
-                    conf = int(round(word.confidence * 100))
+                    conf = round(word.confidence * 100)
                     out.append(
                         f"<span class='ocrx_word' id='word_{lid}_{k}' title='{_bbox(word.polygon)}; x_wconf {conf}'>"
                         f"{escape(word.text)}</span>"

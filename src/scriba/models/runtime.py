@@ -71,7 +71,7 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
                 rewrites = tuple(k for k, on in (("fold", options.fold_affine), ("ctc", options.ctc_argmax)) if on)
                 model: str | bytes = _rewritten(path, rewrites) if rewrites else path
                 sess = ort.InferenceSession(model, sess_options=so, providers=providers)
-            except Exception as exc:  # ORT raises several exception types for bad files
+            except Exception as exc:  # noqa: BLE001 - ORT raises several unrelated exception types for bad files
                 raise ModelError(f"cannot load ONNX model {path}: {exc}") from None
             _sessions[key] = sess
         return sess

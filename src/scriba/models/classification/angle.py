@@ -34,7 +34,7 @@ class AngleClassifier:
     def _normalize(self, crop: np.ndarray) -> np.ndarray:
         h, w = self.spec.height, self.spec.width
         ch, cw = crop.shape[:2]
-        resized_w = min(w, int(math.ceil(h * cw / max(ch, 1))))
+        resized_w = min(w, math.ceil(h * cw / max(ch, 1)))
         resized = cv2.resize(crop, (max(resized_w, 1), h))
         x = (resized[:, :, ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5
         out = np.zeros((3, h, w), dtype=np.float32)
