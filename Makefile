@@ -1,4 +1,4 @@
-# Scriba: `make demo` runs OCR on the bundled samples; `make test` runs the test suite.
+# Scriba: `make demo` runs OCR and parsing on the bundled samples; `make test` runs the test suite.
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -28,6 +28,7 @@ demo: $(VENV)/.base
 	mkdir -p out
 	$(BIN)/scriba ocr samples/page.png
 	$(BIN)/scriba ocr samples/page.png samples/report.pdf -o out --format json,md,hocr,overlay
+	$(BIN)/scriba parse samples/report.pdf -o out/parse --visualize
 	@echo "demo outputs written to out/"; ls out
 
 test: $(VENV)/.dev
