@@ -8,6 +8,8 @@ from typing import Any, NoReturn
 
 from tqdm import tqdm
 
+from scriba.io.sources import Source, expand_inputs
+
 
 def err(message: str) -> None:
     """One line on stderr, prefixed with the program name."""
@@ -21,6 +23,17 @@ def warn(message: str) -> None:
 def fail(message: str, code: int = 2) -> NoReturn:
     err(message)
     raise SystemExit(code)
+
+
+def sources_or_fail(inputs: list[str]) -> list[Source]:
+    """Expand the command's inputs (folders, globs); exit with one line when nothing is left to read."""
+    try:
+        sources = expand_inputs(inputs)
+    except TypeError as exc:
+        fail(str(exc))
+    if not sources:
+        fail("no input files matched")
+    return sources
 
 
 def progress(total: int | None, desc: str, enabled: bool | None = None, unit: str = "page") -> tqdm:

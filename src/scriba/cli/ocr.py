@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from scriba.cli.common import OutputNamer, err, fail, progress
+from scriba.cli.common import OutputNamer, err, fail, progress, sources_or_fail
 from scriba.document import Document
 from scriba.errors import InputError, ModelError
 from scriba.export.overlay import draw_overlay
 from scriba.io.pdf import page_count
-from scriba.io.sources import Source, expand_inputs, iter_pages
+from scriba.io.sources import Source, iter_pages
 
 FORMATS = {"text": "txt", "json": "json", "hocr": "hocr", "md": "md", "overlay": "png"}
 
@@ -86,12 +86,7 @@ def ocr_command(
         )
     except ModelError as exc:
         fail(str(exc))
-    try:
-        sources = expand_inputs(inputs)
-    except TypeError as exc:
-        fail(str(exc))
-    if not sources:
-        fail("no input files matched")
+    sources = sources_or_fail(inputs)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
     namer = OutputNamer(output) if output else None

@@ -9,11 +9,11 @@ import numpy as np
 import typer
 from PIL import Image, ImageDraw
 
-from scriba.cli.common import OutputNamer, err, fail, progress, warn
+from scriba.cli.common import OutputNamer, err, fail, progress, sources_or_fail, warn
 from scriba.document import Document, Page
 from scriba.errors import InputError, ModelError
 from scriba.io.pdf import page_count, parse_page_range
-from scriba.io.sources import Source, expand_inputs
+from scriba.io.sources import Source
 
 LAYOUT_COLORS = {
     "text": (0, 110, 255),
@@ -100,12 +100,7 @@ def parse_command(
             parse_page_range(pages, 10**6)
         except ValueError as exc:
             fail(str(exc))
-    try:
-        sources = expand_inputs(inputs)
-    except TypeError as exc:
-        fail(str(exc))
-    if not sources:
-        fail("no input files matched")
+    sources = sources_or_fail(inputs)
     output.mkdir(parents=True, exist_ok=True)
     parser = Parser(ParseOptions(dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output)))
     namer = OutputNamer(output)
