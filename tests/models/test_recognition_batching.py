@@ -1,11 +1,16 @@
-"""Width-bucketed, parallel recognition reads the same text as one line at a time and as PaddleOCR's batching."""
+"""Packed, width-bucketed and parallel recognition read the same text as one line at a time and as PaddleOCR's
+batching; the Latin-subset head reads Latin lines exactly as the full head does."""
 
 from __future__ import annotations
+
+import itertools
+import string
 
 import numpy as np
 import pytest
 
-from scriba.models.recognition.ctc import TextRecognizer
+from scriba.models.recognition.ctc import TextRecognizer, latin_classes
+from scriba.models.recognition.packing import Row, Slot, pack_rows, step_ranges
 from scriba.models.registry import get_model
 from scriba.models.runtime import RuntimeOptions
 from tests.conftest import font, render_lines
@@ -32,19 +37,78 @@ def crops() -> list[np.ndarray]:
     return out
 
 
-def test_bucketed_parallel_matches_one_by_one_and_paddle(crops: list[np.ndarray]) -> None:
+def test_packed_bucketed_parallel_match_one_by_one_and_paddle(crops: list[np.ndarray]) -> None:
     spec = get_model("ppocrv5").rec
-    single = TextRecognizer(spec, RuntimeOptions(threads=1), batch_size=1)
-    bucketed = TextRecognizer(spec, RuntimeOptions(threads=1), workers=2, batch_size=3)
+    single = TextRecognizer(spec, RuntimeOptions(threads=1), batch_size=1, latin_subset=False)
+    bucketed = TextRecognizer(spec, RuntimeOptions(threads=1), workers=2, batch_size=3, batching="bucketed")
     paddle = TextRecognizer(spec, RuntimeOptions(threads=1, fold_affine=False), batching="paddle")
+    packed = TextRecognizer(spec, RuntimeOptions(threads=1), workers=2)
     expected = [single([c])[0].text for c in crops]
     assert expected == LINES
     assert [r.text for r in bucketed(crops)] == expected
     assert [r.text for r in paddle(crops)] == expected
+    # Short lines share rows here ("7", "Total", "Yes", ...): each still reads alone, with its own confidence.
+    assert any(len(rows[0].slots) > 1 for rows, _ in packed.plan(crops))
+    result = packed(crops)
+    assert [r.text for r in result] == expected
+    for r in result:
+        assert r.confidence > 0.8
+        assert all(0.0 <= a <= b <= 1.0 for a, b in r.char_spans)
+        assert len(r.char_spans) == len(r.text)
+
+
+def test_packed_word_positions_stay_inside_their_crop(crops: list[np.ndarray]) -> None:
+    """Character spans of a packed crop are fractions of that crop: "Room 42" has its digits on the right."""
+    packed = TextRecognizer(get_model("ppocrv5").rec, RuntimeOptions(threads=1))
+    short = [c for c, t in zip(crops, LINES) if len(t) <= 8]
+    rec = packed(short)[[t for t in LINES if len(t) <= 8].index("Room 42")]
+    assert rec.text == "Room 42"
+    assert rec.char_spans[0][0] < 0.2 and rec.char_spans[-1][1] > 0.8
+
+
+def test_latin_subset_reads_like_the_full_head(crops: list[np.ndarray]) -> None:
+    spec = get_model("ppocrv5").rec
+    full = TextRecognizer(spec, RuntimeOptions(threads=1), latin_subset=False, batching="paddle")
+    fast = TextRecognizer(spec, RuntimeOptions(threads=1), batching="paddle")
+    assert full.subset_session is None and fast.subset_session is not None
+    keep = latin_classes(fast.characters)
+    assert 500 < len(keep) < 2000 and keep[0] == 0
+    kept = {fast.characters[i] for i in keep}
+    assert set(string.printable.strip()) <= kept and "中" not in kept
+    many = crops * 2  # more batches than workers: the first batch probes, the rest use the subset head
+    a, b = full(many), fast(many)
+    assert fast._latin_streak
+    assert [r.text for r in b] == [r.text for r in a]
+    for x, y in zip(a, b):
+        assert abs(x.confidence - y.confidence) < 1e-3
+    # The subset session's own output maps back to full-list indices.
+    x = fast._batch_tensor(many[:1], [Row((Slot(0, 0, fast.content_width(many[0])),))], 320)
+    idx_full = full.session.run(None, {full.input_name: x})[0]
+    idx_fast = fast.subset_session.run(None, {fast.input_name: x})[0]
+    assert np.array_equal(idx_full, idx_fast)
+
+
+def test_pack_rows_fills_rows_without_overlap() -> None:
+    widths = [300, 40, 50, 310, 700, 120, 60, 319, 320, 8, 100, 150]
+    rows, wide = pack_rows(widths, 320, 16)
+    assert sorted(wide) == [i for i, w in enumerate(widths) if w >= 320]
+    placed = sorted(s.index for r in rows for s in r.slots)
+    assert placed == [i for i, w in enumerate(widths) if w < 320]
+    for row in rows:
+        for s in row.slots:
+            assert s.offset % 8 == 0 and s.offset + s.width <= 320 and s.width == widths[s.index]
+        for a, b in zip(row.slots, row.slots[1:]):
+            assert b.offset >= a.offset + a.width + 16
+        ranges = step_ranges(row, 40, 8)
+        assert ranges[0][0] == 0 and ranges[-1][1] == 40
+        assert all(r0[1] == r1[0] for r0, r1 in itertools.pairwise(ranges))
+        for s, (t0, t1) in zip(row.slots, ranges):
+            assert t0 * 8 <= s.offset + 8 and t1 * 8 >= s.offset + s.width - 8
+    assert len(rows) < len(placed)
 
 
 def test_plan_covers_every_crop_once_within_limits(crops: list[np.ndarray]) -> None:
-    rec = TextRecognizer(get_model("ppocrv5").rec, batch_size=3, max_batch_width=1500)
+    rec = TextRecognizer(get_model("ppocrv5").rec, batch_size=3, max_batch_width=1500, batching="bucketed")
     many = crops * 4
     plan = rec.plan_batches(many)
     ids = sorted(i for batch, _ in plan for i in batch)
@@ -53,6 +117,8 @@ def test_plan_covers_every_crop_once_within_limits(crops: list[np.ndarray]) -> N
         assert len(batch) <= 3
         assert all(rec.content_width(many[i]) <= width for i in batch)
         assert len(batch) == 1 or len(batch) * width <= 1500
+    packed = TextRecognizer(get_model("ppocrv5").rec, batch_size=3, max_batch_width=1500)
+    assert sorted(i for batch, _ in packed.plan_batches(many) for i in batch) == list(range(len(many)))
 
 
 def test_unknown_batching_is_refused() -> None:

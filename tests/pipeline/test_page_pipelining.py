@@ -69,3 +69,44 @@ def test_bad_input_among_good_ones_is_collected_in_order(tmp_path) -> None:
     assert [p.error is not None for p in doc.pages] == [False, True, False]
     assert [p.text.strip() for p in doc.pages[::2]] == ["alpha page", "gamma page"]
     assert doc.pages[1].source.endswith("b.png")
+
+
+SAMPLE_LINES = [f"Line {k} of a dense page, item {k * 7}" for k in range(12)]
+
+
+class _Counting:
+    """The real classifier, recording how many crops each call gets."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+        self.calls: list[int] = []
+
+    def __call__(self, crops: list) -> list:
+        self.calls.append(len(crops))
+        return self.real(crops)
+
+    def should_flip(self, result: object) -> bool:
+        return self.real.should_flip(result)
+
+
+def _counting_classifier(engine: OCR) -> list[int]:
+    engine.classifier = _Counting(engine.classifier)
+    return engine.classifier.calls
+
+
+def test_classifier_sample_skips_the_rest_of_an_upright_page() -> None:
+    engine = OCR(cls_sample=3)
+    seen = _counting_classifier(engine)
+    page = engine.ocr_image(render_lines(SAMPLE_LINES, size=28, width=900, spacing=1.6))
+    assert seen == [3]  # the 3 widest lines, nothing else
+    assert [line.text for line in page.lines] == SAMPLE_LINES
+
+
+def test_classifier_sample_still_turns_an_upside_down_page() -> None:
+    engine = OCR(cls_sample=3)
+    seen = _counting_classifier(engine)
+    image = render_lines(SAMPLE_LINES, size=28, width=900, spacing=1.6)
+    page = engine.ocr_image(image[::-1, ::-1].copy())
+    assert seen[0] == 3 and sum(seen) >= len(SAMPLE_LINES)  # the sample says "turned": every line is classified
+    assert page.metadata["rotation"] == 180
+    assert [line.text for line in page.lines] == SAMPLE_LINES

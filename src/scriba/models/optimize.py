@@ -242,7 +242,10 @@ def add_ctc_argmax(model: onnx.ModelProto) -> onnx.ModelProto:
     classes = graph.output[0].type.tensor_type.shape.dim[-1].dim_value
     if classes:  # the class count stays checkable against the key list
         helper.set_model_props(model, {**{p.key: p.value for p in model.metadata_props}, "classes": str(classes)})
-    idx = helper.make_node("ArgMax", [probs], ["ctc_index"], axis=-1, keepdims=0, name="ctc_index")
+    kept = any(i.name == _KEPT for i in graph.initializer)  # restrict_ctc_classes ran: map back to full indices
+    idx = helper.make_node(
+        "ArgMax", [probs], ["ctc_kept_index" if kept else "ctc_index"], axis=-1, keepdims=0, name="ctc_argmax"
+    )
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
     if opset >= 18:
         axes = numpy_helper.from_array(np.array([-1], np.int64), "ctc_reduce_axes")
@@ -251,9 +254,37 @@ def add_ctc_argmax(model: onnx.ModelProto) -> onnx.ModelProto:
     else:
         best = helper.make_node("ReduceMax", [probs], ["ctc_prob"], axes=[-1], keepdims=0, name="ctc_prob")
     graph.node.extend([idx, best])
+    if kept:
+        graph.node.append(helper.make_node("Gather", [_KEPT, "ctc_kept_index"], ["ctc_index"], axis=0, name="ctc_index"))
     del graph.output[:]
     graph.output.extend([
         helper.make_tensor_value_info("ctc_index", onnx.TensorProto.INT64, None),
         helper.make_tensor_value_info("ctc_prob", onnx.TensorProto.FLOAT, None),
     ])
     return model
+
+
+
+def restrict_ctc_classes(model: onnx.ModelProto, keep: list[int]) -> onnx.ModelProto:
+    """Cut a CTC recognizer's last linear layer (MatMul + Add before the output Softmax) to the classes in
+    `keep` (indices into the full class list, blank included). Apply add_ctc_argmax afterwards: it maps the best
+    kept class back to its index in the full list, so decoding is unchanged. The softmax then runs over the kept
+    classes only, which changes nothing where the others have negligible probability (the Chinese and Japanese
+    classes on a Latin-script line) and makes PP-OCRv5's head 18 times cheaper."""
+    g = _Graph(model)
+    producer = g.producer()
+    softmax = producer.get(g.graph.output[0].name)
+    add = producer.get(softmax.input[0]) if softmax is not None and softmax.op_type == "Softmax" else None
+    matmul = producer.get(add.input[0]) if add is not None and add.op_type == "Add" else None
+    if matmul is None or matmul.op_type != "MatMul" or matmul.input[1] not in g.consts or add.input[1] not in g.consts:
+        raise ValueError("expected a recognizer ending in MatMul -> Add -> Softmax with constant weights")
+    idx = np.asarray(keep, dtype=np.int64)
+    w, b = g.consts[matmul.input[1]], g.consts[add.input[1]]
+    matmul.input[1] = g.set_const(matmul.input[1] + "_kept", w[:, idx])
+    add.input[1] = g.set_const(add.input[1] + "_kept", b.reshape(-1)[idx])
+    model = g.finish()
+    model.graph.initializer.append(numpy_helper.from_array(idx, _KEPT))
+    return model
+
+
+_KEPT = "ctc_kept_classes"

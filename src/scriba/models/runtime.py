@@ -24,6 +24,8 @@ class RuntimeOptions:
     fold_affine: bool = True
     # Recognizers only: output the best class and its probability per time step instead of all probabilities.
     ctc_argmax: bool = False
+    # Recognizers only: compute just these classes (full-list indices, blank included; see restrict_ctc_classes).
+    ctc_classes: tuple[int, ...] | None = None
     # ONNX Runtime's CPU arena keeps the largest buffers it ever needed (grown in powers of two) for the life of
     # the process; with the detector's full-page maps and shapes that change on every page and line batch, that
     # is hundreds of MB. Without it, buffers go back to the allocator after each run.
@@ -69,7 +71,9 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
             providers = [p for p in options.providers if p in available] or ["CPUExecutionProvider"]
             try:
                 rewrites = tuple(k for k, on in (("fold", options.fold_affine), ("ctc", options.ctc_argmax)) if on)
-                model: str | bytes = _rewritten(path, rewrites) if rewrites else path
+                model: str | bytes = (
+                    _rewritten(path, rewrites, options.ctc_classes) if rewrites or options.ctc_classes else path
+                )
                 sess = ort.InferenceSession(model, sess_options=so, providers=providers)
             except Exception as exc:  # noqa: BLE001 - ORT raises several unrelated exception types for bad files
                 raise ModelError(f"cannot load ONNX model {path}: {exc}") from None
@@ -77,14 +81,15 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
         return sess
 
 
-def _rewritten(path: str, rewrites: tuple[str, ...]) -> str | bytes:
+def _rewritten(path: str, rewrites: tuple[str, ...], classes: tuple[int, ...] | None = None) -> str | bytes:
     """The model rewritten ("fold": affine chains folded into convs; "ctc": argmax head): a file cached under
     $SCRIBA_HOME/cache/folded (made on first use, so later processes load it directly and never import onnx),
     the bytes when that cannot be written, or the path itself when nothing changed."""
     from scriba.models.registry import scriba_home
 
     st = os.stat(path)
-    stamp = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{'+'.join(rewrites)}-v2"
+    subset = hashlib.sha256(repr(classes).encode()).hexdigest()[:12] if classes else ""
+    stamp = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{'+'.join(rewrites)}|{subset}-v2"
     key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
     cache = scriba_home() / "cache" / "folded"
     cached = cache / f"{os.path.splitext(os.path.basename(path))[0]}-{key}.onnx"
@@ -92,15 +97,17 @@ def _rewritten(path: str, rewrites: tuple[str, ...]) -> str | bytes:
         return str(cached)
     import onnx
 
-    from scriba.models.optimize import add_ctc_argmax, fold_affine_chains
+    from scriba.models.optimize import add_ctc_argmax, fold_affine_chains, restrict_ctc_classes
 
     model = onnx.load(path)
     removed = 0
     if "fold" in rewrites:
         model, removed = fold_affine_chains(model)
+    if classes:
+        model = restrict_ctc_classes(model, list(classes))
     if "ctc" in rewrites:
         model = add_ctc_argmax(model)
-    elif not removed:
+    elif not removed and not classes:
         return path
     data = model.SerializeToString()
     try:

