@@ -93,7 +93,7 @@ class SyntheticRecStream(IterableDataset):
         receipts = ReceiptTextSampler(corpus, rng) if self.receipt_ratio > 0 else None
         while True:
             # Runs of similar lengths, so that batches cut from this stream carry little padding.
-            n = rng.choice([1, 4, 8, 12, 16, 24, 32, self.max_chars])
+            n = rng.choice([c for c in (1, 4, 8, 12, 16, 24, 32) if c < self.max_chars] + [self.max_chars])
             made = 0
             while made < self.run_length:
                 source = receipts if receipts and rng.random() < self.receipt_ratio else sampler
