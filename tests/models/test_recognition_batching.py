@@ -42,7 +42,7 @@ def test_packed_bucketed_parallel_match_one_by_one_and_paddle(crops: list[np.nda
     single = TextRecognizer(spec, RuntimeOptions(threads=1), batch_size=1, latin_subset=False)
     bucketed = TextRecognizer(spec, RuntimeOptions(threads=1), workers=2, batch_size=3, batching="bucketed")
     paddle = TextRecognizer(spec, RuntimeOptions(threads=1, fold_affine=False), batching="paddle")
-    packed = TextRecognizer(spec, RuntimeOptions(threads=1), workers=2)
+    packed = TextRecognizer(spec, RuntimeOptions(threads=1), workers=2, batching="packed")
     expected = [single([c])[0].text for c in crops]
     assert expected == LINES
     assert [r.text for r in bucketed(crops)] == expected
@@ -59,7 +59,7 @@ def test_packed_bucketed_parallel_match_one_by_one_and_paddle(crops: list[np.nda
 
 def test_packed_word_positions_stay_inside_their_crop(crops: list[np.ndarray]) -> None:
     """Character spans of a packed crop are fractions of that crop: "Room 42" has its digits on the right."""
-    packed = TextRecognizer(get_model("ppocrv5").rec, RuntimeOptions(threads=1))
+    packed = TextRecognizer(get_model("ppocrv5").rec, RuntimeOptions(threads=1), batching="packed")
     short = [c for c, t in zip(crops, LINES) if len(t) <= 8]
     rec = packed(short)[[t for t in LINES if len(t) <= 8].index("Room 42")]
     assert rec.text == "Room 42"
@@ -117,7 +117,7 @@ def test_plan_covers_every_crop_once_within_limits(crops: list[np.ndarray]) -> N
         assert len(batch) <= 3
         assert all(rec.content_width(many[i]) <= width for i in batch)
         assert len(batch) == 1 or len(batch) * width <= 1500
-    packed = TextRecognizer(get_model("ppocrv5").rec, batch_size=3, max_batch_width=1500)
+    packed = TextRecognizer(get_model("ppocrv5").rec, batch_size=3, max_batch_width=1500, batching="packed")
     assert sorted(i for batch, _ in packed.plan_batches(many) for i in batch) == list(range(len(many)))
 
 

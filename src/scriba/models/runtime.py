@@ -93,8 +93,11 @@ def _rewritten(path: str, rewrites: tuple[str, ...], classes: tuple[int, ...] | 
     key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
     cache = scriba_home() / "cache" / "folded"
     cached = cache / f"{os.path.splitext(os.path.basename(path))[0]}-{key}.onnx"
+    unchanged = cached.with_suffix(".unchanged")  # nothing to rewrite: remembered, so onnx is never imported again
     if cached.is_file():
         return str(cached)
+    if unchanged.is_file():
+        return path
     import onnx
 
     from scriba.models.optimize import add_ctc_argmax, fold_affine_chains, restrict_ctc_classes
@@ -108,6 +111,11 @@ def _rewritten(path: str, rewrites: tuple[str, ...], classes: tuple[int, ...] | 
     if "ctc" in rewrites:
         model = add_ctc_argmax(model)
     elif not removed and not classes:
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            unchanged.touch()
+        except OSError:
+            pass
         return path
     data = model.SerializeToString()
     try:

@@ -26,14 +26,14 @@ SHIPPED: dict[str, ModelSpec] = {
         languages=("en",),
         builtin=True,
     ),
-    "scriba-en": ModelSpec(
-        name="scriba-en",
-        description="PP-OCRv5 mobile detection and classification with Scriba's English recognizer "
-        "(1.9M parameters; ppocrv5-en fine-tuned on Scriba's synthetic English and receipt lines)",
+    "scriba-en-receipts": ModelSpec(
+        name="scriba-en-receipts",
+        description="PP-OCRv5 mobile detection and classification with ppocrv5-en's recognizer fine-tuned on "
+        "Scriba's synthetic English and receipt-style lines (1.9M parameters; better on printed receipts)",
         det=_V5.det,
         rec=RecognizerSpec(
             ModelFile(
-                "models/weights/scriba-en/rec.onnx",
+                "models/weights/scriba-en-receipts/rec.onnx",
                 "scriba",
                 "c3fb426b91e210ad366ba6cbcb18c6aca8f6110a89820705b56ef07895ec7074",
             ),

