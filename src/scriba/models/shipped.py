@@ -9,6 +9,24 @@ from scriba.models.registry import BUILTIN, ModelFile, ModelSpec, RecognizerSpec
 _V5 = BUILTIN["ppocrv5"]
 
 SHIPPED: dict[str, ModelSpec] = {
+    "scriba-en": ModelSpec(
+        name="scriba-en",
+        description="PP-OCRv5 mobile detection and classification with Scriba's own English recognizer, trained "
+        "from random weights on synthetic lines only (0.66M parameters, height 32; see docs/models.md)",
+        det=_V5.det,
+        rec=RecognizerSpec(
+            ModelFile(
+                "models/weights/scriba-en/rec.onnx",
+                "scriba",
+                "174f59c19bb66324017d4112c65611cbd58f29a30ebb1971c829f6e4625a7e24",
+            ),
+            height=32,
+            min_width=64,
+        ),
+        cls=_V5.cls,
+        languages=("en",),
+        builtin=True,
+    ),
     "ppocrv5-en": ModelSpec(
         name="ppocrv5-en",
         description="PP-OCRv5 mobile with its recognizer's head restricted to English letters, digits, ASCII "
