@@ -124,3 +124,35 @@ def test_plan_covers_every_crop_once_within_limits(crops: list[np.ndarray]) -> N
 def test_unknown_batching_is_refused() -> None:
     with pytest.raises(ValueError):
         TextRecognizer(get_model("ppocrv5").rec, batching="random")
+
+
+def test_large_head_without_a_matmul_falls_back_to_the_full_head(tmp_path) -> None:
+    """A user's recognizer with many classes but no MatMul -> Add -> Softmax head still loads (no subset)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from scriba.models.registry import ModelFile, RecognizerSpec
+
+    classes = 2100
+    w = np.random.default_rng(0).normal(0, 0.1, (classes, 3, 1, 1)).astype(np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Conv", ["x", "w"], ["c"], strides=[1, 8]),
+            helper.make_node("ReduceMean", ["c"], ["m"], axes=[2], keepdims=0),
+            helper.make_node("Transpose", ["m"], ["t"], perm=[0, 2, 1]),
+            helper.make_node("Softmax", ["t"], ["probs"], axis=-1),
+        ],
+        "toy",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, 48, "w"])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["n", "t", classes])],
+        [numpy_helper.from_array(w, "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(model, tmp_path / "rec.onnx")
+    keys = [chr(0x4E00 + i) for i in range(classes - 200)] + [chr(0x41 + i % 26) for i in range(198)]
+    (tmp_path / "keys.txt").write_text("\n".join(keys) + "\n", encoding="utf-8")
+    spec = RecognizerSpec(ModelFile(str(tmp_path / "rec.onnx")), keys=ModelFile(str(tmp_path / "keys.txt")))
+    rec = TextRecognizer(spec, RuntimeOptions(threads=1, fold_affine=False))
+    assert rec.subset_session is None
+    out = rec([np.full((32, 200, 3), 255, np.uint8)])
+    assert len(out) == 1

@@ -174,9 +174,12 @@ class TextRecognizer:
         if latin_subset and len(self.characters) > 2000:
             keep = latin_classes(self.characters)
             if len(keep) < len(self.characters) // 4:
-                self.subset_session = get_session(
-                    resolve_file(spec.file), replace(runtime or RuntimeOptions(), ctc_argmax=True, ctc_classes=keep)
-                )
+                try:
+                    self.subset_session = get_session(
+                        resolve_file(spec.file), replace(runtime or RuntimeOptions(), ctc_argmax=True, ctc_classes=keep)
+                    )
+                except ModelError:  # a graph without the usual MatMul -> Add -> Softmax head: use the full one
+                    self.subset_session = None
         self._pool: ThreadPoolExecutor | None = None
         self._scale = np.float32(1.0 / (255.0 * self.spec.std))
         self._shift = np.float32(self.spec.mean / self.spec.std)
