@@ -1,6 +1,9 @@
 """DB detector training: `scriba train det --config cfg.yaml`, from PaddleOCR detection labels and/or synthetic
-pages. The loss is on the probability map only (shrunk text kernels, balanced BCE + dice): the inference graph,
-which is what we import and export, has no threshold branch. Validation: Hmean at IoU 0.5 on a real set."""
+pages. Loss (DB, as in PaddleOCR's DBLoss): balanced BCE on the probability map against the shrunk text kernels,
+and, with `threshold_branch: true` (the default), an L1 loss on the threshold map (inside the dilated polygons)
+and a dice loss on the approximate binary map 1 / (1 + exp(-k (P - T))). The threshold head exists only in
+training; the exported inference graph is the probability branch, as PaddleOCR's. Validation: Hmean at IoU 0.5
+on a real set."""
 
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ class DetConfig:
     synthetic: bool = True
     val_set: str = "icdar2015_det_test"
     val_limit: int = 20  # images, to keep validation short on a CPU
+    threshold_branch: bool = True  # DB's threshold map + binary map losses (training only)
 
 
 def load_det_config(path: str | Path) -> DetConfig:
@@ -65,6 +69,43 @@ def shrink_map(polys: list[np.ndarray], h: int, w: int, ratio: float) -> np.ndar
         if shrunk:
             cv2.fillPoly(target, [np.array(shrunk[0], np.int32)], 1.0)
     return target
+
+
+def threshold_map(
+    polys: list[np.ndarray], h: int, w: int, ratio: float, low: float = 0.3, high: float = 0.7
+) -> tuple[np.ndarray, np.ndarray]:
+    """DB's threshold targets: inside each polygon dilated by D = area * (1 - r^2) / perimeter, the value rises
+    from `low` (D or more from the polygon's border) to `high` (on the border); the mask marks where it counts."""
+    thresh = np.zeros((h, w), np.float32)
+    mask = np.zeros((h, w), np.float32)
+    for poly in polys:
+        p = poly.astype(np.float64)
+        area = abs(cv2.contourArea(p.astype(np.float32)))
+        perim = cv2.arcLength(p.astype(np.float32), True)
+        if area < 4 or perim <= 0:
+            continue
+        d = area * (1 - ratio**2) / perim
+        pco = pyclipper.PyclipperOffset()
+        pco.AddPath([tuple(map(int, pt)) for pt in p], pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
+        grown = pco.Execute(d)
+        if not grown:
+            continue
+        outer = np.array(grown[0], np.int32)
+        cv2.fillPoly(mask, [outer], 1.0)
+        x0, y0 = np.maximum(outer.min(axis=0), 0)
+        x1, y1 = np.minimum(outer.max(axis=0), [w - 1, h - 1])
+        if x1 < x0 or y1 < y0:
+            continue
+        ys, xs = np.mgrid[y0 : y1 + 1, x0 : x1 + 1].astype(np.float64)
+        dist = np.full(xs.shape, np.inf)
+        for a, b in zip(p, np.roll(p, -1, axis=0)):  # distance to each edge segment
+            ab = b - a
+            t = np.clip(((xs - a[0]) * ab[0] + (ys - a[1]) * ab[1]) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+            dist = np.minimum(dist, np.hypot(xs - (a[0] + t * ab[0]), ys - (a[1] + t * ab[1])))
+        closeness = 1.0 - np.clip(dist / max(d, 1e-6), 0.0, 1.0)
+        region = thresh[y0 : y1 + 1, x0 : x1 + 1]
+        np.maximum(region, closeness.astype(np.float32), out=region)
+    return low + (high - low) * thresh, mask
 
 
 def _random_crop(
@@ -124,6 +165,25 @@ def db_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return balanced + dice
 
 
+def db_full_loss(
+    logits: torch.Tensor,
+    thresh: torch.Tensor,
+    shrink: torch.Tensor,
+    thresh_target: torch.Tensor,
+    thresh_mask: torch.Tensor,
+    k: float = 50.0,
+    alpha: float = 5.0,
+    beta: float = 10.0,
+) -> torch.Tensor:
+    """PaddleOCR's DBLoss weighting: alpha * probability loss + beta * masked L1 on the threshold map + dice on
+    the approximate binary map sigmoid(k (P - T))."""
+    prob_loss = db_loss(logits, shrink)
+    l1 = (torch.abs(thresh - thresh_target) * thresh_mask).sum() / (thresh_mask.sum() + 1e-6)
+    binary = torch.sigmoid(k * (torch.sigmoid(logits) - thresh))
+    dice = 1 - 2 * (binary * shrink).sum() / (binary.sum() + shrink.sum() + 1e-6)
+    return alpha * prob_loss + beta * l1 + dice
+
+
 def quad_iou(a: np.ndarray, b: np.ndarray) -> float:
     x0, y0 = np.floor(np.minimum(a.min(0), b.min(0))).astype(int)
     x1, y1 = np.ceil(np.maximum(a.max(0), b.max(0))).astype(int)
@@ -171,24 +231,37 @@ def load_icdar_det(root: Path, limit: int) -> list[tuple[np.ndarray, list[np.nda
 
 
 def train_det(cfg: DetConfig) -> Path:
-    model = PPOCRDetector()
+    model = PPOCRDetector(threshold_branch=cfg.threshold_branch)
     if cfg.pretrained:
         ck = torch.load(cfg.pretrained, map_location="cpu", weights_only=False)
-        model.load_state_dict(ck["det"] if "det" in ck else ck["model"])
+        # Imported PaddleOCR weights have no threshold head: it starts from random weights.
+        missing, unexpected = model.load_state_dict(ck["det"] if "det" in ck else ck["model"], strict=False)
+        if unexpected or any(not k.startswith("thresh.") for k in missing):
+            raise ValueError(f"{cfg.pretrained}: not a detector checkpoint ({len(missing)} missing tensors)")
     bs = cfg.loop.optim.batch_size
 
-    def batches(step: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def batches(step: int) -> Iterator[tuple[torch.Tensor, ...]]:
         it = _samples(cfg, cfg.loop.seed + step)
         while True:
-            xs, ys = [], []
+            xs, ys, ts, ms = [], [], [], []
             for _ in range(bs):
                 img, polys = next(it)
                 xs.append(det_input(img))
                 ys.append(shrink_map(polys, cfg.size, cfg.size, cfg.shrink_ratio))
-            yield torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))[:, None]
+                if cfg.threshold_branch:
+                    t, m = threshold_map(polys, cfg.size, cfg.size, cfg.shrink_ratio)
+                    ts.append(t)
+                    ms.append(m)
+            out = [torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))[:, None]]
+            if cfg.threshold_branch:
+                out += [torch.from_numpy(np.stack(ts))[:, None], torch.from_numpy(np.stack(ms))[:, None]]
+            yield tuple(out)
 
-    def loss_fn(m: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        return db_loss(m.logits(batch[0]), batch[1])
+    def loss_fn(m: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        logits, thresh = m.train_maps(batch[0])
+        if thresh is None:
+            return db_loss(logits, batch[1])
+        return db_full_loss(logits, thresh, batch[1], batch[2], batch[3])
 
     def evaluate(m: nn.Module, step: int) -> dict[str, Any]:
         from scriba.models.detection.db import boxes_from_probability, resize_for_detection

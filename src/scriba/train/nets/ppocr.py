@@ -201,13 +201,22 @@ class DBHead(nn.Module):
 
 
 class PPOCRDetector(nn.Module):
-    """N x 3 x H x W (H, W multiples of 32) -> N x 1 x H x W text probability."""
+    """N x 3 x H x W (H, W multiples of 32) -> N x 1 x H x W text probability.
 
-    def __init__(self) -> None:
+    `threshold_branch=True` adds DB's threshold head (training only: `train_maps`); forward() and the ONNX
+    export never use it, as in PaddleOCR's inference graph."""
+
+    def __init__(self, threshold_branch: bool = False) -> None:
         super().__init__()
         self.backbone = PPLCNetV3(LCNETV3_DET, det=True)
         self.neck = RSEFPN()
         self.head = DBHead()
+        self.thresh = DBHead() if threshold_branch else None
+
+    def train_maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(probability logits, threshold map in [0, 1] or None) from one backbone + neck pass."""
+        f = self.neck(self.backbone(x))
+        return self.head.logits(f), (self.thresh(f) if self.thresh is not None else None)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         return self.head.logits(self.neck(self.backbone(x)))
