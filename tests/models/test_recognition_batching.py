@@ -88,6 +88,26 @@ def test_latin_subset_reads_like_the_full_head(crops: list[np.ndarray]) -> None:
     assert np.array_equal(idx_full, idx_fast)
 
 
+def test_recheck_reads_weak_lines_exactly_as_the_full_head(crops: list[np.ndarray]) -> None:
+    """Rechecked lines run again at their own padded width, so they read exactly as with the full head from the
+    start, confidences included; here the weaker half of the lines is rechecked."""
+    spec = get_model("ppocrv5").rec
+    full = TextRecognizer(spec, RuntimeOptions(threads=1), latin_subset=False, batching="paddle", batch_size=3)
+    fast = TextRecognizer(spec, RuntimeOptions(threads=1), batching="paddle", batch_size=3)
+    many = crops * 2
+    fast._latin_streak = True  # skip the probe: every batch goes through the subset head, then the recheck
+    fast.recheck_below = 0.0
+    subset_conf = [r.confidence for r in fast(many)]
+    fast._latin_streak = True
+    fast.recheck_below = float(np.median(subset_conf))
+    a, b = full(many), fast(many)
+    assert [r.text for r in a] == [r.text for r in b]
+    rechecked = [k for k, c in enumerate(subset_conf) if c < fast.recheck_below]
+    assert 0 < len(rechecked) < len(many)
+    for k in rechecked:
+        assert a[k].confidence == pytest.approx(b[k].confidence, abs=1e-6)
+
+
 def test_pack_rows_fills_rows_without_overlap() -> None:
     widths = [300, 40, 50, 310, 700, 120, 60, 319, 320, 8, 100, 150]
     rows, wide = pack_rows(widths, 320, 16)

@@ -306,6 +306,19 @@ class TextRecognizer:
                 out.append((slot.index, rec))
         return out
 
+    def _rows_of(self, jobs: list[tuple[list[Row], int]], wanted: set[int]) -> list[tuple[list[Row], int]]:
+        """The rows of `jobs` that hold any of the `wanted` crops, batched again at their own widths."""
+        by_width: dict[int, list[Row]] = {}
+        for rows, width in jobs:
+            for row in rows:
+                if any(s.index in wanted for s in row.slots):
+                    by_width.setdefault(width, []).append(row)
+        out = []
+        for width, rows in by_width.items():
+            per_run = max(1, min(self.batch_size, self.max_batch_width // width))
+            out += [(rows[k : k + per_run], width) for k in range(0, len(rows), per_run)]
+        return out
+
     def _run_jobs(
         self, crops: list[np.ndarray], jobs: list[tuple[list[Row], int]], session: object
     ) -> list[tuple[int, Recognition]]:
@@ -338,10 +351,12 @@ class TextRecognizer:
         fast = self._run_jobs(crops, jobs, session)
         latin = session is self.subset_session
         if latin:
-            weak = [i for i, rec in fast if rec.confidence < self.recheck_below]
+            weak = {i for i, rec in fast if rec.confidence < self.recheck_below}
             if weak:
-                again = self._run_jobs([crops[i] for i in weak], self.plan([crops[i] for i in weak]), self.session)
-                fast += [(weak[k], rec) for k, rec in again]  # later entries win below
+                # The rows holding them run again at their own padded width: a line's reading depends on that
+                # width, so the full head reads it exactly as it would have from the start.
+                again = [r for r in self._run_jobs(crops, self._rows_of(jobs, weak), self.session) if r[0] in weak]
+                fast += again  # later entries win below
                 latin = all(is_latin_char(ch) for _, rec in again for ch in rec.text if rec.confidence >= 0.5)
         self._latin_streak = latin
         results: list[Recognition] = [Recognition("", 0.0)] * len(crops)
