@@ -53,21 +53,28 @@ def det_input(rgb: np.ndarray) -> np.ndarray:
     return ((rgb[:, :, ::-1].astype(np.float32) / 255.0 - MEAN) / STD).transpose(2, 0, 1).copy()
 
 
+def _offset(poly: np.ndarray, ratio: float, sign: int) -> tuple[np.ndarray, float] | None:
+    """The polygon moved inwards (sign -1) or outwards (+1) by DB's D = area * (1 - r^2) / perimeter, and D;
+    None for a degenerate polygon."""
+    p = poly.astype(np.float32)
+    area = abs(cv2.contourArea(p))
+    perim = cv2.arcLength(p, True)
+    if area < 4 or perim <= 0:
+        return None
+    d = area * (1 - ratio**2) / perim
+    pco = pyclipper.PyclipperOffset()
+    pco.AddPath([tuple(map(int, pt)) for pt in p], pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
+    moved = pco.Execute(sign * d)
+    return (np.array(moved[0], np.int32), d) if moved else None
+
+
 def shrink_map(polys: list[np.ndarray], h: int, w: int, ratio: float) -> np.ndarray:
     """DB's kernels: each polygon moved inwards by area * (1 - r^2) / perimeter."""
     target = np.zeros((h, w), np.float32)
     for poly in polys:
-        p = poly.astype(np.float64)
-        area = abs(cv2.contourArea(p.astype(np.float32)))
-        perim = cv2.arcLength(p.astype(np.float32), True)
-        if area < 4 or perim <= 0:
-            continue
-        d = area * (1 - ratio**2) / perim
-        pco = pyclipper.PyclipperOffset()
-        pco.AddPath([tuple(map(int, pt)) for pt in p], pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
-        shrunk = pco.Execute(-d)
-        if shrunk:
-            cv2.fillPoly(target, [np.array(shrunk[0], np.int32)], 1.0)
+        shrunk = _offset(poly, ratio, -1)
+        if shrunk is not None:
+            cv2.fillPoly(target, [shrunk[0]], 1.0)
     return target
 
 
@@ -79,18 +86,11 @@ def threshold_map(
     thresh = np.zeros((h, w), np.float32)
     mask = np.zeros((h, w), np.float32)
     for poly in polys:
+        grown = _offset(poly, ratio, +1)
+        if grown is None:
+            continue
+        outer, d = grown
         p = poly.astype(np.float64)
-        area = abs(cv2.contourArea(p.astype(np.float32)))
-        perim = cv2.arcLength(p.astype(np.float32), True)
-        if area < 4 or perim <= 0:
-            continue
-        d = area * (1 - ratio**2) / perim
-        pco = pyclipper.PyclipperOffset()
-        pco.AddPath([tuple(map(int, pt)) for pt in p], pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
-        grown = pco.Execute(d)
-        if not grown:
-            continue
-        outer = np.array(grown[0], np.int32)
         cv2.fillPoly(mask, [outer], 1.0)
         x0, y0 = np.maximum(outer.min(axis=0), 0)
         x1, y1 = np.minimum(outer.max(axis=0), [w - 1, h - 1])
