@@ -231,6 +231,10 @@ def optimized_model_bytes(path: str) -> bytes:
     return model.SerializeToString()
 
 
+# Full-list indices of the classes restrict_ctc_classes kept (an int64 initializer read by add_ctc_argmax).
+_KEPT = "ctc_kept_classes"
+
+
 def add_ctc_argmax(model: onnx.ModelProto) -> onnx.ModelProto:
     """Replace a CTC recognizer's N x T x C probability output by two small ones: the best class per step
     (int64, N x T) and its probability (float, N x T). Greedy decoding needs nothing else, and the C = 18,385
@@ -264,7 +268,6 @@ def add_ctc_argmax(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
-
 def restrict_ctc_classes(model: onnx.ModelProto, keep: list[int]) -> onnx.ModelProto:
     """Cut a CTC recognizer's last linear layer (MatMul + Add before the output Softmax) to the classes in
     `keep` (indices into the full class list, blank included). Apply add_ctc_argmax afterwards: it maps the best
@@ -285,6 +288,3 @@ def restrict_ctc_classes(model: onnx.ModelProto, keep: list[int]) -> onnx.ModelP
     model = g.finish()
     model.graph.initializer.append(numpy_helper.from_array(idx, _KEPT))
     return model
-
-
-_KEPT = "ctc_kept_classes"

@@ -3,9 +3,11 @@ time steps of every character (from which word boxes are derived)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -16,6 +18,7 @@ from scriba.models.registry import RecognizerSpec, resolve_file
 from scriba.models.runtime import RuntimeOptions, get_session, model_metadata
 
 BATCHING = ("packed", "paddle", "bucketed")
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,14 +53,9 @@ def load_characters(spec: RecognizerSpec) -> list[str]:
 _LATIN_BLOCKS = ((0x0000, 0x0530), (0x1E00, 0x1F00), (0x2000, 0x2C00), (0x3000, 0x3040), (0xFB00, 0xFB07), (0xFF00, 0xFFF0))
 
 
-_latin_seen: dict[str, bool] = {}
-
-
+@functools.cache  # called for every recognized character; the inputs are a model's few thousand classes
 def is_latin_char(ch: str) -> bool:
-    known = _latin_seen.get(ch)
-    if known is None:
-        known = _latin_seen[ch] = len(ch) == 1 and any(a <= ord(ch) < b for a, b in _LATIN_BLOCKS)
-    return known
+    return len(ch) == 1 and any(a <= ord(ch) < b for a, b in _LATIN_BLOCKS)
 
 
 def latin_classes(characters: list[str]) -> tuple[int, ...]:
@@ -196,20 +194,22 @@ class TextRecognizer:
         width = max(self.spec.min_width, int(h * max_ratio))
         return min(width, self.spec.max_width)
 
+    def _runs(self, items: list[T], width: int) -> list[tuple[list[T], int]]:
+        """`items` (crops or rows) of one padded width, cut into runs of at most `batch_size` and
+        `max_batch_width` columns: every item reads exactly as in one big batch of that width, but wide batches
+        no longer grow ONNX Runtime's arena (peak memory) for no gain in speed."""
+        per_run = max(1, min(self.batch_size, self.max_batch_width // width))
+        return [(items[k : k + per_run], width) for k in range(0, len(items), per_run)]
+
     def _paddle_plan(self, crops: list[np.ndarray], indices: list[int]) -> list[tuple[list[int], int]]:
         order = sorted(indices, key=lambda i: crops[i].shape[1] / max(crops[i].shape[0], 1))
         batches = []
         for start in range(0, len(order), self.batch_size):
             ids = order[start : start + self.batch_size]
-            width = self.batch_width([crops[i] for i in ids])
-            # Same padded width, fewer lines per run: each line reads exactly as in PaddleOCR's batch, but wide
-            # batches no longer grow ONNX Runtime's arena (peak memory) for no gain in speed.
-            per_run = max(1, self.max_batch_width // width)
-            batches.extend((ids[k : k + per_run], width) for k in range(0, len(ids), per_run))
+            batches += self._runs(ids, self.batch_width([crops[i] for i in ids]))
         return batches
 
-    def _bucketed_plan(self, crops: list[np.ndarray], indices: list[int]) -> list[tuple[list[int], int]]:
-        widths = {i: self.content_width(crops[i]) for i in indices}
+    def _bucketed_plan(self, widths: list[int], indices: list[int]) -> list[tuple[list[int], int]]:
         # Never narrower than spec.min_width (zero padding): on shorter inputs the recognizer's case and
         # punctuation go wrong ("Invoice" -> "InVOiCE" on a 48 x 200 word crop), as PaddleOCR always pads to 320.
         floor = min(self.spec.min_width, self.spec.max_width)
@@ -232,26 +232,25 @@ class TextRecognizer:
 
     def plan(self, crops: list[np.ndarray]) -> list[tuple[list[Row], int]]:
         """The batches in the order they run: (rows, padded width); a row holds one crop, or several when packed."""
+        widths = [self.content_width(c) for c in crops]
         if self.batching == "packed":
             row_width = min(self.spec.min_width, self.spec.max_width)
-            widths = [self.content_width(c) for c in crops]
             rows, wide = pack_rows([w if w <= self.pack_below else row_width for w in widths], row_width, self.pack_gap)
-            per_run = max(1, min(self.batch_size, self.max_batch_width // row_width))
             # Fullest rows first, so a batch's rows carry similar amounts of text.
             rows.sort(key=lambda r: -r.content_end)
-            planned = [(rows[k : k + per_run], row_width) for k in range(0, len(rows), per_run)]
+            planned = self._runs(rows, row_width)
             # Wide crops get no padding to the minimum width anyway: group similar widths (little right padding).
-            simple = self._bucketed_plan(crops, wide)
+            simple = self._bucketed_plan(widths, wide)
         else:
             planned = []
             everything = list(range(len(crops)))
             simple = (
                 self._paddle_plan(crops, everything)
                 if self.batching == "paddle"
-                else self._bucketed_plan(crops, everything)
+                else self._bucketed_plan(widths, everything)
             )
         for ids, width in simple:
-            planned.append(([Row((Slot(i, 0, min(width, self.content_width(crops[i]))),)) for i in ids], width))
+            planned.append(([Row((Slot(i, 0, min(width, widths[i])),)) for i in ids], width))
         return planned
 
     def plan_batches(self, crops: list[np.ndarray]) -> list[tuple[list[int], int]]:
@@ -313,11 +312,7 @@ class TextRecognizer:
             for row in rows:
                 if any(s.index in wanted for s in row.slots):
                     by_width.setdefault(width, []).append(row)
-        out = []
-        for width, rows in by_width.items():
-            per_run = max(1, min(self.batch_size, self.max_batch_width // width))
-            out += [(rows[k : k + per_run], width) for k in range(0, len(rows), per_run)]
-        return out
+        return [run for width, rows in by_width.items() for run in self._runs(rows, width)]
 
     def _run_jobs(
         self, crops: list[np.ndarray], jobs: list[tuple[list[Row], int]], session: object
