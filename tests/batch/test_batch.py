@@ -158,3 +158,31 @@ def test_repair_cuts_unjournalled_and_torn_lines(tmp_path: Path) -> None:
     state = manifest.load()
     assert state.ok == {("a.png", 0): 1} and not state.failed
     assert manifest.path.read_text(encoding="utf-8").endswith('"pages": 1}\n')
+
+
+def test_parts_left_by_a_kill_after_completion_are_cleaned_on_resume(tmp_path: Path) -> None:
+    """A kill between a source's "complete" journal line and the removal of its parts must not leave them."""
+    from scriba.batch.local import BatchOptions, Unit, Writer
+
+    options = BatchOptions(format="json")
+    unit = Unit(source="a.png", path=str(tmp_path / "a.png"), page=0)
+    manifest = Manifest(tmp_path, options.settings())
+    state = manifest.load()
+    manifest.open(state)
+    writer = Writer(tmp_path, options, manifest, state, {"a.png": [unit]})
+    part = writer.parts_dir("a.png") / "0.json"
+    part.parent.mkdir(parents=True)
+    part.write_text("[]", encoding="utf-8")
+    manifest.unit_ok("a.png", 0, 0)
+    manifest.source_complete("a.png")  # ... and here the process was killed
+    manifest.close()
+
+    manifest = Manifest(tmp_path, options.settings())
+    state = manifest.load()
+    manifest.open(state)
+    assert "a.png" in state.complete
+    resumed = Writer(tmp_path, options, manifest, state, {"a.png": [unit]})
+    resumed.maybe_complete("a.png")
+    resumed.close()
+    manifest.close()
+    assert not (tmp_path / ".parts").exists()

@@ -181,6 +181,9 @@ class Writer:
     def maybe_complete(self, source: str) -> None:
         """When every unit of a source is recorded: assemble its file (json/md) and journal it complete."""
         if source in self.state.complete:
+            # A kill between the journal's "complete" line and the clean-up leaves parts behind.
+            if self._jsonl is None:
+                shutil.rmtree(self.parts_dir(source), ignore_errors=True)
             return
         units = self.units_by_source[source]
         if not all(self.state.done(u.source, u.page) for u in units):
