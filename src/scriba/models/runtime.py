@@ -89,7 +89,7 @@ def _rewritten(path: str, rewrites: tuple[str, ...], classes: tuple[int, ...] | 
 
     st = os.stat(path)
     subset = hashlib.sha256(repr(classes).encode()).hexdigest()[:12] if classes else ""
-    stamp = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{'+'.join(rewrites)}|{subset}-v2"
+    stamp = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{'+'.join(rewrites)}|{subset}-v3"
     key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
     cache = scriba_home() / "cache" / "folded"
     cached = cache / f"{os.path.splitext(os.path.basename(path))[0]}-{key}.onnx"
