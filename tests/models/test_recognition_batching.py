@@ -89,8 +89,8 @@ def test_latin_subset_reads_like_the_full_head(crops: list[np.ndarray]) -> None:
 
 
 def test_recheck_reads_weak_lines_exactly_as_the_full_head(crops: list[np.ndarray]) -> None:
-    """Rechecked lines run again at their own padded width, so they read exactly as with the full head from the
-    start, confidences included; here the weaker half of the lines is rechecked."""
+    """Rechecked lines are re-read by the full head from the features of their own batch, so they read exactly
+    as with the full head from the start, confidences included; here the weaker half of the lines is rechecked."""
     spec = get_model("ppocrv5").rec
     full = TextRecognizer(spec, RuntimeOptions(threads=1), latin_subset=False, batching="paddle", batch_size=3)
     fast = TextRecognizer(spec, RuntimeOptions(threads=1), batching="paddle", batch_size=3)

@@ -23,6 +23,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from scriba.models.runtime import CTC_FEATURES
+
 
 class _Graph:
     """Name-indexed view of an ONNX graph that supports removing nodes and renaming their outputs."""
@@ -249,7 +251,8 @@ def add_ctc_argmax(model: onnx.ModelProto) -> onnx.ModelProto:
     (int64, N x T) and its probability (float, N x T). Greedy decoding needs nothing else, and the C = 18,385
     probabilities per step of PP-OCRv5 never leave ONNX Runtime (less copying, less memory, no numpy argmax)."""
     graph = model.graph
-    if len(graph.output) != 1:
+    extra = [o for o in graph.output if o.name == CTC_FEATURES]
+    if len(graph.output) - len(extra) != 1:
         raise ValueError("expected a recognizer with one output")
     probs = graph.output[0].name
     classes = graph.output[0].type.tensor_type.shape.dim[-1].dim_value
@@ -273,8 +276,52 @@ def add_ctc_argmax(model: onnx.ModelProto) -> onnx.ModelProto:
     graph.output.extend([
         helper.make_tensor_value_info("ctc_index", onnx.TensorProto.INT64, None),
         helper.make_tensor_value_info("ctc_prob", onnx.TensorProto.FLOAT, None),
+        *extra,
     ])
     return model
+
+
+def _ctc_head(g: _Graph) -> tuple[onnx.NodeProto, onnx.NodeProto, onnx.NodeProto]:
+    """The MatMul -> Add -> Softmax that ends a CTC recognizer, with constant weights."""
+    producer = g.producer()
+    softmax = producer.get(g.graph.output[0].name)
+    add = producer.get(softmax.input[0]) if softmax is not None and softmax.op_type == "Softmax" else None
+    matmul = producer.get(add.input[0]) if add is not None and add.op_type == "Add" else None
+    if matmul is None or matmul.op_type != "MatMul" or matmul.input[1] not in g.consts or add.input[1] not in g.consts:
+        raise ValueError("expected a recognizer ending in MatMul -> Add -> Softmax with constant weights")
+    return matmul, add, softmax  # type: ignore[return-value]
+
+
+def expose_ctc_features(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Add the CTC head's input (N x T x D features) as a third output "ctc_features". Call before
+    restrict_ctc_classes and add_ctc_argmax (those keep it): ctc_head_model reads the full classes from it."""
+    g = _Graph(model)
+    matmul, _, _ = _ctc_head(g)
+    g.graph.node.append(helper.make_node("Identity", [matmul.input[0]], [CTC_FEATURES], name=CTC_FEATURES))
+    model = g.finish()
+    model.graph.output.append(helper.make_tensor_value_info(CTC_FEATURES, onnx.TensorProto.FLOAT, None))
+    return model
+
+
+def ctc_head_model(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Just the recognizer's CTC head, as its own model: "ctc_features" (N x T x D) -> the class
+    probabilities. Re-reading a line from its features costs a MatMul instead of the whole network."""
+    g = _Graph(model)
+    matmul, add, softmax = _ctc_head(g)
+    w, b = g.consts[matmul.input[1]], g.consts[add.input[1]]
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", [CTC_FEATURES, "head_w"], ["head_mm"]),
+            helper.make_node("Add", ["head_mm", "head_b"], ["head_logits"]),
+            helper.make_node("Softmax", ["head_logits"], ["probs"], axis=int(_attr(softmax, "axis", -1))),
+        ],
+        "ctc_head",
+        [helper.make_tensor_value_info(CTC_FEATURES, onnx.TensorProto.FLOAT, ["n", "t", w.shape[0]])],
+        [helper.make_tensor_value_info("probs", onnx.TensorProto.FLOAT, ["n", "t", w.shape[1]])],
+        [numpy_helper.from_array(w.astype(np.float32), "head_w"), numpy_helper.from_array(b.astype(np.float32), "head_b")],
+    )
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=model.ir_version)
 
 
 def restrict_ctc_classes(model: onnx.ModelProto, keep: list[int]) -> onnx.ModelProto:
@@ -284,12 +331,7 @@ def restrict_ctc_classes(model: onnx.ModelProto, keep: list[int]) -> onnx.ModelP
     classes only, which changes nothing where the others have negligible probability (the Chinese and Japanese
     classes on a Latin-script line) and makes PP-OCRv5's head 18 times cheaper."""
     g = _Graph(model)
-    producer = g.producer()
-    softmax = producer.get(g.graph.output[0].name)
-    add = producer.get(softmax.input[0]) if softmax is not None and softmax.op_type == "Softmax" else None
-    matmul = producer.get(add.input[0]) if add is not None and add.op_type == "Add" else None
-    if matmul is None or matmul.op_type != "MatMul" or matmul.input[1] not in g.consts or add.input[1] not in g.consts:
-        raise ValueError("expected a recognizer ending in MatMul -> Add -> Softmax with constant weights")
+    matmul, add, _ = _ctc_head(g)
     idx = np.asarray(keep, dtype=np.int64)
     w, b = g.consts[matmul.input[1]], g.consts[add.input[1]]
     matmul.input[1] = g.set_const(matmul.input[1] + "_kept", w[:, idx])

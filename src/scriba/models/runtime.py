@@ -11,6 +11,9 @@ import onnxruntime as ort
 
 from scriba.errors import ModelError
 
+# The CTC head's input, an extra output of Latin-subset recognizers (scriba.models.optimize.expose_ctc_features).
+CTC_FEATURES = "ctc_features"
+
 
 @dataclass(frozen=True)
 class RuntimeOptions:
@@ -26,6 +29,9 @@ class RuntimeOptions:
     ctc_argmax: bool = False
     # Recognizers only: compute just these classes (full-list indices, blank included; see restrict_ctc_classes).
     ctc_classes: tuple[int, ...] | None = None
+    # Recognizers only: just the full CTC head, run on the features a ctc_classes session also outputs (N x T x
+    # D), so that a line the subset head is unsure of is re-read at the cost of one MatMul.
+    ctc_head_only: bool = False
     # ONNX Runtime's CPU arena keeps the largest buffers it ever needed (grown in powers of two) for the life of
     # the process; with the detector's full-page maps and shapes that change on every page and line batch, that
     # is hundreds of MB. Without it, buffers go back to the allocator after each run.
@@ -70,7 +76,8 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
             available = set(ort.get_available_providers())
             providers = [p for p in options.providers if p in available] or ["CPUExecutionProvider"]
             try:
-                rewrites = tuple(k for k, on in (("fold", options.fold_affine), ("ctc", options.ctc_argmax)) if on)
+                rewrites = tuple(k for k, on in (("fold", options.fold_affine), ("ctc", options.ctc_argmax),
+                                                 ("head", options.ctc_head_only)) if on)
                 model: str | bytes = (
                     _rewritten(path, rewrites, options.ctc_classes) if rewrites or options.ctc_classes else path
                 )
@@ -82,7 +89,8 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
 
 
 def _rewritten(path: str, rewrites: tuple[str, ...], classes: tuple[int, ...] | None = None) -> str | bytes:
-    """The model rewritten ("fold": affine chains folded into convs; "ctc": argmax head): a file cached under
+    """The model rewritten ("fold": affine chains folded into convs; "ctc": argmax head; "head": the CTC head
+    alone; `classes`: the head cut to those classes, the features before it a third output): a file cached under
     $SCRIBA_HOME/cache/folded (made on first use, so later processes load it directly and never import onnx),
     the bytes when that cannot be written, or the path itself when nothing changed."""
     from scriba.models.registry import scriba_home
@@ -100,17 +108,19 @@ def _rewritten(path: str, rewrites: tuple[str, ...], classes: tuple[int, ...] | 
         return path
     import onnx
 
-    from scriba.models.optimize import add_ctc_argmax, fold_affine_chains, restrict_ctc_classes
+    from scriba.models import optimize
 
     model = onnx.load(path)
     removed = 0
-    if "fold" in rewrites:
-        model, removed = fold_affine_chains(model)
-    if classes:
-        model = restrict_ctc_classes(model, list(classes))
+    if "head" in rewrites:
+        model = optimize.ctc_head_model(model)
+    elif "fold" in rewrites:
+        model, removed = optimize.fold_affine_chains(model)
+    if classes and "head" not in rewrites:
+        model = optimize.restrict_ctc_classes(optimize.expose_ctc_features(model), list(classes))
     if "ctc" in rewrites:
-        model = add_ctc_argmax(model)
-    elif not removed and not classes:
+        model = optimize.add_ctc_argmax(model)
+    elif not removed and not classes and "head" not in rewrites:
         try:
             cache.mkdir(parents=True, exist_ok=True)
             unchanged.touch()

@@ -15,7 +15,7 @@ import numpy as np
 from scriba.errors import ModelError
 from scriba.models.recognition.packing import Row, Slot, pack_rows, step_ranges
 from scriba.models.registry import RecognizerSpec, resolve_file
-from scriba.models.runtime import RuntimeOptions, get_session, model_metadata
+from scriba.models.runtime import CTC_FEATURES, RuntimeOptions, get_session, model_metadata
 
 BATCHING = ("packed", "paddle", "bucketed")
 T = TypeVar("T")
@@ -167,17 +167,19 @@ class TextRecognizer:
         self.pack_below = pack_below
         # Large multi-script heads (PP-OCRv5: 18,385 classes) spend a fifth of the recognizer's time on classes
         # that a Latin-script page never uses. A second session computes only the Latin ones (same weights).
-        self.subset_session = None
+        # It also outputs the features before the head, from which a third session (the full head alone)
+        # re-reads the lines it is unsure of.
+        self.subset_session = self.head_session = None
         self._latin_streak = False  # the last call read Latin-script text
         if latin_subset and len(self.characters) > 2000:
             keep = latin_classes(self.characters)
             if len(keep) < len(self.characters) // 4:
+                base = replace(runtime or RuntimeOptions(), ctc_argmax=True)
                 try:
-                    self.subset_session = get_session(
-                        resolve_file(spec.file), replace(runtime or RuntimeOptions(), ctc_argmax=True, ctc_classes=keep)
-                    )
+                    self.subset_session = get_session(resolve_file(spec.file), replace(base, ctc_classes=keep))
+                    self.head_session = get_session(resolve_file(spec.file), replace(base, ctc_head_only=True))
                 except ModelError:  # a graph without the usual MatMul -> Add -> Softmax head: use the full one
-                    self.subset_session = None
+                    self.subset_session = self.head_session = None
         self._pool: ThreadPoolExecutor | None = None
         self._scale = np.float32(1.0 / (255.0 * self.spec.std))
         self._shift = np.float32(self.spec.mean / self.spec.std)
@@ -282,9 +284,25 @@ class TextRecognizer:
 
     def _run_batch(
         self, crops: list[np.ndarray], rows: list[Row], width: int, session: object = None
-    ) -> list[tuple[int, Recognition]]:
+    ) -> list[tuple[int, Recognition, bool]]:
+        """(crop index, reading, read by the full head) for every crop in `rows`. Through the subset session,
+        the rows holding a crop read under `recheck_below` are read again by the full head from the same
+        features: exactly the full model's reading (a line in another script reads badly without its classes)."""
         x = self._batch_tensor(crops, rows, width)
-        idx, conf = (session or self.session).run(None, {self.input_name: x})
+        session = session or self.session
+        idx, conf, *features = session.run(None, {self.input_name: x})  # type: ignore[attr-defined]
+        out = [(i, rec, session is self.session) for i, rec in self._decode_rows(rows, idx, conf, width)]
+        weak = {i for i, rec, _ in out if rec.confidence < self.recheck_below}
+        if features and weak and self.head_session is not None:
+            again = [k for k, row in enumerate(rows) if any(s.index in weak for s in row.slots)]
+            idx, conf = self.head_session.run(None, {CTC_FEATURES: features[0][again]})
+            better = dict(self._decode_rows([rows[k] for k in again], idx, conf, width))
+            out = [(i, better[i], True) if i in weak else (i, rec, full) for i, rec, full in out]
+        return out
+
+    def _decode_rows(
+        self, rows: list[Row], idx: np.ndarray, conf: np.ndarray, width: int
+    ) -> list[tuple[int, Recognition]]:
         steps = idx.shape[1]
         stride = width / steps
         out = []
@@ -305,18 +323,9 @@ class TextRecognizer:
                 out.append((slot.index, rec))
         return out
 
-    def _rows_of(self, jobs: list[tuple[list[Row], int]], wanted: set[int]) -> list[tuple[list[Row], int]]:
-        """The rows of `jobs` that hold any of the `wanted` crops, batched again at their own widths."""
-        by_width: dict[int, list[Row]] = {}
-        for rows, width in jobs:
-            for row in rows:
-                if any(s.index in wanted for s in row.slots):
-                    by_width.setdefault(width, []).append(row)
-        return [run for width, rows in by_width.items() for run in self._runs(rows, width)]
-
     def _run_jobs(
         self, crops: list[np.ndarray], jobs: list[tuple[list[Row], int]], session: object
-    ) -> list[tuple[int, Recognition]]:
+    ) -> list[tuple[int, Recognition, bool]]:
         if self.workers > 1 and len(jobs) > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="scriba-rec")
@@ -328,33 +337,30 @@ class TextRecognizer:
     def __call__(self, crops: list[np.ndarray]) -> list[Recognition]:
         """Recognitions in the order of `crops`. With the Latin subset: the widest batches (the most text) are
         read with the full head first; when they hold only Latin-script characters, the other batches use the
-        subset head, and any line it reads with confidence under `recheck_below` (a line in another script
-        reads badly without its classes) is read again with the full head, whose reading is kept."""
+        subset head, and any line it reads with confidence under `recheck_below` is read again by the full head
+        (see _run_batch), whose reading is kept."""
         if not crops:
             return []
         # Widest batches first, so the last ones to finish are short.
         jobs = sorted(self.plan(crops), key=lambda job: -job[1] * len(job[0]))
         session = self.session
-        done: list[tuple[int, Recognition]] = []
+        done: list[tuple[int, Recognition, bool]] = []
         if self.subset_session is not None and self._latin_streak:
-            session = self.subset_session  # the previous call was Latin: no probe; the recheck below guards
+            session = self.subset_session  # the previous call was Latin: no probe; the recheck guards
         elif self.subset_session is not None and len(jobs) > self.workers:
             probe, jobs = jobs[: self.workers], jobs[self.workers :]
             done = self._run_jobs(crops, probe, self.session)
-            if all(is_latin_char(ch) for _, rec in done for ch in rec.text):
+            if all(is_latin_char(ch) for _, rec, _ in done for ch in rec.text):
                 session = self.subset_session
         fast = self._run_jobs(crops, jobs, session)
-        latin = session is self.subset_session
-        if latin:
-            weak = {i for i, rec in fast if rec.confidence < self.recheck_below}
-            if weak:
-                # The rows holding them run again at their own padded width: a line's reading depends on that
-                # width, so the full head reads it exactly as it would have from the start.
-                again = [r for r in self._run_jobs(crops, self._rows_of(jobs, weak), self.session) if r[0] in weak]
-                fast += again  # later entries win below
-                latin = all(is_latin_char(ch) for _, rec in again for ch in rec.text if rec.confidence >= 0.5)
-        self._latin_streak = latin
+        if session is self.subset_session:
+            # Still Latin unless a line the full head re-read is confidently in another script.
+            self._latin_streak = all(
+                is_latin_char(ch) for _, rec, full in fast if full and rec.confidence >= 0.5 for ch in rec.text
+            )
+        else:
+            self._latin_streak = False
         results: list[Recognition] = [Recognition("", 0.0)] * len(crops)
-        for i, rec in done + fast:
+        for i, rec, _ in done + fast:
             results[i] = rec
         return results
