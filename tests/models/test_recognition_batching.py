@@ -78,6 +78,7 @@ def test_latin_subset_reads_like_the_full_head(crops: list[np.ndarray]) -> None:
     many = crops * 2  # more batches than workers: the first batch probes, the rest use the subset head
     a, b = full(many), fast(many)
     assert fast._latin_streak
+    assert fast._session is None  # the subset and head sessions together are the whole model
     assert [r.text for r in b] == [r.text for r in a]
     for x, y in zip(a, b):
         assert abs(x.confidence - y.confidence) < 1e-3

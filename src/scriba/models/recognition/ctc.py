@@ -7,7 +7,7 @@ import functools
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -147,16 +147,7 @@ class TextRecognizer:
         if batching not in BATCHING:
             raise ValueError(f"batching must be one of {', '.join(BATCHING)}, not {batching!r}")
         self.spec = replace(spec, **overrides) if overrides else spec
-        # The session outputs only the best class and its probability per step (see add_ctc_argmax).
-        self.session = get_session(resolve_file(spec.file), replace(runtime or RuntimeOptions(), ctc_argmax=True))
-        self.input_name = self.session.get_inputs()[0].name
         self.characters = load_characters(self.spec)
-        classes = self.session.get_modelmeta().custom_metadata_map.get("classes", "")
-        n_out = int(classes) if classes.isdigit() else None
-        if n_out is not None and n_out != len(self.characters):
-            raise ModelError(
-                f"{spec.file.path}: model predicts {n_out} classes but the key list gives {len(self.characters)}"
-            )
         self.batch_size = batch_size
         self.batching = batching
         self.workers = max(1, workers)
@@ -165,24 +156,42 @@ class TextRecognizer:
         self.pack_gap = pack_gap
         self.recheck_below = recheck_below
         self.pack_below = pack_below
+        # Sessions output only the best class and its probability per step (see add_ctc_argmax).
+        self._path = resolve_file(spec.file)
+        self._base = replace(runtime or RuntimeOptions(), ctc_argmax=True)
+        self._session: object = None
         # Large multi-script heads (PP-OCRv5: 18,385 classes) spend a fifth of the recognizer's time on classes
-        # that a Latin-script page never uses. A second session computes only the Latin ones (same weights).
-        # It also outputs the features before the head, from which a third session (the full head alone)
-        # re-reads the lines it is unsure of.
+        # that a Latin-script page never uses. The subset session computes only the Latin ones (same weights)
+        # and also outputs the features before the head, from which the head session (the full head alone)
+        # reads any line in full: the two together are the whole model, which is then never loaded.
         self.subset_session = self.head_session = None
         self._latin_streak = False  # the last call read Latin-script text
         if latin_subset and len(self.characters) > 2000:
             keep = latin_classes(self.characters)
             if len(keep) < len(self.characters) // 4:
-                base = replace(runtime or RuntimeOptions(), ctc_argmax=True)
                 try:
-                    self.subset_session = get_session(resolve_file(spec.file), replace(base, ctc_classes=keep))
-                    self.head_session = get_session(resolve_file(spec.file), replace(base, ctc_head_only=True))
+                    self.subset_session = get_session(self._path, replace(self._base, ctc_classes=keep))
+                    self.head_session = get_session(self._path, replace(self._base, ctc_head_only=True))
                 except ModelError:  # a graph without the usual MatMul -> Add -> Softmax head: use the full one
                     self.subset_session = self.head_session = None
+        main = self.subset_session or self.session
+        self.input_name = main.get_inputs()[0].name
+        classes = main.get_modelmeta().custom_metadata_map.get("classes", "")
+        n_out = int(classes) if classes.isdigit() else None
+        if n_out is not None and n_out != len(self.characters):
+            raise ModelError(
+                f"{spec.file.path}: model predicts {n_out} classes but the key list gives {len(self.characters)}"
+            )
         self._pool: ThreadPoolExecutor | None = None
         self._scale = np.float32(1.0 / (255.0 * self.spec.std))
         self._shift = np.float32(self.spec.mean / self.spec.std)
+
+    @property
+    def session(self) -> Any:
+        """The whole model (loaded on first use: with the Latin subset, only if someone asks for it)."""
+        if self._session is None:
+            self._session = get_session(self._path, self._base)
+        return self._session
 
     def content_width(self, crop: np.ndarray) -> int:
         """Width of the crop resized to the model's height at its own aspect ratio (capped at max_width)."""
@@ -283,19 +292,25 @@ class TextRecognizer:
         return x
 
     def _run_batch(
-        self, crops: list[np.ndarray], rows: list[Row], width: int, session: object = None
+        self, crops: list[np.ndarray], rows: list[Row], width: int, head: str = "own"
     ) -> list[tuple[int, Recognition, bool]]:
-        """(crop index, reading, read by the full head) for every crop in `rows`. Through the subset session,
-        the rows holding a crop read under `recheck_below` are read again by the full head from the same
-        features: exactly the full model's reading (a line in another script reads badly without its classes)."""
+        """(crop index, reading, read by the full head) for every crop in `rows`. `head`: "own" runs the whole
+        model; "full" the subset session, then the full head on every row's features (the same readings);
+        "subset" the subset session, then the full head only on rows holding a crop read under `recheck_below`
+        (a line in another script reads badly without its classes), whose readings replace those crops'."""
         x = self._batch_tensor(crops, rows, width)
-        session = session or self.session
-        idx, conf, *features = session.run(None, {self.input_name: x})  # type: ignore[attr-defined]
-        out = [(i, rec, session is self.session) for i, rec in self._decode_rows(rows, idx, conf, width)]
+        if head == "own":
+            idx, conf = self.session.run(None, {self.input_name: x})
+            return [(i, rec, True) for i, rec in self._decode_rows(rows, idx, conf, width)]
+        idx, conf, features = self.subset_session.run(None, {self.input_name: x})  # type: ignore[union-attr]
+        if head == "full":
+            idx, conf = self.head_session.run(None, {CTC_FEATURES: features})  # type: ignore[union-attr]
+            return [(i, rec, True) for i, rec in self._decode_rows(rows, idx, conf, width)]
+        out = [(i, rec, False) for i, rec in self._decode_rows(rows, idx, conf, width)]
         weak = {i for i, rec, _ in out if rec.confidence < self.recheck_below}
-        if features and weak and self.head_session is not None:
+        if weak:
             again = [k for k, row in enumerate(rows) if any(s.index in weak for s in row.slots)]
-            idx, conf = self.head_session.run(None, {CTC_FEATURES: features[0][again]})
+            idx, conf = self.head_session.run(None, {CTC_FEATURES: features[again]})  # type: ignore[union-attr]
             better = dict(self._decode_rows([rows[k] for k in again], idx, conf, width))
             out = [(i, better[i], True) if i in weak else (i, rec, full) for i, rec, full in out]
         return out
@@ -324,14 +339,14 @@ class TextRecognizer:
         return out
 
     def _run_jobs(
-        self, crops: list[np.ndarray], jobs: list[tuple[list[Row], int]], session: object
+        self, crops: list[np.ndarray], jobs: list[tuple[list[Row], int]], head: str
     ) -> list[tuple[int, Recognition, bool]]:
         if self.workers > 1 and len(jobs) > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="scriba-rec")
-            outputs = list(self._pool.map(lambda job: self._run_batch(crops, *job, session), jobs))
+            outputs = list(self._pool.map(lambda job: self._run_batch(crops, *job, head), jobs))
         else:
-            outputs = [self._run_batch(crops, *job, session) for job in jobs]
+            outputs = [self._run_batch(crops, *job, head) for job in jobs]
         return [item for out in outputs for item in out]
 
     def __call__(self, crops: list[np.ndarray]) -> list[Recognition]:
@@ -343,23 +358,23 @@ class TextRecognizer:
             return []
         # Widest batches first, so the last ones to finish are short.
         jobs = sorted(self.plan(crops), key=lambda job: -job[1] * len(job[0]))
-        session = self.session
-        done: list[tuple[int, Recognition, bool]] = []
-        if self.subset_session is not None and self._latin_streak:
-            session = self.subset_session  # the previous call was Latin: no probe; the recheck guards
-        elif self.subset_session is not None and len(jobs) > self.workers:
-            probe, jobs = jobs[: self.workers], jobs[self.workers :]
-            done = self._run_jobs(crops, probe, self.session)
-            if all(is_latin_char(ch) for _, rec, _ in done for ch in rec.text):
-                session = self.subset_session
-        fast = self._run_jobs(crops, jobs, session)
-        if session is self.subset_session:
+        if self.subset_session is None:
+            fast = self._run_jobs(crops, jobs, "own")
+            done: list[tuple[int, Recognition, bool]] = []
+        else:
+            head, done = "full", []
+            if self._latin_streak:
+                head = "subset"  # the previous call was Latin: no probe; the recheck guards
+            elif len(jobs) > self.workers:
+                probe, jobs = jobs[: self.workers], jobs[self.workers :]
+                done = self._run_jobs(crops, probe, "full")
+                if all(is_latin_char(ch) for _, rec, _ in done for ch in rec.text):
+                    head = "subset"
+            fast = self._run_jobs(crops, jobs, head)
             # Still Latin unless a line the full head re-read is confidently in another script.
-            self._latin_streak = all(
+            self._latin_streak = head == "subset" and all(
                 is_latin_char(ch) for _, rec, full in fast if full and rec.confidence >= 0.5 for ch in rec.text
             )
-        else:
-            self._latin_streak = False
         results: list[Recognition] = [Recognition("", 0.0)] * len(crops)
         for i, rec, _ in done + fast:
             results[i] = rec
