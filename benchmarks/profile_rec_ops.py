@@ -2,6 +2,7 @@
 
     python benchmarks/profile_rec_ops.py                  # PP-OCRv5 as Scriba runs it (folded, arg-max head)
     python benchmarks/profile_rec_ops.py --latin-subset   # with the Latin-subset head (Scriba's default)
+    python benchmarks/profile_rec_ops.py --per-conv       # + each convolution's GFLOP/s (how close to peak)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def main() -> None:
     ap.add_argument("--latin-subset", action="store_true")
     ap.add_argument("--shape", default="6,3,48,320", help="N,C,H,W of the profiled batch")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--per-conv", action="store_true", help="print each convolution's time and GFLOP/s")
     args = ap.parse_args()
     spec = get_model(args.model).rec
     classes = latin_classes(load_characters(spec)) if args.latin_subset else None
@@ -49,6 +51,29 @@ def main() -> None:
           f"{total / args.runs / 1000:.1f} ms of kernel time per run")
     for op, dur in per_op.most_common(15):
         print(f"  {op:28s} {dur / total:6.1%}")
+    if args.per_conv:
+        print_conv_rates(events, args.runs)
+
+
+def print_conv_rates(events: list[dict], runs: int) -> None:
+    """Time and arithmetic rate of every convolution: 2 x output elements x (input channels per group x kernel
+    area) FLOPs. Pointwise convs near the core's FMA peak leave nothing to gain from kernels or settings."""
+    per_node: dict[str, list] = {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time") and e["args"]["op_name"] == "Conv":
+            entry = per_node.setdefault(e["name"][: -len("_kernel_time")], [0.0, e["args"]])
+            entry[0] += e["dur"] / runs / 1000
+    total_ms = total_gf = 0.0
+    print(f"  {'conv':30s} {'ms':>6s} {'GFLOP':>7s} {'GFLOP/s':>8s}  weight, output")
+    for name, (ms, a) in sorted(per_node.items(), key=lambda kv: -kv[1][0]):
+        out = a["output_type_shape"][0]["float"]
+        weight = a["input_type_shape"][1]["float"]
+        gflop = 2 * float(np.prod(out)) * float(np.prod(weight[1:])) / 1e9
+        total_ms += ms
+        total_gf += gflop
+        if ms >= 0.5:
+            print(f"  {name[:30]:30s} {ms:6.2f} {gflop:7.3f} {gflop / ms * 1000:8.1f}  {weight}, {out}")
+    print(f"  all convs: {total_ms:.1f} ms, {total_gf:.2f} GFLOP, {total_gf / total_ms * 1000:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":
