@@ -65,7 +65,7 @@ def ocr_command(
         typer.Option(
             "--fast",
             help="Pack short lines side by side for recognition: about 20% faster on dense pages, "
-            "about 0.2 word-F1 points less accurate (docs/benchmarks.md).",
+            "0.3 to 1.2 word-F1 points less accurate (most on forms; docs/benchmarks.md).",
         ),
     ] = False,
     show_progress: Annotated[

@@ -121,7 +121,7 @@ class TextRecognizer:
       width, side by side with `pack_gap` pixels of padding between them (`scriba.models.recognition.packing`);
       wider crops are grouped by width. Short crops still see a 320-wide input, as the models expect, but the
       padding PaddleOCR adds to each of them is mostly filled with other crops. Their neighbours change some
-      readings (a dropped first digit, a lost space): about -0.2 word-F1 points on dense pages.
+      readings (a dropped first digit, a lost space): -0.3 word-F1 points on the speed pages, -1.2 on FUNSD forms.
     - "bucketed": batches of similar widths with at most ~`pad_slack` of padding and no minimum width (the least
       padding, but short crops read worse without it).
     A batch holds at most `max_batch_width` pixel columns (wide batches cost memory, not speed, on a CPU).
