@@ -193,3 +193,17 @@ def test_packed_mode_reads_wide_lines_exactly_as_paddle(crops: list[np.ndarray])
     for k in wide:
         assert b[k].text == a[k].text
         assert b[k].confidence == pytest.approx(a[k].confidence, abs=1e-6)
+
+
+def test_weak_packed_lines_are_read_again_alone(crops: list[np.ndarray]) -> None:
+    """A packed line read under recheck_below is read again alone at the row width: with every line below it,
+    packed mode reads exactly as PaddleOCR's batching."""
+    spec = get_model("ppocrv5").rec
+    paddle = TextRecognizer(spec, RuntimeOptions(threads=1), batching="paddle", latin_subset=False)
+    packed = TextRecognizer(spec, RuntimeOptions(threads=1), batching="packed", latin_subset=False, recheck_below=1.01)
+    many = crops * 2
+    assert any(len(rows[0].slots) > 1 for rows, _ in packed.plan(many))
+    a, b = paddle(many), packed(many)
+    assert [r.text for r in b] == [r.text for r in a]
+    for x, y in zip(a, b):
+        assert y.confidence == pytest.approx(x.confidence, abs=1e-6)

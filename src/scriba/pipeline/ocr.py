@@ -23,6 +23,8 @@ from scriba.models.registry import ModelSpec, get_model
 from scriba.models.runtime import RuntimeOptions, available_cores
 from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
 
+# Lines whose mean "upside down" vote may turn a whole page even when each vote is unsure.
+PAGE_VOTE_LINES = 8
 
 @dataclass
 class OCROptions:
@@ -177,26 +179,36 @@ class OCR:
 
     def _prepare_page(self, image: np.ndarray) -> _PreparedPage:
         """Everything before recognition: detect, order, crop, classify; and the page-level turn, decided here
-        from the classifier's votes so that the lines are recognized once (this part runs ahead on page n+1)."""
+        from the classifier's votes so that the lines are recognized once (this part runs ahead on page n+1),
+        unless the votes are few and unsure (see _Crops.page_turned)."""
         t0 = time.perf_counter()
         det = self.detector(image)
         t1 = time.perf_counter()
         quads = [order_clockwise(q) for q in det.boxes]
         cropped = self._crop_lines(image, quads)
         h, w = image.shape[:2]
-        rotation = 0
+        rotation, alternative = 0, None
         if cropped.turned_share > 0.5:
             image = np.ascontiguousarray(image[::-1, ::-1])
             quads = [order_clockwise(np.array([w, h], np.float32) - q) for q in quads]
-            cropped = self._crop_lines(image, quads)
-            rotation = 180
-        return _PreparedPage(w, h, cropped, rotation, round(t1 - t0, 4))
+            turned = self._crop_lines(image, quads)
+            if cropped.page_turned:
+                cropped, rotation = turned, 180
+            else:  # a few unsure votes: both ways are read, and the surer reading decides (_finish_page)
+                alternative = turned
+        return _PreparedPage(w, h, cropped, rotation, round(t1 - t0, 4), alternative)
 
     def _finish_page(self, prep: _PreparedPage, source: str, index: int) -> Page:
         w, h = prep.width, prep.height
         lines, timings = self._read_lines(prep.cropped)
+        rotation = prep.rotation
+        if prep.alternative is not None:
+            turned, turned_timings = self._read_lines(prep.alternative)
+            if _sureness(turned) > _sureness(lines):
+                lines, rotation = turned, 180
+            timings["recognize"] += turned_timings["recognize"]
         blocks = assemble_blocks(lines)
-        if prep.rotation:
+        if rotation:
             blocks = [_turn_block(b, w, h) for b in blocks]
         timings["detect"] = prep.detect_s
         return Page(
@@ -205,7 +217,7 @@ class OCR:
             index=index,
             source=source,
             blocks=blocks,
-            metadata={"method": "ocr", "model": self.spec.name, "rotation": prep.rotation, "timings": timings},
+            metadata={"method": "ocr", "model": self.spec.name, "rotation": rotation, "timings": timings},
         )
 
     def _crop_lines(self, image: np.ndarray, quads: list[np.ndarray]) -> _Crops:
@@ -235,7 +247,7 @@ class OCR:
                 todo = rest if any(flipped) or float(np.mean(p_turned)) > 0.25 else []
             p_turned += self._classify(crops, todo, flipped)
         share = float(np.mean(p_turned)) if p_turned else 0.0
-        return _Crops(quads, crops, rotated, flipped, share, round(time.perf_counter() - t1, 4))
+        return _Crops(quads, crops, rotated, flipped, share, round(time.perf_counter() - t1, 4), len(p_turned))
 
     def _classify(self, crops: list[np.ndarray], ids: list[int], flipped: list[bool]) -> list[float]:
         """Run the 0/180 classifier on crops[ids], turning (in place) the ones it says read upside down; returns
@@ -381,6 +393,16 @@ class _Crops:
     flipped: list[bool]
     turned_share: float  # mean probability that a line reads upside down
     seconds: float
+    classified: int = 0  # how many lines the classifier saw
+
+    @property
+    def page_turned(self) -> bool:
+        """The page as a whole reads upside down: most lines lean that way, and either enough of them voted for
+        the mean of unsure votes to mean something (a turned scan's lines often score only 0.6-0.85), or most
+        are confidently turned. A few unsure lines (a street photo, a short note) are read both ways instead,
+        and the surer reading wins: turning on such votes alone cost 1.5 points of word spotting on ICDAR 2015."""
+        confident = sum(self.flipped) * 2 > len(self.flipped)
+        return self.turned_share > 0.5 and (self.classified >= PAGE_VOTE_LINES or confident)
 
 
 @dataclass
@@ -390,6 +412,12 @@ class _PreparedPage:
     cropped: _Crops
     rotation: int
     detect_s: float
+    alternative: _Crops | None = None  # the page turned by 180, when the classifier's votes were too unsure
+
+
+def _sureness(lines: list[Line]) -> float:
+    """Confidently read characters: how a page's reading in one orientation is weighed against the other."""
+    return sum(line.confidence * len(line.text) for line in lines)
 
 
 def ocr(inputs: Iterable[Any] | Any, model: str = "ppocrv5", **kwargs: Any) -> Document:

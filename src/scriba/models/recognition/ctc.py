@@ -302,6 +302,21 @@ class TextRecognizer:
     def _run_batch(
         self, crops: list[np.ndarray], rows: list[Row], width: int, head: str = "own"
     ) -> list[tuple[int, Recognition, bool]]:
+        """_read_rows, then a packed crop read under `recheck_below` is read again alone, padded to the row width
+        as PaddleOCR pads it: its neighbours may be what made it weak (scene words on unlike backgrounds)."""
+        out = self._read_rows(crops, rows, width, head)
+        shared = {s.index: s.width for row in rows if len(row.slots) > 1 for s in row.slots}
+        weak = [i for i, rec, _ in out if i in shared and rec.confidence < self.recheck_below]
+        if not weak:
+            return out
+        alone: dict[int, tuple[Recognition, bool]] = {}
+        for run, _ in self._runs([Row((Slot(i, 0, shared[i]),)) for i in weak], width):
+            alone.update((i, (rec, full)) for i, rec, full in self._read_rows(crops, run, width, head))
+        return [(i, *alone[i]) if i in alone else (i, rec, full) for i, rec, full in out]
+
+    def _read_rows(
+        self, crops: list[np.ndarray], rows: list[Row], width: int, head: str
+    ) -> list[tuple[int, Recognition, bool]]:
         """(crop index, reading, read by the full head) for every crop in `rows`. `head`: "own" runs the whole
         model; "full" the subset session, then the full head on every row's features (the same readings);
         "subset" the subset session, then the full head only on rows holding a crop read under `recheck_below`
