@@ -65,7 +65,7 @@ def ocr_command(
         typer.Option(
             "--fast",
             help="Pack short lines side by side for recognition: about 10% faster on dense pages; a few "
-            "short readings change (within 0.7 points of the default on docs/benchmarks.md's sets).",
+            "short readings change (within 0.8 points of the default on docs/benchmarks.md's sets).",
         ),
     ] = False,
     show_progress: Annotated[
