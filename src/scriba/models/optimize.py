@@ -262,8 +262,7 @@ def add_ctc_argmax(model: onnx.ModelProto) -> onnx.ModelProto:
     idx = helper.make_node(
         "ArgMax", [probs], ["ctc_kept_index" if kept else "ctc_index"], axis=-1, keepdims=0, name="ctc_argmax"
     )
-    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
-    if opset >= 18:
+    if _opset(model) >= 18:
         axes = numpy_helper.from_array(np.array([-1], np.int64), "ctc_reduce_axes")
         graph.initializer.append(axes)
         best = helper.make_node("ReduceMax", [probs, "ctc_reduce_axes"], ["ctc_prob"], keepdims=0, name="ctc_prob")
@@ -279,6 +278,10 @@ def add_ctc_argmax(model: onnx.ModelProto) -> onnx.ModelProto:
         *extra,
     ])
     return model
+
+
+def _opset(model: onnx.ModelProto) -> int:
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
 
 
 def _ctc_head(g: _Graph) -> tuple[onnx.NodeProto, onnx.NodeProto, onnx.NodeProto]:
@@ -320,8 +323,8 @@ def ctc_head_model(model: onnx.ModelProto) -> onnx.ModelProto:
         [helper.make_tensor_value_info("probs", onnx.TensorProto.FLOAT, ["n", "t", w.shape[1]])],
         [numpy_helper.from_array(w.astype(np.float32), "head_w"), numpy_helper.from_array(b.astype(np.float32), "head_b")],
     )
-    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=model.ir_version)
+    opsets = [helper.make_opsetid("", _opset(model))]
+    return helper.make_model(graph, opset_imports=opsets, ir_version=model.ir_version)
 
 
 def restrict_ctc_classes(model: onnx.ModelProto, keep: list[int]) -> onnx.ModelProto:

@@ -112,15 +112,17 @@ def _rewritten(path: str, rewrites: tuple[str, ...], classes: tuple[int, ...] | 
 
     model = onnx.load(path)
     removed = 0
-    if "head" in rewrites:
+    head_only = "head" in rewrites
+    if head_only:
         model = optimize.ctc_head_model(model)
-    elif "fold" in rewrites:
-        model, removed = optimize.fold_affine_chains(model)
-    if classes and "head" not in rewrites:
-        model = optimize.restrict_ctc_classes(optimize.expose_ctc_features(model), list(classes))
+    else:
+        if "fold" in rewrites:
+            model, removed = optimize.fold_affine_chains(model)
+        if classes:
+            model = optimize.restrict_ctc_classes(optimize.expose_ctc_features(model), list(classes))
     if "ctc" in rewrites:
         model = optimize.add_ctc_argmax(model)
-    elif not removed and not classes and "head" not in rewrites:
+    elif not (removed or classes or head_only):
         try:
             cache.mkdir(parents=True, exist_ok=True)
             unchanged.touch()

@@ -26,6 +26,7 @@ from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
 # Lines whose mean "upside down" vote may turn a whole page even when each vote is unsure.
 PAGE_VOTE_LINES = 8
 
+
 @dataclass
 class OCROptions:
     """Settings of the OCR pipeline. Detector fields left as None keep the model's registry settings."""
