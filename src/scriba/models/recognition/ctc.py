@@ -120,9 +120,12 @@ class TextRecognizer:
     - "packed" (the pipeline's fast mode): crops narrower than `spec.min_width` (320 for PP-OCR) share rows of that
       width, side by side with `pack_gap` pixels of padding between them (`scriba.models.recognition.packing`).
       Short crops still see a 320-wide input, as the models expect, but the padding PaddleOCR adds to each of
-      them is mostly filled with other crops; wider crops keep PaddleOCR's batches. Neighbours change some
-      short readings (a dropped first digit, a lost space); a packed line read under `recheck_below` is read
-      again alone, exactly as PaddleOCR reads it.
+      them is mostly filled with other crops. Neighbours change some short readings (a dropped first digit, a
+      lost space); a packed line read under `recheck_below` is read again alone, exactly as PaddleOCR reads it.
+      Wider crops are grouped by width instead of PaddleOCR's aspect-ordered sixes (which pad a line to the
+      widest of its six): each gets at least `wide_margin` pixels of right padding (CTC emits a line's last
+      character a step or two after its pixels: with none, a final "." is often lost) and at most
+      `wide_slack` of its batch more.
     - "bucketed": batches of similar widths with at most ~`pad_slack` of padding and no minimum width (the least
       padding, but short crops read worse without it).
     A batch holds at most `max_batch_width` pixel columns (wide batches cost memory, not speed, on a CPU).
@@ -138,6 +141,8 @@ class TextRecognizer:
         batching: str = "paddle",
         workers: int = 1,
         pad_slack: float = 0.1,
+        wide_slack: float = 0.05,
+        wide_margin: int = 32,
         max_batch_width: int = 1600,
         pack_gap: int = 16,
         pack_below: int = 320,
@@ -153,6 +158,8 @@ class TextRecognizer:
         self.batching = batching
         self.workers = max(1, workers)
         self.pad_slack = pad_slack
+        self.wide_slack = wide_slack
+        self.wide_margin = wide_margin
         self.max_batch_width = max_batch_width
         self.pack_gap = pack_gap
         self.recheck_below = recheck_below
@@ -221,7 +228,7 @@ class TextRecognizer:
             batches += self._runs(ids, self.batch_width([crops[i] for i in ids]))
         return batches
 
-    def _bucketed_plan(self, widths: list[int], indices: list[int]) -> list[tuple[list[int], int]]:
+    def _bucketed_plan(self, widths: list[int], indices: list[int], slack: float) -> list[tuple[list[int], int]]:
         # Never narrower than spec.min_width (zero padding): on shorter inputs the recognizer's case and
         # punctuation go wrong ("Invoice" -> "InVOiCE" on a 48 x 200 word crop), as PaddleOCR always pads to 320.
         floor = min(self.spec.min_width, self.spec.max_width)
@@ -233,7 +240,7 @@ class TextRecognizer:
             w = widths[i]  # the widest so far: the order is ascending
             grown = w * (len(ids) + 1)
             full = len(ids) >= self.batch_size or grown > self.max_batch_width
-            if ids and (full or grown - content - w > self.pad_slack * grown):
+            if ids and (full or grown - content - w > slack * grown):
                 batches.append((ids, max(widths[ids[-1]], floor)))
                 ids, content = [], 0
             ids.append(i)
@@ -242,18 +249,25 @@ class TextRecognizer:
             batches.append((ids, max(widths[ids[-1]], floor)))
         return batches
 
+    def _wide_plan(self, widths: list[int], indices: list[int]) -> list[tuple[list[int], int]]:
+        """Crops grouped by width, each padded by at least `wide_margin` (and to a multiple of the time stride)."""
+        stride = 8
+        margined = [min(-(-(w + self.wide_margin) // stride) * stride, self.spec.max_width) for w in widths]
+        return self._bucketed_plan(margined, indices, self.wide_slack)
+
     def plan(self, crops: list[np.ndarray]) -> list[tuple[list[Row], int]]:
         """The batches in the order they run: (rows, padded width); a row holds one crop, or several when packed."""
         widths = [self.content_width(c) for c in crops]
         everything = list(range(len(crops)))
         if self.batching == "bucketed":
-            simple, planned = self._bucketed_plan(widths, everything), []
+            simple, planned = self._bucketed_plan(widths, everything, self.pad_slack), []
+        elif self.batching == "packed":
+            paddle = self._paddle_plan(crops, everything)
+            planned = self._packed_rows(paddle, widths)
+            row_width = min(self.spec.min_width, self.spec.max_width)
+            simple = self._wide_plan(widths, [i for ids, width in paddle if width > row_width for i in ids])
         else:
-            simple = self._paddle_plan(crops, everything)
-            planned = self._packed_rows(simple, widths) if self.batching == "packed" else []
-            if planned:
-                row_width = planned[0][1]
-                simple = [(ids, width) for ids, width in simple if width > row_width]
+            simple, planned = self._paddle_plan(crops, everything), []
         for ids, width in simple:
             planned.append(([Row((Slot(i, 0, min(width, widths[i])),)) for i in ids], width))
         return planned
