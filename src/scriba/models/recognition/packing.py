@@ -13,6 +13,9 @@ import itertools
 import math
 from dataclasses import dataclass
 
+# Input columns per CTC time step of PP-OCR recognizers (a 320-wide input gives 40 steps).
+TIME_STRIDE = 8
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -37,7 +40,7 @@ def _align(x: int, step: int) -> int:
     return int(math.ceil(x / step) * step)
 
 
-def pack_rows(widths: list[int], row_width: int, gap: int, align: int = 8) -> tuple[list[Row], list[int]]:
+def pack_rows(widths: list[int], row_width: int, gap: int, align: int = TIME_STRIDE) -> tuple[list[Row], list[int]]:
     """First-fit decreasing: crops narrower than `row_width` share rows of that width; wider ones are left out
     and returned (indices) for ordinary batching. Rows come out ordered by their fill."""
     short = [i for i, w in enumerate(widths) if w < row_width]
