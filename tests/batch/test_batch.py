@@ -145,6 +145,18 @@ def test_markdown_format_and_settings_mismatch(corpus: Path, tmp_path: Path) -> 
     assert nothing.returncode != 0 and "Traceback" not in nothing.stderr
 
 
+def test_exact_run_reads_the_pages_and_resumes_only_as_exact(corpus: Path, tmp_path: Path) -> None:
+    """--exact (PaddleOCR's recognition batches) is part of a run's settings: resuming without it is refused."""
+    out = tmp_path / "out"
+    cmd = batch_cmd(str(corpus / "scans" / "ledger.pdf"), "-o", str(out), "--format", "md")
+    exact = subprocess.run([*cmd, "--exact"], capture_output=True, text=True, timeout=600, check=False)
+    assert exact.returncode == 0, exact.stderr
+    text = (out / "ledger.md").read_text(encoding="utf-8")
+    assert [line for line in PDF_LINES if line in text] == PDF_LINES
+    plain = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert plain.returncode == 2 and "exact=True" in plain.stderr and "Traceback" not in plain.stderr
+
+
 def test_repair_cuts_unjournalled_and_torn_lines(tmp_path: Path) -> None:
     results = tmp_path / "results.jsonl"
     results.write_text('{"a": 1}\n{"a": 2}\n{"a": 3}\n{"a": 4, "tor', encoding="utf-8")

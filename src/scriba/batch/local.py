@@ -36,14 +36,16 @@ class BatchOptions:
     format: str = "jsonl"
     model: str = "ppocrv5"
     dpi: float = 200
+    exact: bool = False  # PaddleOCR's recognition batches (`scriba ocr --exact`)
     workers: int = 1
     password: str | None = None
     retry_errors: bool = False
     show_progress: bool | None = None
 
     def settings(self) -> dict[str, Any]:
-        """What must match between a run and its resumption."""
-        return {"format": self.format, "model": self.model, "dpi": self.dpi}
+        """What must match between a run and its resumption ("exact" only when set, so that runs journalled
+        before the option existed still resume)."""
+        return {"format": self.format, "model": self.model, "dpi": self.dpi} | ({"exact": True} if self.exact else {})
 
 
 @dataclass
@@ -106,11 +108,12 @@ def output_names(keys: list[str], ext: str) -> dict[str, str]:
 _ENGINE: Any = None
 
 
-def _init_worker(model: str, dpi: float, threads: int, parent_pid: int) -> None:
+def _init_worker(model: str, dpi: float, threads: int, parent_pid: int, exact: bool = False) -> None:
     global _ENGINE
     from scriba.pipeline.ocr import OCR, OCROptions
 
-    _ENGINE = OCR(options=OCROptions(model=model, dpi=dpi, threads=threads))
+    batching = "paddle" if exact else "packed"
+    _ENGINE = OCR(options=OCROptions(model=model, dpi=dpi, threads=threads, rec_batching=batching))
     if parent_pid:
         threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 
@@ -286,7 +289,7 @@ def _execute(units: list[Unit], options: BatchOptions) -> Iterator[tuple[Unit, d
         return
     cores = os.cpu_count() or 1
     if options.workers <= 1:
-        _init_worker(options.model, options.dpi, 0, 0)
+        _init_worker(options.model, options.dpi, 0, 0, options.exact)
         for u in units:
             yield u, process_unit(u, options.dpi, options.password)
         return
@@ -300,7 +303,7 @@ def _execute_pool(units: list[Unit], options: BatchOptions, threads: int) -> Ite
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that holds ONNX Runtime threads
     while queue:
         pool = ProcessPoolExecutor(options.workers, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(options.model, options.dpi, threads, os.getpid()))
+                                   initargs=(options.model, options.dpi, threads, os.getpid(), options.exact))
         in_flight: dict[Future[dict[str, Any]], Unit] = {}
         try:
             while queue or in_flight:

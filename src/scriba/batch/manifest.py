@@ -97,7 +97,13 @@ class Manifest:
                 elif kind == "complete":
                     state.complete.add(rec["source"])
         if state.header is not None:
-            mismatched = {k: (state.header.get(k), v) for k, v in self.settings.items() if state.header.get(k) != v}
+            # Both ways: a setting journalled only when set (e.g. exact) must not be dropped on resume either.
+            keys = [*self.settings, *(k for k in state.header if k not in self.settings and k not in ("kind", "version"))]
+            mismatched = {
+                k: (state.header.get(k), self.settings.get(k))
+                for k in keys
+                if state.header.get(k) != self.settings.get(k)
+            }
             if mismatched:
                 what = ", ".join(f"{k}={old!r} (now {new!r})" for k, (old, new) in mismatched.items())
                 raise ManifestMismatch(

@@ -67,10 +67,11 @@ def _render(row: dict[str, Any], dpi: float, password: str | None) -> list[dict[
 class OCRActor:
     """Loads the OCR models once per actor and reads batches of page images."""
 
-    def __init__(self, model: str, dpi: float, threads: int) -> None:
+    def __init__(self, model: str, dpi: float, threads: int, exact: bool = False) -> None:
         from scriba.pipeline.ocr import OCR, OCROptions
 
-        self.engine = OCR(options=OCROptions(model=model, dpi=dpi, threads=threads))
+        batching = "paddle" if exact else "packed"
+        self.engine = OCR(options=OCROptions(model=model, dpi=dpi, threads=threads, rec_batching=batching))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         texts, results, errors = [], [], []
@@ -109,6 +110,7 @@ def run_ray_batch(
     password: str | None = None,
     num_cpus: int | None = None,
     batch_size: int = 4,
+    exact: bool = False,
 ) -> RaySummary:
     """Run the batch on Ray: a cluster when `address` is given ('auto' joins the one this machine belongs
     to), else a local Ray started here (with `num_cpus` CPUs, all by default)."""
@@ -144,7 +146,7 @@ def run_ray_batch(
         pages = units.flat_map(_render, fn_kwargs={"dpi": dpi, "password": password}, num_cpus=1)
         read = pages.map_batches(
             OCRActor,
-            fn_constructor_kwargs={"model": model, "dpi": dpi, "threads": threads},
+            fn_constructor_kwargs={"model": model, "dpi": dpi, "threads": threads, "exact": exact},
             batch_size=batch_size,
             compute=ray.data.ActorPoolStrategy(size=actors),
             num_cpus=1,

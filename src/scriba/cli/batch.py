@@ -24,6 +24,9 @@ def batch_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Model name; see `scriba models`.")] = "ppocrv5",
     dpi: Annotated[float, typer.Option(help="Resolution for rendering PDF pages.")] = 200,
     password: Annotated[str | None, typer.Option(help="Password of encrypted PDFs.")] = None,
+    exact: Annotated[
+        bool, typer.Option("--exact", help="Read every line exactly as PaddleOCR batches it (see `scriba ocr --help`).")
+    ] = False,
     retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Redo units that failed before.")] = False,
     show_progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: on a TTY).")
@@ -48,7 +51,7 @@ def batch_command(
             fail(f"--engine ray writes {' or '.join(RAY_FORMATS)}, not {fmt!r}")
         try:
             summary = run_ray_batch(inputs, output, fmt=fmt, model=model, dpi=dpi, actors=workers, address=address,
-                                    password=password)
+                                    password=password, exact=exact)
         except ImportError as exc:
             fail(f"--engine ray needs the 'ray' extra: pip install 'scriba[ray]' ({exc})")
         for source, error in summary.errors:
@@ -64,7 +67,7 @@ def batch_command(
 
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    options = BatchOptions(format=fmt, model=model, dpi=dpi, workers=workers, password=password,
+    options = BatchOptions(format=fmt, model=model, dpi=dpi, exact=exact, workers=workers, password=password,
                            retry_errors=retry_errors, show_progress=show_progress)
     try:
         report = run_batch(inputs, output, options, on_error=lambda source, error: err(f"{source}: {error}"))
