@@ -123,9 +123,11 @@ class TextRecognizer:
       them is mostly filled with other crops. Neighbours change some short readings (a dropped first digit, a
       lost space); a packed line read under `recheck_below` is read again alone, exactly as PaddleOCR reads it.
       Wider crops are grouped by width instead of PaddleOCR's aspect-ordered sixes (which pad a line to the
-      widest of its six): each gets at least `wide_margin` pixels of right padding (CTC emits a line's last
-      character a step or two after its pixels: with none, a final "." is often lost) and at most
-      `wide_slack` of its batch more.
+      widest of its six): each gets at least `wide_margin` pixels plus `wide_pad` of its width as right
+      padding, and at most `wide_slack` of its batch more. With no padding CTC loses a line's final "." (it
+      emits the last character a step or two after its pixels); with a fixed margin only, long lines lose
+      spaces between words ("AVAILABLE FACILITIES" -> "AVAILABLEFACILITIES"): how much grey a line has beside
+      it changes how the model spaces it, and PaddleOCR's batches give most lines some.
     - "bucketed": batches of similar widths with at most ~`pad_slack` of padding and no minimum width (the least
       padding, but short crops read worse without it).
     A batch holds at most `max_batch_width` pixel columns (wide batches cost memory, not speed, on a CPU).
@@ -143,6 +145,7 @@ class TextRecognizer:
         pad_slack: float = 0.1,
         wide_slack: float = 0.05,
         wide_margin: int = 32,
+        wide_pad: float = 0.08,
         max_batch_width: int = 1600,
         pack_gap: int = 16,
         pack_below: int = 320,
@@ -160,6 +163,7 @@ class TextRecognizer:
         self.pad_slack = pad_slack
         self.wide_slack = wide_slack
         self.wide_margin = wide_margin
+        self.wide_pad = wide_pad
         self.max_batch_width = max_batch_width
         self.pack_gap = pack_gap
         self.recheck_below = recheck_below
@@ -250,9 +254,11 @@ class TextRecognizer:
         return batches
 
     def _wide_plan(self, widths: list[int], indices: list[int]) -> list[tuple[list[int], int]]:
-        """Crops grouped by width, each padded by at least `wide_margin` (and to a multiple of the time stride)."""
+        """Crops grouped by width, each padded by at least `wide_margin` + `wide_pad` x its width (and to a
+        multiple of the time stride)."""
         step = TIME_STRIDE
-        margined = [min(-(-(w + self.wide_margin) // step) * step, self.spec.max_width) for w in widths]
+        padded = [w + self.wide_margin + int(self.wide_pad * w) for w in widths]
+        margined = [min(-(-w // step) * step, self.spec.max_width) for w in padded]
         return self._bucketed_plan(margined, indices, self.wide_slack)
 
     def plan(self, crops: list[np.ndarray]) -> list[tuple[list[Row], int]]:
