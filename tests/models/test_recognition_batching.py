@@ -181,11 +181,12 @@ def test_large_head_without_a_matmul_falls_back_to_the_full_head(tmp_path) -> No
     assert len(out) == 1
 
 
-def test_packed_mode_groups_wide_lines_by_width_with_a_right_margin(crops: list[np.ndarray]) -> None:
+@pytest.mark.parametrize("wide_pad", [0.0, 0.08])
+def test_packed_mode_groups_wide_lines_by_width_with_a_right_margin(crops: list[np.ndarray], wide_pad: float) -> None:
     """Wide crops are batched by width, not in PaddleOCR's sixes: every one keeps at least `wide_margin` columns
     plus `wide_pad` of its width as padding on its right, and still reads its text."""
     spec = get_model("ppocrv5").rec
-    packed = TextRecognizer(spec, RuntimeOptions(threads=1), batching="packed", batch_size=3)
+    packed = TextRecognizer(spec, RuntimeOptions(threads=1), batching="packed", batch_size=3, wide_pad=wide_pad)
     many = crops * 3
     wide = {k for k, c in enumerate(many) if packed.content_width(c) >= spec.min_width}
     assert 3 <= len(wide) < len(many)
