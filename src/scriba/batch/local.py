@@ -108,12 +108,17 @@ def output_names(keys: list[str], ext: str) -> dict[str, str]:
 _ENGINE: Any = None
 
 
-def _init_worker(model: str, dpi: float, threads: int, parent_pid: int, exact: bool = False) -> None:
-    global _ENGINE
+def ocr_engine(model: str, dpi: float, threads: int, exact: bool) -> Any:
+    """The OCR engine of a batch worker (local process or Ray actor); `exact`: PaddleOCR's recognition batches."""
     from scriba.pipeline.ocr import OCR, OCROptions
 
     batching = "paddle" if exact else "packed"
-    _ENGINE = OCR(options=OCROptions(model=model, dpi=dpi, threads=threads, rec_batching=batching))
+    return OCR(options=OCROptions(model=model, dpi=dpi, threads=threads, rec_batching=batching))
+
+
+def _init_worker(model: str, dpi: float, threads: int, parent_pid: int, exact: bool = False) -> None:
+    global _ENGINE
+    _ENGINE = ocr_engine(model, dpi, threads, exact)
     if parent_pid:
         threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 

@@ -98,11 +98,11 @@ class Manifest:
                     state.complete.add(rec["source"])
         if state.header is not None:
             # Both ways: a setting journalled only when set (e.g. exact) must not be dropped on resume either.
-            keys = [*self.settings, *(k for k in state.header if k not in self.settings and k not in ("kind", "version"))]
+            journalled = {k: v for k, v in state.header.items() if k not in ("kind", "version")}
             mismatched = {
-                k: (state.header.get(k), self.settings.get(k))
-                for k in keys
-                if state.header.get(k) != self.settings.get(k)
+                k: (journalled.get(k), self.settings.get(k))
+                for k in {**self.settings, **journalled}
+                if journalled.get(k) != self.settings.get(k)
             }
             if mismatched:
                 what = ", ".join(f"{k}={old!r} (now {new!r})" for k, (old, new) in mismatched.items())

@@ -68,10 +68,9 @@ class OCRActor:
     """Loads the OCR models once per actor and reads batches of page images."""
 
     def __init__(self, model: str, dpi: float, threads: int, exact: bool = False) -> None:
-        from scriba.pipeline.ocr import OCR, OCROptions
+        from scriba.batch.local import ocr_engine
 
-        batching = "paddle" if exact else "packed"
-        self.engine = OCR(options=OCROptions(model=model, dpi=dpi, threads=threads, rec_batching=batching))
+        self.engine = ocr_engine(model, dpi, threads, exact)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         texts, results, errors = [], [], []

