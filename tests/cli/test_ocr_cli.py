@@ -145,6 +145,17 @@ def test_register_a_model_then_use_it(files: dict[str, Path], tmp_path: Path) ->
     assert res.stdout == "\n".join(PAGE_LINES) + "\n"
 
 
+def test_a_broken_registered_model_fails_with_one_line_naming_it(files: dict[str, Path], tmp_path: Path) -> None:
+    broken = tmp_path / "broken_rec.onnx"
+    broken.write_bytes(b"this is not an ONNX graph" * 40)
+    res = scriba("models", "register", "broken", "--rec", str(broken), home=tmp_path)
+    assert res.returncode == 0, res.stderr
+    res = scriba("ocr", str(files["page"]), "--model", "broken", home=tmp_path)
+    assert res.returncode != 0
+    assert_clean_stderr(res.stderr)
+    assert "broken_rec.onnx" in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+
+
 def test_unknown_model_lists_the_known_ones(files: dict[str, Path], tmp_path: Path) -> None:
     res = scriba("ocr", str(files["page"]), "--model", "no-such-model", home=tmp_path)
     assert res.returncode != 0

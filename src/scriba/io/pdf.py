@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pypdfium2 as pdfium
 
 from scriba.errors import InputError
 from scriba.io.images import MAX_PIXELS
+
+if TYPE_CHECKING:
+    import pypdfium2 as pdfium
 
 PDF_MAGIC = b"%PDF"
 
 
 def open_pdf(name: str, data: bytes | str, password: str | None = None) -> pdfium.PdfDocument:
+    import pypdfium2 as pdfium  # here, not at the top: an image-only run never pays for loading PDFium
+
     try:
         return pdfium.PdfDocument(data, password=password)
     except pdfium.PdfiumError as exc:
@@ -67,6 +72,8 @@ def iter_pdf_pages(
     name: str, data: bytes | str, dpi: float = 200, pages: str | None = None, password: str | None = None
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (zero-based page index, RGB array) for the selected pages."""
+    import pypdfium2 as pdfium
+
     pdf = open_pdf(name, data, password)
     try:
         n = len(pdf)

