@@ -322,12 +322,14 @@ class TextRecognizer:
                 target = x[k, :, :, slot.offset : slot.offset + slot.width]
                 np.multiply(chw, self._scale, out=target, casting="unsafe")
                 target -= self._shift
-            for left, right in zip(row.slots, row.slots[1:]):
-                # The gap between two packed crops takes their paper colour, ramped from one to the other: a grey
-                # gap would make a vertical edge before the next crop, which the model reads as "[" or "l".
+            if len(row.slots) < 2:
+                continue
+            # The gap between two packed crops takes their paper colour, ramped from one to the other: a grey
+            # gap would make a vertical edge before the next crop, which the model reads as "[" or "l".
+            paper = [np.median(x[k, :, :, s.offset : s.offset + s.width], axis=(1, 2)) for s in row.slots]
+            for n, (left, right) in enumerate(zip(row.slots, row.slots[1:])):
                 a, b = left.offset + left.width, right.offset
-                c0 = np.median(x[k, :, :, left.offset : a], axis=(1, 2))
-                c1 = np.median(x[k, :, :, b : b + right.width], axis=(1, 2))
+                c0, c1 = paper[n], paper[n + 1]
                 ramp = np.linspace(0.0, 1.0, b - a, dtype=np.float32)
                 x[k, :, :, a:b] = (c0[:, None] + (c1 - c0)[:, None] * ramp[None, :])[:, None, :]
         return x
