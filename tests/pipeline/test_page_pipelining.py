@@ -36,6 +36,27 @@ def test_pipelined_pages_equal_sequential_pages() -> None:
     assert [p.index for p in pipelined.pages] == [0, 1, 2]
 
 
+def test_next_page_is_queued_for_recognition_before_a_page_is_returned() -> None:
+    engine = OCR(options=OCROptions(dpi=100))
+    events: list[str] = []
+    submit = engine.recognizer.submit
+
+    def recording_submit(crops: list) -> object:
+        events.append("queued")
+        return submit(crops)
+
+    engine.recognizer.submit = recording_submit  # type: ignore[method-assign]
+    images = [render_lines(lines, size=34, width=900) for lines in PAGES]
+    pages = (PageImage(image=img, source="doc", index=k) for k, img in enumerate(images))
+    texts = []
+    for _, page in engine.ocr_stream(pages):
+        events.append("returned")
+        texts.append([line.text for line in page.lines])
+    assert texts == PAGES
+    # Page 2's lines are queued while page 1 is still being read, and so on; the last page alone at the end.
+    assert events == ["queued", "queued", "returned", "queued", "returned", "returned"]
+
+
 def test_error_in_the_page_source_comes_out_after_earlier_pages() -> None:
     engine = OCR()
     image = render_lines(["first page"], size=34, width=700)

@@ -6,7 +6,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -192,7 +192,7 @@ class OCR:
     def ocr_image(self, image: np.ndarray, source: str = "", index: int = 0) -> Page:
         """OCR one RGB page image. A page whose lines mostly read upside down is read turned by 180 degrees
         (so the reading order is right), and its polygons are mapped back onto the image as given."""
-        return self._finish_page(self._prepare_page(image), source, index)
+        return self._start_page(self._prepare_page(image), source, index)()
 
     def _prepare_page(self, image: np.ndarray) -> _PreparedPage:
         """Everything before recognition: detect, order, crop, classify; and the page-level turn, decided here
@@ -211,31 +211,38 @@ class OCR:
             turned = self._crop_lines(image, quads)
             if cropped.page_turned:
                 cropped, rotation = turned, 180
-            else:  # a few unsure votes: both ways are read, and the surer reading decides (_finish_page)
+            else:  # a few unsure votes: both ways are read, and the surer reading decides (_start_page)
                 alternative = turned
         return _PreparedPage(w, h, cropped, rotation, round(t1 - t0, 4), alternative)
 
-    def _finish_page(self, prep: _PreparedPage, source: str, index: int) -> Page:
-        w, h = prep.width, prep.height
-        lines, timings = self._read_lines(prep.cropped)
-        rotation = prep.rotation
-        if prep.alternative is not None:
-            turned, turned_timings = self._read_lines(prep.alternative)
-            if _sureness(turned) > _sureness(lines):
-                lines, rotation = turned, 180
-            timings["recognize"] += turned_timings["recognize"]
-        blocks = assemble_blocks(lines)
-        if rotation:
-            blocks = [_turn_block(b, w, h) for b in blocks]
-        timings["detect"] = prep.detect_s
-        return Page(
-            width=w,
-            height=h,
-            index=index,
-            source=source,
-            blocks=blocks,
-            metadata={"method": "ocr", "model": self.spec.name, "rotation": rotation, "timings": timings},
-        )
+    def _start_page(self, prep: _PreparedPage, source: str, index: int) -> Callable[[], Page]:
+        """Queue the page's lines for recognition; returns the function that waits for them and builds the Page."""
+        read = self._start_reading(prep.cropped)
+        read_turned = self._start_reading(prep.alternative) if prep.alternative is not None else None
+
+        def finish() -> Page:
+            w, h = prep.width, prep.height
+            lines, timings = read()
+            rotation = prep.rotation
+            if read_turned is not None:
+                turned, turned_timings = read_turned()
+                if _sureness(turned) > _sureness(lines):
+                    lines, rotation = turned, 180
+                timings["recognize"] += turned_timings["recognize"]
+            blocks = assemble_blocks(lines)
+            if rotation:
+                blocks = [_turn_block(b, w, h) for b in blocks]
+            timings["detect"] = prep.detect_s
+            return Page(
+                width=w,
+                height=h,
+                index=index,
+                source=source,
+                blocks=blocks,
+                metadata={"method": "ocr", "model": self.spec.name, "rotation": rotation, "timings": timings},
+            )
+
+        return finish
 
     def _crop_lines(self, image: np.ndarray, quads: list[np.ndarray]) -> _Crops:
         """Rectify the quads in reading order and turn the ones the classifier says read upside down; also the
@@ -278,19 +285,24 @@ class OCR:
                 flipped[k] = True
         return out
 
-    def _read_lines(self, cropped: _Crops) -> tuple[list[Line], dict[str, float]]:
-        """Recognize the cropped lines; keep the confident ones, with word boxes. Returns them and timings."""
-        quads, rotated, flipped = cropped.quads, cropped.rotated, cropped.flipped
+    def _start_reading(self, cropped: _Crops) -> Callable[[], tuple[list[Line], dict[str, float]]]:
+        """Queue the cropped lines for recognition; returns the function that waits for them and keeps the
+        confident ones, with word boxes, and the timings."""
         t2 = time.perf_counter()
-        recs = self.recognizer(cropped.crops)
-        t3 = time.perf_counter()
-        lines = []
-        for q, rec, r, f in zip(quads, recs, rotated, flipped):
-            if rec.confidence < self.options.drop_score or not rec.text.strip():
-                continue
-            words = word_boxes(rec, reading_frame(q, r, f))
-            lines.append(Line(text=rec.text.strip(), confidence=rec.confidence, polygon=q.tolist(), words=words))
-        return lines, {"classify": cropped.seconds, "recognize": round(t3 - t2, 4)}
+        recognized = self.recognizer.submit(cropped.crops)
+
+        def finish() -> tuple[list[Line], dict[str, float]]:
+            recs = recognized()
+            t3 = time.perf_counter()
+            lines = []
+            for q, rec, r, f in zip(cropped.quads, recs, cropped.rotated, cropped.flipped):
+                if rec.confidence < self.options.drop_score or not rec.text.strip():
+                    continue
+                words = word_boxes(rec, reading_frame(q, r, f))
+                lines.append(Line(text=rec.text.strip(), confidence=rec.confidence, polygon=q.tolist(), words=words))
+            return lines, {"classify": cropped.seconds, "recognize": round(t3 - t2, 4)}
+
+        return finish
 
     def recognize_lines(self, images: list[np.ndarray]) -> list[Recognition]:
         """Recognize each image as one text line (no detection), e.g. word or line crops."""
@@ -308,9 +320,10 @@ class OCR:
             yield page
 
     def ocr_stream(self, page_images: Iterable[PageImage]) -> Iterator[tuple[PageImage, Page]]:
-        """OCR pages as they come. With `pipeline_pages`, a helper thread decodes and detects page n+1 while
-        page n is recognized (at most three pages are alive at once, so pages still stream); an error raised
-        while reading the input comes out here, after the pages before it."""
+        """OCR pages as they come. With `pipeline_pages`, a helper thread decodes and detects the next pages
+        while page n is recognized, and page n+1's lines are queued for recognition before page n is returned
+        (at most four pages are alive at once, so pages still stream); an error raised while reading the input
+        comes out here, after the pages before it."""
         for item in self._pipelined(page_images):
             if not isinstance(item, _Failed):
                 yield item
@@ -345,18 +358,30 @@ class OCR:
 
         worker = threading.Thread(target=produce, name="scriba-detect", daemon=True)
         worker.start()
+        # The page whose lines are being recognized. The next page's lines are queued before it is waited for,
+        # so the recognition workers go straight on to them instead of idling while its last batch finishes.
+        reading: tuple[PageImage, Callable[[], Page]] | None = None
         try:
             while True:
                 item = ahead.get()
+                started = None
+                if isinstance(item, tuple):
+                    pimg, prep = item
+                    try:
+                        started = (pimg, self._start_page(prep, pimg.source, pimg.index))
+                    except BaseException:
+                        if reading is not None:
+                            yield reading[0], reading[1]()
+                        raise
+                if reading is not None:
+                    yield reading[0], reading[1]()
+                reading = started
                 if item is None:
                     return
                 if isinstance(item, BaseException):
                     raise item
                 if isinstance(item, _Failed):
                     yield item
-                    continue
-                pimg, prep = item
-                yield pimg, self._finish_page(prep, pimg.source, pimg.index)
         finally:
             stop.set()
             worker.join()

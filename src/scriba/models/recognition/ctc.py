@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -396,44 +397,66 @@ class TextRecognizer:
                 out.append((slot.index, rec))
         return out
 
-    def _run_jobs(
+    def _start_jobs(
         self, crops: list[np.ndarray], jobs: list[tuple[list[Row], int]], head: str
-    ) -> list[tuple[int, Recognition, bool]]:
-        if self.workers > 1 and len(jobs) > 1:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="scriba-rec")
-            outputs = list(self._pool.map(lambda job: self._run_batch(crops, *job, head), jobs))
-        else:
+    ) -> Callable[[], list[tuple[int, Recognition, bool]]]:
+        """Queue the jobs on the worker pool (or run them here with one worker); returns their gatherer."""
+        if self.workers == 1:
             outputs = [self._run_batch(crops, *job, head) for job in jobs]
-        return [item for out in outputs for item in out]
+            return lambda: [item for out in outputs for item in out]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="scriba-rec")
+        pool = self._pool
+        futures = [pool.submit(self._run_batch, crops, *job, head) for job in jobs]
+        return lambda: [item for f in futures for item in f.result()]
 
     def __call__(self, crops: list[np.ndarray]) -> list[Recognition]:
-        """Recognitions in the order of `crops`. With the Latin subset: the widest batches (the most text) are
-        read with the full head first; when they hold only Latin-script characters, the other batches use the
+        """Recognitions in the order of `crops` (see `submit`)."""
+        return self.submit(crops)()
+
+    def submit(self, crops: list[np.ndarray]) -> Callable[[], list[Recognition]]:
+        """Start reading `crops` on the worker pool; returns a function that waits for the recognitions, in the
+        order of `crops`. Calls submitted back to back overlap: the workers start on the next page's batches
+        while the last batches of this one finish (which batch finishes first changes no result).
+
+        With the Latin subset: the widest batches (the most text) are read with the full head first (the
+        probe, which waits for them); when they hold only Latin-script characters, the other batches use the
         subset head, and any line it reads with confidence under `recheck_below` is read again by the full head
-        (see _read_rows), whose reading is kept."""
+        (see _read_rows), whose reading is kept. The probe is skipped while the pages before were Latin
+        (`_latin_streak`)."""
         if not crops:
-            return []
+            return list
         # Widest batches first, so the last ones to finish are short.
         jobs = sorted(self.plan(crops), key=lambda job: -job[1] * len(job[0]))
         if self.subset_session is None:
-            fast = self._run_jobs(crops, jobs, "own")
-            done: list[tuple[int, Recognition, bool]] = []
-        else:
-            head, done = "full", []
-            if self._latin_streak:
-                head = "subset"  # the previous call was Latin: no probe; the recheck guards
-            elif len(jobs) > self.workers:
-                probe, jobs = jobs[: self.workers], jobs[self.workers :]
-                done = self._run_jobs(crops, probe, "full")
-                if all(is_latin_char(ch) for _, rec, _ in done for ch in rec.text):
-                    head = "subset"
-            fast = self._run_jobs(crops, jobs, head)
+            gather = self._start_jobs(crops, jobs, "own")
+            return lambda: self._in_order(len(crops), gather())
+        head, done = "full", []
+        if self._latin_streak:
+            head = "subset"  # the last pages were Latin: no probe; the recheck guards
+        elif len(jobs) > self.workers:
+            probe, jobs = jobs[: self.workers], jobs[self.workers :]
+            done = self._start_jobs(crops, probe, "full")()
+            if all(is_latin_char(ch) for _, rec, _ in done for ch in rec.text):
+                head = "subset"
+        gather = self._start_jobs(crops, jobs, head)
+        # A call submitted before this one's results are in (the next page) takes it as Latin too; finish() below
+        # corrects that, as each call's rechecks do for its own lines.
+        self._latin_streak = head == "subset"
+
+        def finish() -> list[Recognition]:
+            fast = gather()
             # Still Latin unless a line the full head re-read is confidently in another script.
             self._latin_streak = head == "subset" and all(
                 is_latin_char(ch) for _, rec, full in fast if full and rec.confidence >= 0.5 for ch in rec.text
             )
-        results: list[Recognition] = [Recognition("", 0.0)] * len(crops)
-        for i, rec, _ in done + fast:
+            return self._in_order(len(crops), done + fast)
+
+        return finish
+
+    @staticmethod
+    def _in_order(n: int, read: list[tuple[int, Recognition, bool]]) -> list[Recognition]:
+        results: list[Recognition] = [Recognition("", 0.0)] * n
+        for i, rec, _ in read:
             results[i] = rec
         return results
