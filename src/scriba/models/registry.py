@@ -52,9 +52,9 @@ class ModelFile:
 
 def _on_sys_path(relative: str) -> Path | None:
     """Where a wheel installed a file (its path relative to site-packages), found without package metadata."""
-    for entry in sys.path:
-        p = Path(entry or ".") / relative
-        if entry and p.is_file():
+    for entry in filter(None, sys.path):
+        p = Path(entry) / relative
+        if p.is_file():
             return p
     return None
 

@@ -188,6 +188,10 @@ class OCR:
             self._recognizer = self._recognizer_loading.result()
         return self._recognizer
 
+    @recognizer.setter
+    def recognizer(self, value: TextRecognizer) -> None:
+        self._recognizer = value
+
     # -- one page ---------------------------------------------------------------------------------------
     def ocr_image(self, image: np.ndarray, source: str = "", index: int = 0) -> Page:
         """OCR one RGB page image. A page whose lines mostly read upside down is read turned by 180 degrees
