@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from scriba.errors import ModelError
-from scriba.models.recognition.packing import TIME_STRIDE, Row, Slot, pack_rows, step_ranges
+from scriba.models.recognition.packing import Row, Slot, align_up, pack_rows, step_ranges
 from scriba.models.registry import RecognizerSpec, resolve_file
 from scriba.models.runtime import CTC_FEATURES, RuntimeOptions, get_session, model_metadata
 
@@ -271,9 +271,8 @@ class TextRecognizer:
     def _wide_plan(self, widths: list[int], indices: list[int]) -> list[tuple[list[int], int]]:
         """Crops grouped by width, each padded by at least `wide_margin` + `wide_pad` x its width (and to a
         multiple of the time stride)."""
-        step = TIME_STRIDE
         padded = [w + self.wide_margin + int(self.wide_pad * w) for w in widths]
-        margined = [min(-(-w // step) * step, self.spec.max_width) for w in padded]
+        margined = [min(align_up(w), self.spec.max_width) for w in padded]
         return self._bucketed_plan(margined, indices, self.wide_slack)
 
     def plan(self, crops: list[np.ndarray]) -> list[tuple[list[Row], int]]:

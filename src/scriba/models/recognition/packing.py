@@ -36,7 +36,8 @@ class Row:
         return last.offset + last.width
 
 
-def _align(x: int, step: int) -> int:
+def align_up(x: int, step: int = TIME_STRIDE) -> int:
+    """`x` rounded up to a multiple of `step`."""
     return int(math.ceil(x / step) * step)
 
 
@@ -51,7 +52,7 @@ def pack_rows(widths: list[int], row_width: int, gap: int, align: int = TIME_STR
     for i in short:
         w = widths[i]
         for r, end in enumerate(ends):
-            offset = _align(end + gap, align)
+            offset = align_up(end + gap, align)
             if offset + w <= row_width:
                 rows[r].append(Slot(i, offset, w))
                 ends[r] = offset + w
