@@ -18,7 +18,7 @@ from scriba.document import Block, Document, Line, Page, Word, bbox_of, union_po
 from scriba.errors import InputError
 from scriba.io.sources import PageImage, Source, expand_inputs, iter_pages
 from scriba.models.classification.angle import AngleClassifier
-from scriba.models.detection.db import TextDetector, order_clockwise
+from scriba.models.detection.db import TextDetector, order_clockwise_many
 from scriba.models.recognition.ctc import Recognition, TextRecognizer
 from scriba.models.registry import ModelSpec, get_model
 from scriba.models.runtime import RuntimeOptions, available_cores
@@ -108,14 +108,20 @@ def word_boxes(rec: Recognition, frame: np.ndarray) -> list[Word]:
                 cur = []
         else:
             cur.append(k)
-    words: list[Word] = []
+    if not spans:
+        return []
     tl, tr, br, bl = frame
-    for n, (text, s, e, confs) in enumerate(spans):
-        u0 = 0.0 if n == 0 else (spans[n - 1][2] + s) / 2
-        u1 = 1.0 if n == len(spans) - 1 else (e + spans[n + 1][1]) / 2
-        poly = np.array([tl + (tr - tl) * u0, tl + (tr - tl) * u1, bl + (br - bl) * u1, bl + (br - bl) * u0])
-        words.append(Word(text=text, confidence=float(np.mean(confs)), polygon=order_clockwise(poly).tolist()))
-    return words
+    # Each word from u0 to u1 along the line (fractions of its length), all words at once.
+    bounds = [0.0] + [(a[2] + b[1]) / 2 for a, b in zip(spans, spans[1:])] + [1.0]
+    # The bounds between words are float64 (CTC step fractions): the corners are computed in float64, as they
+    # always were; a one-word line's 0 and 1 keep the frame's float32.
+    u = np.array(bounds, dtype=np.float64 if len(spans) > 1 else frame.dtype)[:, None]
+    top, bottom = tl + (tr - tl) * u, bl + (br - bl) * u
+    polys = order_clockwise_many(np.stack([top[:-1], top[1:], bottom[1:], bottom[:-1]], axis=1)).tolist()
+    return [
+        Word(text=text, confidence=float(np.mean(confs)), polygon=poly)
+        for (text, _, _, confs), poly in zip(spans, polys)
+    ]
 
 
 def assemble_blocks(lines: list[Line]) -> list[Block]:
@@ -205,13 +211,13 @@ class OCR:
         t0 = time.perf_counter()
         det = self.detector(image)
         t1 = time.perf_counter()
-        quads = [order_clockwise(q) for q in det.boxes]
+        quads = list(order_clockwise_many(det.boxes))
         cropped = self._crop_lines(image, quads)
         h, w = image.shape[:2]
         rotation, alternative = 0, None
         if cropped.turned_share > 0.5:
             image = np.ascontiguousarray(image[::-1, ::-1])
-            quads = [order_clockwise(np.array([w, h], np.float32) - q) for q in quads]
+            quads = list(order_clockwise_many(np.array([w, h], np.float32) - np.array(quads)))
             turned = self._crop_lines(image, quads)
             if cropped.page_turned:
                 cropped, rotation = turned, 180

@@ -3,6 +3,7 @@ probability map -> binary map -> contours -> box score -> unclip -> quadrilatera
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import cv2
@@ -48,6 +49,33 @@ def order_clockwise(pts: np.ndarray) -> np.ndarray:
     return rect
 
 
+def order_clockwise_many(quads: np.ndarray) -> np.ndarray:
+    """`order_clockwise` of each of N quads (N x 4 x 2) at once: the same arithmetic, so the same result, without
+    numpy's per-call overhead (a page has hundreds of line and word quads)."""
+    pts = np.asarray(quads)
+    n = len(pts)
+    out = np.zeros((n, 4, 2), dtype=np.float32)
+    if n == 0:
+        return out
+    rows = np.arange(n)
+    s = pts.sum(axis=2)
+    first, last = s.argmin(axis=1), s.argmax(axis=1)
+    out[:, 0] = pts[rows, first]
+    out[:, 2] = pts[rows, last]
+    rest = np.ones((n, 4), dtype=bool)
+    rest[rows, first] = False
+    rest[rows, last] = False
+    two = first != last  # all four sums equal: three points are left, done one by one below
+    others = pts[two][rest[two]].reshape(-1, 2, 2)
+    diff = others[:, :, 1] - others[:, :, 0]
+    k = np.arange(len(others))
+    out[two, 1] = others[k, diff.argmin(axis=1)]
+    out[two, 3] = others[k, diff.argmax(axis=1)]
+    for i in np.flatnonzero(~two):
+        out[i] = order_clockwise(pts[i])
+    return out
+
+
 def mini_box(contour: np.ndarray) -> tuple[np.ndarray, float]:
     """Minimum-area rectangle of a contour, points ordered TL, TR, BR, BL; and its shorter side."""
     rect = cv2.minAreaRect(contour)
@@ -61,10 +89,12 @@ def mini_box(contour: np.ndarray) -> tuple[np.ndarray, float]:
 def box_score(prob: np.ndarray, box: np.ndarray) -> float:
     """Mean probability inside the box polygon (the 'fast' score: over its bounding rectangle, masked)."""
     h, w = prob.shape
-    xmin = int(np.clip(np.floor(box[:, 0].min()), 0, w - 1))
-    xmax = int(np.clip(np.ceil(box[:, 0].max()), 0, w - 1))
-    ymin = int(np.clip(np.floor(box[:, 1].min()), 0, h - 1))
-    ymax = int(np.clip(np.ceil(box[:, 1].max()), 0, h - 1))
+    # Plain Python on the four corners: numpy's per-call overhead was most of this function's time.
+    xs, ys = box[:, 0].tolist(), box[:, 1].tolist()
+    xmin = min(max(math.floor(min(xs)), 0), w - 1)
+    xmax = min(max(math.ceil(max(xs)), 0), w - 1)
+    ymin = min(max(math.floor(min(ys)), 0), h - 1)
+    ymax = min(max(math.ceil(max(ys)), 0), h - 1)
     mask = np.zeros((ymax - ymin + 1, xmax - xmin + 1), dtype=np.uint8)
     shifted = (box - np.array([xmin, ymin], dtype=np.float32)).astype(np.int32)
     cv2.fillPoly(mask, shifted.reshape(1, -1, 2), 1)
@@ -109,26 +139,28 @@ def boxes_from_probability(
         box, sside = mini_box(grown)
         if sside < min_size + 2:
             continue
-        box[:, 0] = np.clip(np.round(box[:, 0] * sx), 0, dest_w)
-        box[:, 1] = np.clip(np.round(box[:, 1] * sy), 0, dest_h)
         boxes.append(box)
         scores.append(score)
-    return _filter_small(boxes, scores, dest_h, dest_w)
+    if not boxes:
+        return _filter_small(np.zeros((0, 4, 2), np.float32), scores, dest_h, dest_w)
+    scaled = np.stack(boxes)  # to page pixels, all boxes at once
+    scaled[:, :, 0] = np.clip(np.round(scaled[:, :, 0] * sx), 0, dest_w)
+    scaled[:, :, 1] = np.clip(np.round(scaled[:, :, 1] * sy), 0, dest_h)
+    return _filter_small(scaled, scores, dest_h, dest_w)
 
 
-def _filter_small(boxes: list[np.ndarray], scores: list[float], h: int, w: int) -> DetectionResult:
-    kept_b, kept_s = [], []
-    for box, score in zip(boxes, scores):
-        box = order_clockwise(box)
-        box[:, 0] = np.clip(box[:, 0], 0, w - 1)
-        box[:, 1] = np.clip(box[:, 1], 0, h - 1)
-        if np.linalg.norm(box[0] - box[1]) <= 3 or np.linalg.norm(box[0] - box[3]) <= 3:
-            continue
-        kept_b.append(box)
-        kept_s.append(score)
-    if not kept_b:
+def _filter_small(boxes: np.ndarray, scores: list[float], h: int, w: int) -> DetectionResult:
+    """Boxes (N x 4 x 2) ordered clockwise and clipped to the page; those with a side of 3 pixels or less are
+    dropped."""
+    if not len(boxes):
         return DetectionResult(np.zeros((0, 4, 2), np.float32), np.zeros((0,), np.float32))
-    return DetectionResult(np.stack(kept_b).astype(np.float32), np.array(kept_s, np.float32))
+    box = order_clockwise_many(boxes)
+    box[:, :, 0] = np.clip(box[:, :, 0], 0, w - 1)
+    box[:, :, 1] = np.clip(box[:, :, 1], 0, h - 1)
+    top = np.linalg.norm(box[:, 0] - box[:, 1], axis=1)
+    left = np.linalg.norm(box[:, 0] - box[:, 3], axis=1)
+    keep = (top > 3) & (left > 3)
+    return DetectionResult(box[keep], np.array(scores, np.float32)[keep])
 
 
 class TextDetector:
@@ -144,8 +176,15 @@ class TextDetector:
     def preprocess(self, image: np.ndarray) -> np.ndarray:
         resized, _, _ = resize_for_detection(image, self.spec.limit_side_len, self.spec.limit_type)
         # PaddleOCR's detectors were trained on BGR input, normalized with these per-channel values in BGR order.
-        x = (resized[:, :, ::-1].astype(np.float32) - self._mean) * self._inv_std
-        return x.transpose(2, 0, 1)[None]
+        # Written plane by plane into the 1 x 3 x H x W input: ~10x faster than one broadcast expression and a
+        # transposed copy, with the same float32 arithmetic.
+        h, w = resized.shape[:2]
+        x = np.empty((1, 3, h, w), dtype=np.float32)
+        planes = cv2.split(resized)
+        for c in range(3):
+            np.subtract(planes[2 - c], self._mean[c], out=x[0, c])
+            x[0, c] *= self._inv_std[c]
+        return x
 
     def probability_map(self, image: np.ndarray) -> np.ndarray:
         out = self.session.run(None, {self.input_name: self.preprocess(image)})[0]

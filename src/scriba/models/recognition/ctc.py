@@ -94,20 +94,20 @@ def ctc_decode_best(
     keep = idx != 0
     keep[1:] &= idx[1:] != idx[:-1]
     positions = np.flatnonzero(keep)
+    classes = idx[positions]
+    if classes.size and classes.max() >= len(characters):
+        positions, classes = positions[classes < len(characters)], classes[classes < len(characters)]
     if positions.size == 0:
         return Recognition("", 0.0)
-    # A character's run ends where the argmax changes.
+    # A character's run ends where the argmax changes next (or at the last step).
     change = np.flatnonzero(np.diff(idx) != 0) + 1
+    ends = np.append(change, t_steps)[np.searchsorted(change, positions, side="right")]
     scale = 1.0 / (t_steps * max(content_frac, 1e-6))
-    text_chars, confs, spans = [], [], []
-    for p in positions:
-        c = int(idx[p])
-        if c >= len(characters):
-            continue
-        run_end = change[np.searchsorted(change, p, side="right")] if change.size and change[-1] > p else t_steps
-        text_chars.append(characters[c])
-        confs.append(float(conf[p]))
-        spans.append((min(max((p - origin) * scale, 0.0), 1.0), min(max((run_end - origin) * scale, 0.0), 1.0)))
+    starts = np.clip((positions - origin) * scale, 0.0, 1.0).tolist()
+    stops = np.clip((ends - origin) * scale, 0.0, 1.0).tolist()
+    text_chars = [characters[c] for c in classes.tolist()]
+    confs = conf[positions].tolist()
+    spans = list(zip(starts, stops))
     if strip:
         while text_chars and text_chars[-1] == " ":
             del text_chars[-1], confs[-1], spans[-1]
