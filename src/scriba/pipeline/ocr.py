@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import queue
 import sys
 import threading
@@ -112,7 +113,7 @@ def word_boxes(rec: Recognition, frame: np.ndarray) -> list[Word]:
         return []
     tl, tr, br, bl = frame
     # Each word from u0 to u1 along the line (fractions of its length), all words at once.
-    bounds = [0.0] + [(a[2] + b[1]) / 2 for a, b in zip(spans, spans[1:])] + [1.0]
+    bounds = [0.0] + [(a[2] + b[1]) / 2 for a, b in itertools.pairwise(spans)] + [1.0]
     # The bounds between words are float64 (CTC step fractions): the corners are computed in float64, as they
     # always were; a one-word line's 0 and 1 keep the frame's float32.
     u = np.array(bounds, dtype=np.float64 if len(spans) > 1 else frame.dtype)[:, None]
