@@ -367,34 +367,64 @@ class TextRecognizer:
         out = [(i, rec, False) for i, rec in self._decode_rows(rows, idx, conf, width)]
         weak = {i for i, rec, _ in out if rec.confidence < self.recheck_below}
         if weak:
-            again = [k for k, row in enumerate(rows) if any(s.index in weak for s in row.slots)]
-            idx, conf = self.head_session.run(None, {CTC_FEATURES: features[again]})  # type: ignore[union-attr]
-            better = dict(self._decode_rows([rows[k] for k in again], idx, conf, width))
+            better = self._reread_with_full_head(rows, features, weak, width)
             out = [(i, better[i], True) if i in weak else (i, rec, full) for i, rec, full in out]
         return out
+
+    def _reread_with_full_head(
+        self, rows: list[Row], features: np.ndarray, weak: set[int], width: int
+    ) -> dict[int, Recognition]:
+        """The full CTC head on the time steps that the `weak` crops' readings come from (the whole row for a
+        crop read alone; a packed crop's own steps), all in one run: the head reads each step on its own, so
+        this is the same as running it on the whole rows, for the steps that are decoded."""
+        steps = features.shape[1]
+        segments = [seg for seg in self._segments(rows, steps, width) if seg[1].index in weak]
+        joined = np.concatenate([features[k, s0:s1] for k, _, s0, s1 in segments])[None]
+        idx, conf = self.head_session.run(None, {CTC_FEATURES: joined})  # type: ignore[union-attr]
+        better, at = {}, 0
+        for _, slot, s0, s1 in segments:
+            n = s1 - s0
+            better[slot.index] = self._decode_slot(slot, idx[0, at : at + n], conf[0, at : at + n], s0, steps, width)
+            at += n
+        return better
+
+    @staticmethod
+    def _segments(rows: list[Row], steps: int, width: int) -> list[tuple[int, Slot, int, int]]:
+        """(row number, slot, first step, end step) of every crop: a crop alone in its row owns all the steps
+        (CTC may emit its last character in the padding); packed crops split them (packing.step_ranges)."""
+        out = []
+        for k, row in enumerate(rows):
+            if len(row.slots) == 1 and row.slots[0].offset == 0:
+                out.append((k, row.slots[0], 0, steps))
+                continue
+            for slot, (s0, s1) in zip(row.slots, step_ranges(row, steps, width / steps)):
+                out.append((k, slot, s0, s1))
+        return out
+
+    def _decode_slot(
+        self, slot: Slot, idx: np.ndarray, conf: np.ndarray, s0: int, steps: int, width: int
+    ) -> Recognition:
+        """One crop's reading from its steps (idx, conf: steps s0 onwards of its row)."""
+        stride = width / steps
+        if s0 == 0 and len(idx) == steps and slot.offset == 0:  # alone in its row
+            return ctc_decode_best(idx, conf, self.characters, slot.width / width)
+        return ctc_decode_best(
+            idx,
+            conf,
+            self.characters,
+            slot.width / (stride * max(len(idx), 1)),
+            origin=slot.offset / stride - s0,
+            strip=True,
+        )
 
     def _decode_rows(
         self, rows: list[Row], idx: np.ndarray, conf: np.ndarray, width: int
     ) -> list[tuple[int, Recognition]]:
         steps = idx.shape[1]
-        stride = width / steps
-        out = []
-        for k, row in enumerate(rows):
-            if len(row.slots) == 1 and row.slots[0].offset == 0:
-                slot = row.slots[0]
-                out.append((slot.index, ctc_decode_best(idx[k], conf[k], self.characters, slot.width / width)))
-                continue
-            for slot, (s0, s1) in zip(row.slots, step_ranges(row, steps, stride)):
-                rec = ctc_decode_best(
-                    idx[k, s0:s1],
-                    conf[k, s0:s1],
-                    self.characters,
-                    slot.width / (stride * max(s1 - s0, 1)),
-                    origin=slot.offset / stride - s0,
-                    strip=True,
-                )
-                out.append((slot.index, rec))
-        return out
+        return [
+            (slot.index, self._decode_slot(slot, idx[k, s0:s1], conf[k, s0:s1], s0, steps, width))
+            for k, slot, s0, s1 in self._segments(rows, steps, width)
+        ]
 
     def _start_jobs(
         self, crops: list[np.ndarray], jobs: list[tuple[list[Row], int]], head: str
