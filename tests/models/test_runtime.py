@@ -62,3 +62,14 @@ def test_a_damaged_cached_graph_is_rebuilt(home: Path, monkeypatch: pytest.Monke
     x = np.zeros((1, 3, 48, 192), dtype=np.float32)
     assert session.run(None, {session.get_inputs()[0].name: x})[0].shape == (1, 2)
     assert cached.stat().st_size > 1000  # written again from the model
+
+
+def test_sessions_still_load_where_the_cache_cannot_be_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "home"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("SCRIBA_HOME", str(blocker))
+    monkeypatch.setattr(runtime, "_sessions", {})
+    path = resolve_file(get_model("ppocrv5").cls.file, verify=False)
+    session = get_session(path, RuntimeOptions(threads=1, fold_affine=False))
+    x = np.zeros((1, 3, 48, 192), dtype=np.float32)
+    assert session.run(None, {session.get_inputs()[0].name: x})[0].shape == (1, 2)

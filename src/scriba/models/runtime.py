@@ -127,11 +127,16 @@ def _optimized_session(
         return ort.InferenceSession(model, sess_options=so, providers=providers)
     tmp = cached.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     so.optimized_model_filepath = str(tmp)
-    sess = ort.InferenceSession(model, sess_options=so, providers=providers)
+    try:
+        sess = ort.InferenceSession(model, sess_options=so, providers=providers)
+    except Exception:  # noqa: BLE001 - maybe only the cache file could not be written: try without it
+        tmp.unlink(missing_ok=True)
+        so.optimized_model_filepath = ""
+        return ort.InferenceSession(model, sess_options=so, providers=providers)
     try:
         os.replace(tmp, cached)  # atomic: a concurrent process sees no file or the whole one
     except OSError:
-        pass
+        tmp.unlink(missing_ok=True)
     return sess
 
 
