@@ -112,7 +112,8 @@ def _optimized_session(
     st = os.stat(model)
     stamp = f"{os.path.abspath(model)}|{st.st_size}|{st.st_mtime_ns}|{options.graph_optimization}|{_machine()}"
     cache = _cache_dir("ort")
-    cached = cache / f"{os.path.splitext(os.path.basename(model))[0]}-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.onnx"
+    key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    cached = cache / f"{os.path.splitext(os.path.basename(model))[0]}-{key}.onnx"
     if cached.is_file():
         level = so.graph_optimization_level
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL

@@ -141,9 +141,7 @@ def boxes_from_probability(
             continue
         boxes.append(box)
         scores.append(score)
-    if not boxes:
-        return _filter_small(np.zeros((0, 4, 2), np.float32), scores, dest_h, dest_w)
-    scaled = np.stack(boxes)  # to page pixels, all boxes at once
+    scaled = np.stack(boxes) if boxes else np.zeros((0, 4, 2), np.float32)  # to page pixels, all at once
     scaled[:, :, 0] = np.clip(np.round(scaled[:, :, 0] * sx), 0, dest_w)
     scaled[:, :, 1] = np.clip(np.round(scaled[:, :, 1] * sy), 0, dest_h)
     return _filter_small(scaled, scores, dest_h, dest_w)

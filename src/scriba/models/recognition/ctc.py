@@ -95,8 +95,9 @@ def ctc_decode_best(
     keep[1:] &= idx[1:] != idx[:-1]
     positions = np.flatnonzero(keep)
     classes = idx[positions]
-    if classes.size and classes.max() >= len(characters):
-        positions, classes = positions[classes < len(characters)], classes[classes < len(characters)]
+    known = classes < len(characters)
+    if not known.all():
+        positions, classes = positions[known], classes[known]
     if positions.size == 0:
         return Recognition("", 0.0)
     # A character's run ends where the argmax changes next (or at the last step).
