@@ -48,6 +48,29 @@ def test_image_formats(tmp_path: Path, page_rgb: np.ndarray, ext: str, save_kwar
     assert _close(image, page_rgb, tol)
 
 
+@pytest.mark.parametrize(
+    ("ext", "orientation", "stored_as", "tol"),
+    [
+        ("jpg", 6, Image.Transpose.ROTATE_90, 3.0),  # a phone held upright: stored sideways, "turn 90 clockwise"
+        ("png", 8, Image.Transpose.ROTATE_270, 0.0),
+        ("png", 3, Image.Transpose.ROTATE_180, 0.0),
+        ("tif", 2, Image.Transpose.FLIP_LEFT_RIGHT, 0.0),
+    ],
+)
+def test_exif_orientation_is_applied(
+    tmp_path: Path, page_rgb: np.ndarray, ext: str, orientation: int, stored_as: Image.Transpose, tol: float
+) -> None:
+    """Photos stored sideways with an EXIF Orientation tag come out as a viewer shows them."""
+    stored = Image.fromarray(page_rgb).transpose(stored_as)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"photo.{ext}"
+    stored.save(path, exif=exif.tobytes(), **({"quality": 95} if ext == "jpg" else {}))
+    assert Image.open(path).getexif().get(0x0112) == orientation
+    (image,) = _pages(path)
+    assert _close(image, page_rgb, tol)
+
+
 def test_multi_page_tiff_yields_every_page(tmp_path: Path, page_rgb: np.ndarray) -> None:
     second = render_lines(["The second TIFF page"], size=36, width=760, margin=40)
     path = tmp_path / "scan.tiff"

