@@ -109,11 +109,7 @@ def _optimized_session(
     ~60 ms of the recognizer's ~75 ms session build, at every start. The same kernels run on the same graph."""
     if not isinstance(model, str) or options.graph_optimization == "disable" or providers != ["CPUExecutionProvider"]:
         return ort.InferenceSession(model, sess_options=so, providers=providers)
-    st = os.stat(model)
-    stamp = f"{os.path.abspath(model)}|{st.st_size}|{st.st_mtime_ns}|{options.graph_optimization}|{_machine()}"
-    cache = _cache_dir("ort")
-    key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
-    cached = cache / f"{os.path.splitext(os.path.basename(model))[0]}-{key}.onnx"
+    cached = _cache_file("ort", model, options.graph_optimization, _machine())
     if cached.is_file():
         level = so.graph_optimization_level
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -123,7 +119,7 @@ def _optimized_session(
             so.graph_optimization_level = level
             cached.unlink(missing_ok=True)
     try:
-        cache.mkdir(parents=True, exist_ok=True)
+        cached.parent.mkdir(parents=True, exist_ok=True)
     except OSError:
         return ort.InferenceSession(model, sess_options=so, providers=providers)
     tmp = cached.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
@@ -154,10 +150,15 @@ def _machine() -> str:
     return f"{ort.__version__}|{platform.machine()}|{cpu or platform.processor()}"
 
 
-def _cache_dir(name: str) -> Path:
+def _cache_file(kind: str, model: str, *parts: str) -> Path:
+    """Where $SCRIBA_HOME/cache/<kind> keeps a graph made from the model file: named after it, keyed by its
+    path, size and modification time and by `parts` (what else the graph depends on)."""
     from scriba.models.registry import scriba_home
 
-    return scriba_home() / "cache" / name
+    st = os.stat(model)
+    stamp = "|".join([os.path.abspath(model), str(st.st_size), str(st.st_mtime_ns), *parts])
+    key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    return scriba_home() / "cache" / kind / f"{os.path.splitext(os.path.basename(model))[0]}-{key}.onnx"
 
 
 def _rewritten(path: str, rewrites: tuple[str, ...], classes: tuple[int, ...] | None = None) -> str | bytes:
@@ -165,12 +166,9 @@ def _rewritten(path: str, rewrites: tuple[str, ...], classes: tuple[int, ...] | 
     alone; `classes`: the head cut to those classes, the features before it a third output): a file cached under
     $SCRIBA_HOME/cache/folded (made on first use, so later processes load it directly and never import onnx),
     the bytes when that cannot be written, or the path itself when nothing changed."""
-    st = os.stat(path)
     subset = hashlib.sha256(repr(classes).encode()).hexdigest()[:12] if classes else ""
-    stamp = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{'+'.join(rewrites)}|{subset}-v3"
-    key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
-    cache = _cache_dir("folded")
-    cached = cache / f"{os.path.splitext(os.path.basename(path))[0]}-{key}.onnx"
+    cached = _cache_file("folded", path, "+".join(rewrites), f"{subset}-v3")
+    cache = cached.parent
     unchanged = cached.with_suffix(".unchanged")  # nothing to rewrite: remembered, so onnx is never imported again
     if cached.is_file():
         return str(cached)
