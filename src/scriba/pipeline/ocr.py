@@ -212,7 +212,7 @@ class OCR:
         t0 = time.perf_counter()
         det = self.detector(image)
         t1 = time.perf_counter()
-        quads = list(order_clockwise_many(det.boxes))
+        quads = list(det.boxes)  # ordered, then clipped, by the detector: cropped as PaddleOCR crops them
         cropped = self._crop_lines(image, quads)
         h, w = image.shape[:2]
         rotation, alternative = 0, None

@@ -148,8 +148,8 @@ def boxes_from_probability(
 
 
 def _filter_small(boxes: np.ndarray, scores: list[float], h: int, w: int) -> DetectionResult:
-    """Boxes (N x 4 x 2) ordered clockwise and clipped to the page; those with a side of 3 pixels or less are
-    dropped."""
+    """Boxes (N x 4 x 2) ordered clockwise, then clipped to the page, as PaddleOCR does (the pipeline crops them
+    as they leave here); those with a side of 3 pixels or less are dropped."""
     if not len(boxes):
         return DetectionResult(np.zeros((0, 4, 2), np.float32), np.zeros((0,), np.float32))
     box = order_clockwise_many(boxes)

@@ -380,34 +380,36 @@ class TextRecognizer:
         this is the same as running it on the whole rows, for the steps that are decoded."""
         steps = features.shape[1]
         segments = [seg for seg in self._segments(rows, steps, width) if seg[1].index in weak]
-        joined = np.concatenate([features[k, s0:s1] for k, _, s0, s1 in segments])[None]
+        joined = np.concatenate([features[k, s0:s1] for k, _, s0, s1, _ in segments])[None]
         idx, conf = self.head_session.run(None, {CTC_FEATURES: joined})  # type: ignore[union-attr]
         better, at = {}, 0
-        for _, slot, s0, s1 in segments:
+        for _, slot, s0, s1, alone in segments:
             n = s1 - s0
-            better[slot.index] = self._decode_slot(slot, idx[0, at : at + n], conf[0, at : at + n], s0, steps, width)
+            better[slot.index] = self._decode_slot(
+                slot, idx[0, at : at + n], conf[0, at : at + n], s0, steps, width, alone
+            )
             at += n
         return better
 
     @staticmethod
-    def _segments(rows: list[Row], steps: int, width: int) -> list[tuple[int, Slot, int, int]]:
-        """(row number, slot, first step, end step) of every crop: a crop alone in its row owns all the steps
-        (CTC may emit its last character in the padding); packed crops split them (packing.step_ranges)."""
+    def _segments(rows: list[Row], steps: int, width: int) -> list[tuple[int, Slot, int, int, bool]]:
+        """(row number, slot, first step, end step, alone) of every crop: a crop alone in its row owns all the
+        steps (CTC may emit its last character in the padding); packed crops split them (packing.step_ranges)."""
         out = []
         for k, row in enumerate(rows):
             if len(row.slots) == 1 and row.slots[0].offset == 0:
-                out.append((k, row.slots[0], 0, steps))
+                out.append((k, row.slots[0], 0, steps, True))
                 continue
             for slot, (s0, s1) in zip(row.slots, step_ranges(row, steps, width / steps)):
-                out.append((k, slot, s0, s1))
+                out.append((k, slot, s0, s1, False))
         return out
 
     def _decode_slot(
-        self, slot: Slot, idx: np.ndarray, conf: np.ndarray, s0: int, steps: int, width: int
+        self, slot: Slot, idx: np.ndarray, conf: np.ndarray, s0: int, steps: int, width: int, alone: bool
     ) -> Recognition:
-        """One crop's reading from its steps (idx, conf: steps s0 onwards of its row)."""
+        """One crop's reading from its steps (idx, conf: steps s0 onwards of its row; all of them when `alone`)."""
         stride = width / steps
-        if s0 == 0 and len(idx) == steps and slot.offset == 0:  # alone in its row
+        if alone:
             return ctc_decode_best(idx, conf, self.characters, slot.width / width)
         return ctc_decode_best(
             idx,
@@ -423,8 +425,8 @@ class TextRecognizer:
     ) -> list[tuple[int, Recognition]]:
         steps = idx.shape[1]
         return [
-            (slot.index, self._decode_slot(slot, idx[k, s0:s1], conf[k, s0:s1], s0, steps, width))
-            for k, slot, s0, s1 in self._segments(rows, steps, width)
+            (slot.index, self._decode_slot(slot, idx[k, s0:s1], conf[k, s0:s1], s0, steps, width, alone))
+            for k, slot, s0, s1, alone in self._segments(rows, steps, width)
         ]
 
     def _start_jobs(
