@@ -7,6 +7,7 @@ import sys
 import typer
 
 from scriba.cli import batch as batch_cli
+from scriba.cli import bench as bench_cli
 from scriba.cli import models, ocr
 from scriba.cli import parse as parse_cli
 from scriba.cli import serve as serve_cli
@@ -29,7 +30,8 @@ app.command("serve")(serve_cli.serve_command)
 app.command("batch", no_args_is_help=True)(batch_cli.batch_command)
 app.add_typer(train_cli.app, name="train")
 app.add_typer(synth_cli.app, name="synth")
-# Further subcommands register here, one module each (parse, serve, batch, train, synth, bench).
+app.command("bench", no_args_is_help=True)(bench_cli.bench_command)
+# Further subcommands register here, one module each.
 
 
 def main() -> None:
