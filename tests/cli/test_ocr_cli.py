@@ -113,6 +113,22 @@ def test_pdf_page_range_and_json_on_stdout(files: dict[str, Path], tmp_path: Pat
     assert [(p["index"], p["text"]) for p in data["pages"]] == [(1, "Second page of the report")]
 
 
+def test_page_ranges_past_the_end_or_malformed_fail_in_one_line(files: dict[str, Path], tmp_path: Path) -> None:
+    # Past the end of this 2-page PDF: that input fails (named), the page given with it is still read.
+    res = scriba("ocr", str(files["report"]), str(files["page"]), "--pages", "3-", home=tmp_path)
+    assert res.returncode == 1
+    assert_clean_stderr(res.stderr)
+    assert res.stderr.strip().splitlines() == [
+        f"scriba: error: {files['report']}: the page range '3-' selects none of the document's 2 pages"
+    ]
+    assert "Command line pages" in res.stdout
+    # Malformed: refused before anything is read.
+    for spec, reason in (("a-b", "use e.g. 1-3,5"), ("2-1", "2-1 ends before it starts"), ("0", "pages start at 1")):
+        res = scriba("ocr", str(files["report"]), "--pages", spec, home=tmp_path)
+        assert res.returncode == 2 and res.stdout == ""
+        assert res.stderr.strip().splitlines() == [f"scriba: error: invalid page range {spec!r}; {reason}"]
+
+
 def test_no_detect_prints_one_line_per_input(files: dict[str, Path], tmp_path: Path) -> None:
     res = scriba("ocr", "--no-detect", str(files["word0"]), str(files["word1"]), str(files["word2"]), home=tmp_path)
     assert res.returncode == 0, res.stderr

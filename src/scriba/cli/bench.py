@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from scriba.cli.common import err, fail, progress, sources_or_fail, warn
+from scriba.cli.common import check_page_range, err, fail, progress, sources_or_fail, warn
 from scriba.errors import InputError, ModelError
 from scriba.io.sources import PageImage, Source, iter_pages
 
@@ -171,6 +171,7 @@ def bench_command(
     """
     from scriba.pipeline.ocr import OCR, OCROptions
 
+    check_page_range(pages)
     batching = "paddle" if exact else "packed"
     t0 = time.perf_counter()
     try:

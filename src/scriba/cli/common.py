@@ -36,6 +36,17 @@ def sources_or_fail(inputs: list[str]) -> list[Source]:
     return sources
 
 
+def check_page_range(pages: str | None) -> None:
+    """Refuse a malformed --pages before any input is read (its syntax does not depend on the document)."""
+    from scriba.io.pdf import parse_page_range
+
+    if pages:
+        try:
+            parse_page_range(pages, 10**6)
+        except ValueError as exc:
+            fail(str(exc))
+
+
 def progress(total: int | None, desc: str, enabled: bool | None = None, unit: str = "page") -> tqdm:
     """A progress bar on stderr; by default shown only on a terminal and when there is more than one item."""
     if enabled is None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from scriba.cli.common import OutputNamer, err, fail, progress, sources_or_fail
+from scriba.cli.common import OutputNamer, check_page_range, err, fail, progress, sources_or_fail
 from scriba.document import Document
 from scriba.errors import InputError, ModelError
 from scriba.export.overlay import draw_overlay
@@ -89,6 +89,7 @@ def ocr_command(
         fail(f"unknown format {', '.join(unknown) or fmt!r}; choose from {', '.join(FORMATS)}")
     if "overlay" in formats and output is None:
         fail("--format overlay writes PNG files; give an output folder with -o")
+    check_page_range(pages)
     try:
         engine = OCR(
             options=OCROptions(

@@ -9,7 +9,7 @@ import numpy as np
 import typer
 from PIL import Image, ImageDraw
 
-from scriba.cli.common import OutputNamer, err, fail, progress, sources_or_fail, warn
+from scriba.cli.common import OutputNamer, check_page_range, err, fail, progress, sources_or_fail, warn
 from scriba.document import Document, Page
 from scriba.errors import InputError, ModelError
 from scriba.io.pdf import page_count, parse_page_range
@@ -95,11 +95,7 @@ def parse_command(
 
     if ocr not in OCR_MODES:
         fail(f"--ocr must be one of {', '.join(OCR_MODES)}")
-    if pages:
-        try:
-            parse_page_range(pages, 10**6)
-        except ValueError as exc:
-            fail(str(exc))
+    check_page_range(pages)
     sources = sources_or_fail(inputs)
     output.mkdir(parents=True, exist_ok=True)
     parser = Parser(ParseOptions(dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,7 +32,8 @@ def open_pdf(name: str, data: bytes | str, password: str | None = None) -> pdfiu
 
 
 def parse_page_range(spec: str | None, n_pages: int) -> list[int]:
-    """'1-3,5,8-' -> zero-based indices within the document; None -> all pages."""
+    """'1-3,5,8-' -> zero-based indices within the document; None -> all pages. Pages past the end are left
+    out; a range that leaves none of the document's pages is refused (ValueError), as is bad syntax."""
     if not spec:
         return list(range(n_pages))
     out: list[int] = []
@@ -44,14 +45,18 @@ def parse_page_range(spec: str | None, n_pages: int) -> list[int]:
             if "-" in part:
                 a, b = part.split("-", 1)
                 lo = int(a) if a.strip() else 1
-                hi = int(b) if b.strip() else n_pages
+                hi = int(b) if b.strip() else max(lo, n_pages)  # "9-": from page 9 on, however many there are
             else:
                 lo = hi = int(part)
         except ValueError:
             raise ValueError(f"invalid page range {spec!r}; use e.g. 1-3,5") from None
-        if lo < 1 or hi < lo:
+        if lo < 1:
             raise ValueError(f"invalid page range {spec!r}; pages start at 1")
+        if hi < lo:
+            raise ValueError(f"invalid page range {spec!r}; {lo}-{hi} ends before it starts")
         out.extend(i - 1 for i in range(lo, min(hi, n_pages) + 1))
+    if not out:
+        raise ValueError(f"the page range {spec!r} selects none of the document's {n_pages} pages")
     return sorted(dict.fromkeys(out))
 
 
@@ -79,7 +84,11 @@ def iter_pdf_pages(
         n = len(pdf)
         if n == 0:
             raise InputError(name, "PDF has no pages")
-        for i in parse_page_range(pages, n):
+        try:
+            selected = parse_page_range(pages, n)
+        except ValueError as exc:
+            raise InputError(name, str(exc)) from None
+        for i in selected:
             page = pdf[i]
             try:
                 yield i, render_page(page, dpi)
@@ -97,7 +106,3 @@ def page_count(name: str, data: bytes | str, password: str | None = None) -> int
         return len(pdf)
     finally:
         pdf.close()
-
-
-def select_pages(spec: str | None, n_pages: int) -> Sequence[int]:
-    return parse_page_range(spec, n_pages)

@@ -90,8 +90,6 @@ def _inspect_pdf(
                 indices = parse_page_range(pages, n)
             except ValueError as exc:
                 raise LimitError(422, str(exc)) from None
-            if not indices:
-                raise LimitError(422, f"the page range {pages!r} selects none of the PDF's {n} pages")
             if len(indices) > max_pages:
                 raise LimitError(
                     413,
