@@ -221,3 +221,28 @@ def test_no_detect_with_a_bad_input(files: dict[str, Path], tmp_path: Path) -> N
     assert res.returncode != 0
     assert res.stdout.splitlines() == ["Invoice", "42.50"]
     assert str(missing) in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ocr", "{report}", "--dpi", "0"], "--dpi must be at least 1, not 0"),
+        (["ocr", "{page}", "--det-limit", "0"], "--det-limit must be at least 32, not 0"),
+        (["ocr", "{page}", "--threads", "-1"], "--threads must be at least 0, not -1"),
+        (["ocr", "{page}", "-o", "{page}"], "cannot use {page} as the output folder (File exists)"),
+        (["parse", "{report}", "-o", "{tmp}/p", "--dpi", "-5"], "--dpi must be at least 1, not -5"),
+        (["batch", "{page}", "-o", "{page}"], "cannot use {page} as the output folder (File exists)"),
+        (["bench", "{page}", "--repeats", "0"], "--repeats must be at least 1, not 0"),
+        (["serve", "--port", "70000"], "--port must be between 0 and 65535, not 70000"),
+    ],
+)
+def test_out_of_range_options_fail_in_one_line(
+    files: dict[str, Path], tmp_path: Path, args: list[str], message: str
+) -> None:
+    """Before, --dpi 0 on a PDF and an output path that is a file ended in tracebacks, and --det-limit 0
+    silently detected nothing."""
+    names = {"report": str(files["report"]), "page": str(files["page"]), "tmp": str(tmp_path)}
+    res = scriba(*(a.format(**names) for a in args), home=tmp_path)
+    assert res.returncode == 2 and res.stdout == ""
+    assert_clean_stderr(res.stderr)
+    assert res.stderr.strip().splitlines() == [f"scriba: error: {message.format(**names)}"]

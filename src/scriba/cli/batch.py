@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from scriba.cli.common import err, fail
+from scriba.cli.common import at_least, err, fail, output_folder
 
 
 def batch_command(
@@ -44,6 +44,8 @@ def batch_command(
         fail(str(exc))
     if workers < 1:
         fail("--workers must be at least 1")
+    at_least("--dpi", dpi, 1)
+    output_folder(output)
     if engine == "ray":
         from scriba.batch.ray import RAY_FORMATS, run_ray_batch
 

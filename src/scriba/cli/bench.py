@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from scriba.cli.common import check_page_range, err, fail, progress, sources_or_fail, warn
+from scriba.cli.common import at_least, check_page_range, err, fail, progress, sources_or_fail, warn
 from scriba.errors import InputError, ModelError
 from scriba.io.sources import PageImage, Source, iter_pages
 
@@ -142,13 +142,13 @@ def bench_command(
     inputs: Annotated[
         list[str], typer.Argument(help="Images, PDFs, folders or globs (quote globs): your own pages.")
     ],
-    repeats: Annotated[int, typer.Option(min=1, help="How many times every page is read.")] = 3,
+    repeats: Annotated[int, typer.Option(help="How many times every page is read.")] = 3,
     model: Annotated[str, typer.Option("--model", "-m", help="Model name; see `scriba models`.")] = "ppocrv5",
     dpi: Annotated[float, typer.Option(help="Resolution for rendering PDF pages.")] = 150,
     pages: Annotated[str | None, typer.Option(help="PDF pages to read, 1-based: 1-3,5,9-")] = None,
     password: Annotated[str | None, typer.Option(help="Password of encrypted PDFs.")] = None,
     max_pages: Annotated[
-        int, typer.Option(min=1, help="At most this many pages (all are held in memory).")
+        int, typer.Option(help="At most this many pages (all are held in memory).")
     ] = 50,
     exact: Annotated[
         bool, typer.Option("--exact", help="PaddleOCR's batching, as `scriba ocr --exact`.")
@@ -172,6 +172,10 @@ def bench_command(
     from scriba.pipeline.ocr import OCR, OCROptions
 
     check_page_range(pages)
+    at_least("--repeats", repeats, 1)
+    at_least("--max-pages", max_pages, 1)
+    at_least("--dpi", dpi, 1)
+    at_least("--threads", threads, 0)
     batching = "paddle" if exact else "packed"
     t0 = time.perf_counter()
     try:

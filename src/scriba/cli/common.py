@@ -36,6 +36,21 @@ def sources_or_fail(inputs: list[str]) -> list[Source]:
     return sources
 
 
+def at_least(flag: str, value: float | None, low: float) -> None:
+    """Refuse a numeric option under its lowest sensible value, in one line (None: the option was not given)."""
+    if value is not None and value < low:
+        fail(f"{flag} must be at least {low:g}, not {value:g}")
+
+
+def output_folder(path: Path) -> Path:
+    """Create the output folder (and its parents), or exit with one line saying why it cannot be used."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"cannot use {path} as the output folder ({exc.strerror or exc})")
+    return path
+
+
 def check_page_range(pages: str | None) -> None:
     """Refuse a malformed --pages before any input is read (its syntax does not depend on the document)."""
     from scriba.io.pdf import parse_page_range

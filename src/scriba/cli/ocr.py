@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from scriba.cli.common import OutputNamer, check_page_range, err, fail, progress, sources_or_fail
+from scriba.cli.common import (
+    OutputNamer,
+    at_least,
+    check_page_range,
+    err,
+    fail,
+    output_folder,
+    progress,
+    sources_or_fail,
+)
 from scriba.document import Document
 from scriba.errors import InputError, ModelError
 from scriba.export.overlay import draw_overlay
@@ -90,6 +99,9 @@ def ocr_command(
     if "overlay" in formats and output is None:
         fail("--format overlay writes PNG files; give an output folder with -o")
     check_page_range(pages)
+    at_least("--dpi", dpi, 1)
+    at_least("--threads", threads, 0)
+    at_least("--det-limit", det_limit, 32)
     try:
         engine = OCR(
             options=OCROptions(
@@ -105,7 +117,7 @@ def ocr_command(
         fail(str(exc))
     sources = sources_or_fail(inputs)
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
+        output_folder(output)
     namer = OutputNamer(output) if output else None
     failed = 0
 

@@ -9,7 +9,17 @@ import numpy as np
 import typer
 from PIL import Image, ImageDraw
 
-from scriba.cli.common import OutputNamer, check_page_range, err, fail, progress, sources_or_fail, warn
+from scriba.cli.common import (
+    OutputNamer,
+    at_least,
+    check_page_range,
+    err,
+    fail,
+    output_folder,
+    progress,
+    sources_or_fail,
+    warn,
+)
 from scriba.document import Document, Page
 from scriba.errors import InputError, ModelError
 from scriba.io.pdf import page_count, parse_page_range
@@ -96,8 +106,10 @@ def parse_command(
     if ocr not in OCR_MODES:
         fail(f"--ocr must be one of {', '.join(OCR_MODES)}")
     check_page_range(pages)
+    at_least("--dpi", dpi, 1)
+    at_least("--threads", threads, 0)
     sources = sources_or_fail(inputs)
-    output.mkdir(parents=True, exist_ok=True)
+    output_folder(output)
     parser = Parser(ParseOptions(dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output)))
     namer = OutputNamer(output)
     total = sum(_count_pages(s, pages, password) for s in sources)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from scriba.cli.common import fail
+from scriba.cli.common import at_least, fail
 
 
 def serve_command(
@@ -48,6 +48,14 @@ def serve_command(
         fail(str(exc))
     if workers < 1 or concurrency < 1 or queue < 0:
         fail("--workers and --concurrency must be at least 1, --queue at least 0")
+    if not 0 <= port <= 65535:
+        fail(f"--port must be between 0 and 65535, not {port}")
+    at_least("--dpi", dpi, 1)
+    for flag, value in (("--max-upload-mb", max_upload_mb), ("--max-megapixels", max_megapixels), ("--timeout", timeout)):
+        if value <= 0:
+            fail(f"{flag} must be positive, not {value:g}")
+    at_least("--max-pages", max_pages, 1)
+    at_least("--max-job-pages", max_job_pages, 1)
     limits = ServeLimits(
         max_upload_bytes=int(max_upload_mb * 1024 * 1024),
         max_pixels=int(max_megapixels * 1e6),

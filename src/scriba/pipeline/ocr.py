@@ -61,6 +61,19 @@ class OCROptions:
     threads: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Out-of-range values would otherwise fail deep inside rendering or silently detect nothing.
+        if self.dpi <= 0:
+            raise ValueError(f"dpi must be positive, not {self.dpi}")
+        if self.threads < 0 or self.rec_workers < 0:
+            raise ValueError(
+                f"threads and rec_workers must be 0 (automatic) or more, not {self.threads}, {self.rec_workers}"
+            )
+        if self.det_limit_side_len is not None and self.det_limit_side_len < 32:
+            raise ValueError(
+                f"det_limit_side_len must be at least 32 (the detector's stride), not {self.det_limit_side_len}"
+            )
+
     def det_overrides(self) -> dict[str, Any]:
         pairs = {
             "limit_side_len": self.det_limit_side_len,

@@ -57,6 +57,8 @@ class ParseOptions:
     def __post_init__(self) -> None:
         if self.ocr not in OCR_MODES:
             raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {self.ocr!r}")
+        if self.dpi <= 0:
+            raise ValueError(f"dpi must be positive, not {self.dpi}")
 
 
 @dataclass
