@@ -73,3 +73,9 @@ def test_a_batch_goes_on_past_bad_inputs(tmp_path: Path, ocr_engine, capsys: pyt
     assert doc.pages[1].text == "Still read after errors"
     err = capsys.readouterr().err
     assert all(str(b) in err for b in bad)
+
+
+@pytest.mark.parametrize("inputs", [None, 5, [3.5], ["a.png", object()]])
+def test_unsupported_input_types_say_what_is_accepted(inputs: object) -> None:
+    with pytest.raises(TypeError, match=r"unsupported input type \w+: pass paths, bytes, arrays or PIL images"):
+        expand_inputs(inputs)

@@ -47,6 +47,8 @@ def expand_inputs(inputs: Any) -> list[Source]:
     later with a clear message, so a batch reports them without stopping."""
     if isinstance(inputs, (str, os.PathLike, bytes, bytearray, np.ndarray, Image.Image)):
         inputs = [inputs]
+    elif not isinstance(inputs, Iterable):  # None, a number: say what is accepted, not "not iterable"
+        raise TypeError(f"unsupported input type {type(inputs).__name__}: pass paths, bytes, arrays or PIL images")
     sources: list[Source] = []
     for k, item in enumerate(inputs):
         if isinstance(item, (bytes, bytearray)):
