@@ -147,6 +147,14 @@ def test_models_json_lists_both_models_with_checksums(tmp_path: Path) -> None:
             assert len(f["sha256"]) == 64 and Path(f["path"]).is_file()
 
 
+def test_models_listing_keeps_names_apart_from_descriptions(tmp_path: Path) -> None:
+    names = [m["name"] for m in json.loads(scriba("models", "--json", home=tmp_path).stdout)]
+    lines = scriba("models", home=tmp_path).stdout.splitlines()
+    assert len(lines) == len(names)
+    for name, line in zip(names, lines):  # "scriba-en-receipts" (18 letters) ran into its description
+        assert line.startswith(name + "  ") and line.split()[0] == name
+
+
 def test_register_a_model_then_use_it(files: dict[str, Path], tmp_path: Path) -> None:
     listing = json.loads(scriba("models", "--json", home=tmp_path).stdout)
     v5 = next(m for m in listing if m["name"] == "ppocrv5")["files"]

@@ -29,11 +29,12 @@ def models_list(
     if as_json:
         typer.echo(json.dumps(infos, indent=2))
         return
+    width = max((len(info["name"]) for info in infos), default=0) + 2  # a long user name never runs into its text
     for info in infos:
         status = "" if info["available"] else "  [files missing]"
         params = info.get("rec_params")
         size = f"  rec {params / 1e6:.2f}M params" if params else ""
-        typer.echo(f"{info['name']:<16}{info['description']}{size}{status}")
+        typer.echo(f"{info['name']:<{width}}{info['description']}{size}{status}")
 
 
 @app.command("show")
