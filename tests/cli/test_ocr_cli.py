@@ -254,3 +254,25 @@ def test_out_of_range_options_fail_in_one_line(
     assert res.returncode == 2 and res.stdout == ""
     assert_clean_stderr(res.stderr)
     assert res.stderr.strip().splitlines() == [f"scriba: error: {message.format(**names)}"]
+
+
+def _piped(args: list[str], data: bytes, home: Path) -> subprocess.CompletedProcess[bytes]:
+    script = Path(sys.executable).parent / "scriba"
+    cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "scriba.cli.main"]
+    env = {**os.environ, "SCRIBA_HOME": str(home)}
+    return subprocess.run([*cmd, *args], input=data, capture_output=True, env=env, timeout=300, check=False)
+
+
+def test_standard_input_is_read_with_a_dash(files: dict[str, Path], tmp_path: Path) -> None:
+    res = _piped(["ocr", "-"], files["page"].read_bytes(), tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.decode().splitlines() == PAGE_LINES
+    # A PDF from stdin, into an output folder: named after stdin.
+    res = _piped(["ocr", "-", "--pages", "2", "-o", str(tmp_path / "out")], files["report"].read_bytes(), tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "out" / "stdin.txt").read_text().strip() == "Second page of the report"
+    # Nothing piped: one line naming standard input.
+    res = _piped(["ocr", "-"], b"", tmp_path)
+    assert res.returncode == 1 and res.stderr.decode().strip() == "scriba: error: <stdin>: input is empty"
+    res = _piped(["ocr", "-", "-"], b"", tmp_path)
+    assert res.returncode == 2 and "only once" in res.stderr.decode()

@@ -140,7 +140,7 @@ def _read_all(engine, images: list[PageImage], bar) -> Pass:  # type: ignore[no-
 
 def bench_command(
     inputs: Annotated[
-        list[str], typer.Argument(help="Images, PDFs, folders or globs (quote globs): your own pages.")
+        list[str], typer.Argument(help="Images, PDFs, folders or globs (quote globs), - for standard input: your own pages.")
     ],
     repeats: Annotated[int, typer.Option(help="How many times every page is read.")] = 3,
     model: Annotated[str, typer.Option("--model", "-m", help="Model name; see `scriba models`.")] = "ppocrv5",

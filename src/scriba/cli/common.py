@@ -26,9 +26,17 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def sources_or_fail(inputs: list[str]) -> list[Source]:
-    """Expand the command's inputs (folders, globs); exit with one line when nothing is left to read."""
+    """Expand the command's inputs (folders, globs; "-": one image or PDF read from standard input); exit with
+    one line when nothing is left to read."""
+    if inputs.count("-") > 1:
+        fail("standard input (-) can be given only once")
+    sources: list[Source] = []
     try:
-        sources = expand_inputs(inputs)
+        for item in inputs:
+            if item == "-":
+                sources.append(Source(name="<stdin>", obj=sys.stdin.buffer.read()))
+            else:
+                sources += expand_inputs([item])
     except TypeError as exc:
         fail(str(exc))
     if not sources:
@@ -77,7 +85,7 @@ class OutputNamer:
         self.used: dict[str, str] = {}
 
     def stem_for(self, source_name: str) -> str:
-        stem = Path(source_name).stem or "input"
+        stem = Path(source_name.strip("<>")).stem or "input"  # "<stdin>" -> stdin.txt
         if stem in self.used and self.used[stem] != source_name:
             stem = Path(source_name).name
         self.used.setdefault(stem, source_name)

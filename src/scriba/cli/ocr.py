@@ -47,7 +47,7 @@ def _estimate_pages(src: Source, password: str | None) -> int:
 
 
 def ocr_command(
-    inputs: Annotated[list[str], typer.Argument(help="Images, PDFs, folders or globs (quote globs).")],
+    inputs: Annotated[list[str], typer.Argument(help="Images, PDFs, folders or globs (quote globs); - reads one from standard input.")],
     fmt: Annotated[
         str,
         typer.Option(

@@ -67,7 +67,7 @@ def _count_pages(src: Source, pages: str | None, password: str | None) -> int:
 
 
 def parse_command(
-    inputs: Annotated[list[str], typer.Argument(help="PDFs, images, folders or globs (quote globs).")],
+    inputs: Annotated[list[str], typer.Argument(help="PDFs, images, folders or globs (quote globs); - reads one from standard input.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (created if missing).")],
     pages: Annotated[str | None, typer.Option(help="PDF pages to parse, 1-based: 1-3,5,9-")] = None,
     dpi: Annotated[
