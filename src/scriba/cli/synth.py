@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from scriba.cli.common import fail
+from scriba.cli.common import at_least, fail, output_folder
 
 app = typer.Typer(
     help="Render synthetic text lines (recognition) or pages (detection) with PaddleOCR labels.",
@@ -48,6 +48,9 @@ def synth_lines(
     """Line crops with `img<TAB>text` labels (PaddleOCR recognition format)."""
     from scriba.train.synth.pages import write_rec_set
 
+    at_least("--count", count, 1)
+    at_least("--max-chars", max_chars, 1)
+    output_folder(out)
     sampler, fonts, rng = _setup(seed, english_only)
     path = write_rec_set(out, count, sampler, fonts, rng, max_chars)  # type: ignore[arg-type]
     typer.echo(f"wrote {count} lines: {path}")
@@ -64,6 +67,10 @@ def synth_pages(
     """Pages with `img<TAB>[{"transcription", "points"}]` labels (PaddleOCR detection format)."""
     from scriba.train.synth.pages import write_det_set
 
+    at_least("--count", count, 1)
+    at_least("--width", width, 64)
+    at_least("--height", height, 64)
+    output_folder(out)
     sampler, fonts, rng = _setup(seed, True)
     path = write_det_set(out, count, sampler, fonts, rng, width, height)  # type: ignore[arg-type]
     typer.echo(f"wrote {count} pages: {path}")

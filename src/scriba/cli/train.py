@@ -5,12 +5,16 @@ Needs the `train` extra (torch); torch is imported inside the commands so `scrib
 from __future__ import annotations
 
 import json
+import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
-from scriba.cli.common import fail
+from scriba.cli.common import fail, output_folder
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Train and fine-tune models in PyTorch (the `train` extra); export them to ONNX.",
@@ -39,6 +43,8 @@ def import_weights(
 
     if model not in ("ppocrv5", "ppocrv4"):
         fail(f"import-weights knows ppocrv5 and ppocrv4, not '{model}'")
+    if out is not None:
+        _writable(out)
     modules, results = import_ppocr(model, small=small)
     for r in results:
         status = "ok" if r.ok else f"FAIL (> {PARITY_TOLERANCE:g})"
@@ -64,8 +70,35 @@ def restrict_head_command(
     from scriba.train.charset import ENGLISH_KEYS, CTCCodec
     from scriba.train.derive import restrict_head
 
+    if not checkpoint.is_file():
+        fail(f"{checkpoint}: no such checkpoint")
+    if keys is not None and not keys.is_file():
+        fail(f"{keys}: no such key file")
+    _writable(out)
     codec = CTCCodec.from_file(keys) if keys else CTCCodec(ENGLISH_KEYS)
-    typer.echo(json.dumps(restrict_head(checkpoint, model, codec, out)))
+    try:
+        report = restrict_head(checkpoint, model, codec, out)
+    except (ValueError, KeyError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        fail(f"{checkpoint}: not a usable checkpoint ({' '.join(str(exc).split())})")
+    typer.echo(json.dumps(report))
+
+
+def _config(path: Path, loader: Callable[[Path], T]) -> T:
+    """A training configuration, or one line saying what is wrong with the file."""
+    import yaml
+
+    if not path.is_file():
+        fail(f"{path}: no such configuration file")
+    try:
+        return loader(path)
+    except (ValueError, TypeError, AttributeError, KeyError, yaml.YAMLError) as exc:
+        fail(f"{path}: {' '.join(str(exc).split())}")  # YAML errors span lines
+
+
+def _writable(path: Path) -> Path:
+    """`path`'s folder, created if missing; one line and exit 2 when it cannot be."""
+    output_folder(path.parent)
+    return path
 
 
 @app.command("rec")
@@ -80,12 +113,7 @@ def train_rec_command(
     from scriba.train.config import load_rec_config
     from scriba.train.rec import train_rec
 
-    if not config.is_file():
-        fail(f"{config}: no such configuration file")
-    try:
-        cfg = load_rec_config(config)
-    except (ValueError, TypeError) as exc:
-        fail(f"{config}: {exc}")
+    cfg = _config(config, load_rec_config)
     if output:
         cfg.loop.output = output
     if steps:
@@ -104,7 +132,7 @@ def train_cls_command(
     _need_torch()
     from scriba.train.cls import load_cls_config, train_cls
 
-    cfg = load_cls_config(config)
+    cfg = _config(config, load_cls_config)
     if output:
         cfg.loop.output = output
     if steps:
@@ -122,7 +150,7 @@ def train_det_command(
     _need_torch()
     from scriba.train.det import load_det_config, train_det
 
-    cfg = load_det_config(config)
+    cfg = _config(config, load_det_config)
     if output:
         cfg.loop.output = output
     if steps:
@@ -143,10 +171,11 @@ def export_command(
 
     if not checkpoint.is_file():
         fail(f"{checkpoint}: no such checkpoint")
+    _writable(out)
     try:
         report = export_rec(checkpoint, out)
-    except (ValueError, KeyError, RuntimeError) as exc:
-        fail(f"{checkpoint}: {exc}")
+    except (ValueError, KeyError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        fail(f"{checkpoint}: not a usable checkpoint ({' '.join(str(exc).split())})")
     typer.echo(json.dumps(report))
     if register:
         from scriba.models.registry import register_model

@@ -11,11 +11,10 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 from torch import nn
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from scriba.train.config import _build
+from scriba.train.config import _build, read_yaml
 from scriba.train.import_weights import classifier_input
 from scriba.train.loop import LoopConfig, OptimConfig, train_loop
 from scriba.train.nets.ppocr import PPOCRClassifier
@@ -32,7 +31,7 @@ class ClsConfig:
 
 
 def load_cls_config(path: str | Path) -> ClsConfig:
-    raw: dict[str, Any] = yaml.safe_load(Path(path).read_text()) or {}
+    raw = read_yaml(path)
     loop_raw = dict(raw.pop("loop", {}))
     optim = _build(OptimConfig, loop_raw.pop("optim", {}))
     return _build(ClsConfig, {**raw, "loop": _build(LoopConfig, {**loop_raw, "optim": optim})})

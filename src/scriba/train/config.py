@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +41,31 @@ class RecConfig:
     data: RecDataConfig = field(default_factory=RecDataConfig)
 
 
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """A configuration file's settings (an empty file: none); TypeError when it is not a mapping."""
+    raw = yaml.safe_load(Path(path).read_text()) or {}
+    if not isinstance(raw, dict):
+        raise TypeError(f"a configuration holds settings as `key: value` lines, not a {type(raw).__name__}")
+    return raw
+
+
 def _build(cls: type, raw: dict[str, Any]) -> Any:
+    if not isinstance(raw, dict):
+        raise TypeError(f"{cls.__name__} settings must be `key: value` lines, not a {type(raw).__name__}")
     names = {f.name for f in fields(cls)}
     unknown = set(raw) - names
     if unknown:
         raise ValueError(f"unknown {cls.__name__} keys: {', '.join(sorted(unknown))}")
+    missing = [
+        f.name for f in fields(cls) if f.name not in raw and f.default is MISSING and f.default_factory is MISSING
+    ]
+    if missing:
+        raise ValueError(f"{cls.__name__} needs {', '.join(missing)}")
     return cls(**raw)
 
 
 def load_rec_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RecConfig:
-    raw: dict[str, Any] = yaml.safe_load(Path(path).read_text()) or {}
+    raw = read_yaml(path)
     raw.update(overrides or {})
     loop_raw = dict(raw.pop("loop", {}))
     optim = _build(OptimConfig, loop_raw.pop("optim", {}))

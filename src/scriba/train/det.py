@@ -17,10 +17,9 @@ import cv2
 import numpy as np
 import pyclipper
 import torch
-import yaml
 from torch import nn
 
-from scriba.train.config import _build
+from scriba.train.config import _build, read_yaml
 from scriba.train.loop import LoopConfig, OptimConfig, train_loop
 from scriba.train.nets.ppocr import PPOCRDetector
 
@@ -42,7 +41,7 @@ class DetConfig:
 
 
 def load_det_config(path: str | Path) -> DetConfig:
-    raw: dict[str, Any] = yaml.safe_load(Path(path).read_text()) or {}
+    raw = read_yaml(path)
     loop_raw = dict(raw.pop("loop", {}))
     optim = _build(OptimConfig, loop_raw.pop("optim", {}))
     return _build(DetConfig, {**raw, "loop": _build(LoopConfig, {**loop_raw, "optim": optim})})
