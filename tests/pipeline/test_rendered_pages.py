@@ -65,6 +65,31 @@ def test_tall_line_rotated_90_degrees(ocr_engine, turns: int) -> None:
     assert_geometry(page)
 
 
+@pytest.mark.parametrize(("turns", "rotation"), [(1, 270), (3, 90)])
+def test_page_on_its_side_reads_lines_in_order(ocr_engine, turns: int, rotation: int) -> None:
+    """A page scanned sideways: every line is read, in reading order (they came out in the order of their
+    x positions before), and the polygons lie on the page as given, over the lines' ink."""
+    lines = [
+        "Sideways scans are common in offices",
+        "when a landscape sheet is fed upright;",
+        "the lines then run down the page,",
+        "and still have to be read in order.",
+    ]
+    upright = render_lines(lines, size=34)
+    image = np.ascontiguousarray(np.rot90(upright, turns))
+    page = ocr_engine.ocr_image(image)
+    assert [line.text for line in page.lines] == lines
+    assert page.metadata["rotation"] == rotation
+    assert (page.width, page.height) == (image.shape[1], image.shape[0])
+    assert_geometry(page)
+    ink = image.min(axis=2) < 128
+    for line in page.lines:
+        x0, y0 = np.floor(np.min(line.polygon, axis=0)).astype(int)
+        x1, y1 = np.ceil(np.max(line.polygon, axis=0)).astype(int)
+        assert y1 - y0 > 3 * (x1 - x0)  # a line running down the given page
+        assert ink[y0:y1, x0:x1].mean() > 0.05
+
+
 def _page_with_paragraphs(layout: str) -> tuple[np.ndarray, list[list[str]]]:
     first = ["Scriba reads the first paragraph", "line by line from top to bottom", "before anything else."]
     second = ["Then the second paragraph follows", "with its own three lines of text", "in the same order."]

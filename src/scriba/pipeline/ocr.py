@@ -24,6 +24,7 @@ from scriba.models.recognition.ctc import Recognition, TextRecognizer
 from scriba.models.registry import ModelSpec, get_model
 from scriba.models.runtime import RuntimeOptions, available_cores
 from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
+from scriba.pipeline.turns import from_upright, to_upright, upright_image
 
 # Lines whose mean "upside down" vote may turn a whole page even when each vote is unsure.
 PAGE_VOTE_LINES = 8
@@ -152,18 +153,31 @@ def assemble_blocks(lines: list[Line]) -> list[Block]:
     return [blocks[i] for i in order]
 
 
-def _turn(polygon: list[list[float]], w: int, h: int) -> list[list[float]]:
-    """Map a polygon from the 180-degree-turned page back onto the page as given."""
-    return [[w - x, h - y] for x, y in polygon]
+def _given(polygon: list[list[float]], angle: int, w: int, h: int) -> list[list[float]]:
+    return from_upright(np.array(polygon, np.float64), angle, w, h).tolist()
 
 
-def _turn_block(block: Block, w: int, h: int) -> Block:
+def _block_on_given_page(block: Block, angle: int, w: int, h: int) -> Block:
+    """Map a block read on the upright page back onto the page as given (w x h, turned `angle` clockwise)."""
     for line in block.lines:
-        line.polygon = _turn(line.polygon, w, h)
+        line.polygon = _given(line.polygon, angle, w, h)
         for word in line.words:
-            word.polygon = _turn(word.polygon, w, h)
-    block.polygon = _turn(block.polygon, w, h)
+            word.polygon = _given(word.polygon, angle, w, h)
+    block.polygon = _given(block.polygon, angle, w, h)
     return block
+
+
+def lies_sideways(quads: list[np.ndarray]) -> bool:
+    """Most text lines run vertically (a page scanned or photographed on its side, or vertical CJK columns):
+    at least 3 lines 1.5x taller than wide, and over 3 times as many as lines 1.5x wider than tall (squarish
+    boxes, single characters, do not vote). A few vertical labels on an upright page do not turn it."""
+    if len(quads) < 3:
+        return False
+    q = np.asarray(quads, np.float32)
+    w = np.maximum(np.linalg.norm(q[:, 0] - q[:, 1], axis=1), np.linalg.norm(q[:, 2] - q[:, 3], axis=1))
+    h = np.maximum(np.linalg.norm(q[:, 0] - q[:, 3], axis=1), np.linalg.norm(q[:, 1] - q[:, 2], axis=1))
+    tall, wide = int((h >= 1.5 * w).sum()), int((w >= 1.5 * h).sum())
+    return tall >= 3 and tall > 3 * wide
 
 
 class OCR:
@@ -226,18 +240,30 @@ class OCR:
         det = self.detector(image)
         t1 = time.perf_counter()
         quads = list(det.boxes)  # ordered, then clipped, by the detector: cropped as PaddleOCR crops them
-        cropped = self._crop_lines(image, quads)
         h, w = image.shape[:2]
         rotation, alternative = 0, None
+        if lies_sideways(quads):
+            # Read it turned upright as if its text ran top to bottom, so that lines are ordered as lines; a
+            # page turned the other way then reads upside down and is turned by 180 below.
+            rotation = 90
+            image, quads = self._turned(image, quads, 90)
+        cropped = self._crop_lines(image, quads)
         if cropped.turned_share > 0.5:
-            image = np.ascontiguousarray(image[::-1, ::-1])
-            quads = list(order_clockwise_many(np.array([w, h], np.float32) - np.array(quads)))
+            image, quads = self._turned(image, quads, 180)
             turned = self._crop_lines(image, quads)
             if cropped.page_turned:
-                cropped, rotation = turned, 180
+                cropped, rotation = turned, (rotation + 180) % 360
             else:  # a few unsure votes: both ways are read, and the surer reading decides (_start_page)
                 alternative = turned
         return _PreparedPage(w, h, cropped, rotation, round(t1 - t0, 4), alternative)
+
+    @staticmethod
+    def _turned(image: np.ndarray, quads: list[np.ndarray], angle: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The page and its line quads turned back by `angle` (clockwise degrees the page is turned)."""
+        h, w = image.shape[:2]
+        if not quads:
+            return upright_image(image, angle), quads
+        return upright_image(image, angle), list(order_clockwise_many(to_upright(np.array(quads), angle, w, h)))
 
     def _start_page(self, prep: _PreparedPage, source: str, index: int) -> Callable[[], Page]:
         """Queue the page's lines for recognition; returns the function that waits for them and builds the Page."""
@@ -251,11 +277,11 @@ class OCR:
             if read_turned is not None:
                 turned, turned_timings = read_turned()
                 if _sureness(turned) > _sureness(lines):
-                    lines, rotation = turned, 180
+                    lines, rotation = turned, (rotation + 180) % 360
                 timings["recognize"] += turned_timings["recognize"]
             blocks = assemble_blocks(lines)
             if rotation:
-                blocks = [_turn_block(b, w, h) for b in blocks]
+                blocks = [_block_on_given_page(b, rotation, w, h) for b in blocks]
             timings["detect"] = prep.detect_s
             return Page(
                 width=w,

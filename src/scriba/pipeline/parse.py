@@ -29,6 +29,7 @@ from scriba.io.textlayer import TextLayer, read_text_layer
 from scriba.models.runtime import RuntimeOptions
 from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page
 from scriba.pipeline.tables import TableWord, recognize_table
+from scriba.pipeline.turns import to_upright, upright_image
 
 OCR_MODES = ("auto", "always", "never")
 # Regions that should hold text: when the text layer has none there, the text is a picture and is OCRed.
@@ -317,14 +318,14 @@ class Parser:
             lines = ocr_page.lines
             flipped = int(ocr_page.metadata.get("rotation", 0))
             timings["ocr"] = round(time.perf_counter() - t1, 4)
-        if flipped:  # the OCR found the page upside down: lay it out upright too
-            image = np.ascontiguousarray(image[::-1, ::-1])
+        if flipped:  # the OCR found the page still turned (upside down, or on its side): lay it out upright too
             h, w = image.shape[:2]
+            image = upright_image(image, flipped)
             for line in lines:
-                line.polygon = [[w - x, h - y] for x, y in line.polygon]
+                line.polygon = to_upright(np.array(line.polygon), flipped, w, h).tolist()
                 for word in line.words:
-                    word.polygon = [[w - x, h - y] for x, y in word.polygon]
-            rotation = (rotation + 180) % 360
+                    word.polygon = to_upright(np.array(word.polygon), flipped, w, h).tolist()
+            rotation = (rotation + flipped) % 360
         t2 = time.perf_counter()
         regions = self._regions(image, 1.0)
         timings["layout"] = round(time.perf_counter() - t2, 4)
