@@ -8,7 +8,6 @@ stream as `scriba ocr` (page n+1 is detected while page n is recognized). Compar
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import sys
 import time
@@ -124,6 +123,15 @@ def _decode(
     return decoded, failed
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (Linux reports KiB); 0 where the platform has no `resource`."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _read_all(engine, images: list[PageImage], bar) -> Pass:  # type: ignore[no-untyped-def]
     stage: dict[str, float] = {"detect": 0.0, "classify": 0.0, "recognize": 0.0}
     lines = characters = 0
@@ -206,6 +214,6 @@ def bench_command(
     with progress(len(images) * repeats, "bench", show_progress) as bar:
         for _ in range(repeats):
             report.passes.append(_read_all(engine, images, bar))
-    report.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report.peak_rss_mb = _peak_rss_mb()
     sys.stdout.write(report.to_json() + "\n" if as_json else report.to_text())
     raise SystemExit(1 if failed else 0)
