@@ -308,7 +308,7 @@ class Parser:
         if opts.orientation and opts.ocr != "never":
             rotation = self.orientation.detect(image)
             if rotation:
-                image = self.orientation.upright(image, rotation)
+                image = upright_image(image, rotation)
         timings["orientation"] = round(time.perf_counter() - t0, 4)
         lines: list[Line] = []
         flipped = 0

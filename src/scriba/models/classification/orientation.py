@@ -13,6 +13,7 @@ import numpy as np
 
 from scriba.models.registry import AUXILIARY, ModelFile, resolve_file
 from scriba.models.runtime import RuntimeOptions, get_session, model_metadata
+from scriba.pipeline.turns import upright_image
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -64,11 +65,6 @@ class PageOrientation:
 
     @staticmethod
     def upright(rgb: np.ndarray, angle: int) -> np.ndarray:
-        """Turn a page reported as turned `angle` degrees clockwise back upright."""
-        if angle == 90:
-            return np.ascontiguousarray(cv2.rotate(rgb, cv2.ROTATE_90_COUNTERCLOCKWISE))
-        if angle == 180:
-            return np.ascontiguousarray(cv2.rotate(rgb, cv2.ROTATE_180))
-        if angle == 270:
-            return np.ascontiguousarray(cv2.rotate(rgb, cv2.ROTATE_90_CLOCKWISE))
-        return rgb
+        """Turn a page reported as turned `angle` degrees clockwise back upright (scriba.pipeline.turns, which
+        also turns the points on it)."""
+        return upright_image(rgb, angle)
