@@ -61,11 +61,11 @@ def output_folder(path: Path) -> Path:
 
 def check_page_range(pages: str | None) -> None:
     """Refuse a malformed --pages before any input is read (its syntax does not depend on the document)."""
-    from scriba.io.pdf import parse_page_range
+    from scriba.io.pdf import page_spans
 
     if pages:
         try:
-            parse_page_range(pages, 10**6)
+            page_spans(pages)
         except ValueError as exc:
             fail(str(exc))
 

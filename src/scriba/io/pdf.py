@@ -31,12 +31,10 @@ def open_pdf(name: str, data: bytes | str, password: str | None = None) -> pdfiu
         raise InputError(name, f"cannot read PDF ({exc})") from None
 
 
-def parse_page_range(spec: str | None, n_pages: int) -> list[int]:
-    """'1-3,5,8-' -> zero-based indices within the document; None -> all pages. Pages past the end are left
-    out; a range that leaves none of the document's pages is refused (ValueError), as is bad syntax."""
-    if not spec:
-        return list(range(n_pages))
-    out: list[int] = []
+def page_spans(spec: str) -> list[tuple[int, int | None]]:
+    """The syntax of a page range, apart from any document: '1-3,5,8-' -> [(1, 3), (5, 5), (8, None)], 1-based,
+    None for an open end. ValueError when it is malformed."""
+    spans: list[tuple[int, int | None]] = []
     for part in spec.split(","):
         part = part.strip()
         if not part:
@@ -44,17 +42,27 @@ def parse_page_range(spec: str | None, n_pages: int) -> list[int]:
         try:
             if "-" in part:
                 a, b = part.split("-", 1)
-                lo = int(a) if a.strip() else 1
-                hi = int(b) if b.strip() else max(lo, n_pages)  # "9-": from page 9 on, however many there are
+                lo, hi = (int(a) if a.strip() else 1), (int(b) if b.strip() else None)
             else:
                 lo = hi = int(part)
         except ValueError:
             raise ValueError(f"invalid page range {spec!r}; use e.g. 1-3,5") from None
         if lo < 1:
             raise ValueError(f"invalid page range {spec!r}; pages start at 1")
-        if hi < lo:
+        if hi is not None and hi < lo:
             raise ValueError(f"invalid page range {spec!r}; {lo}-{hi} ends before it starts")
-        out.extend(i - 1 for i in range(lo, min(hi, n_pages) + 1))
+        spans.append((lo, hi))
+    return spans
+
+
+def parse_page_range(spec: str | None, n_pages: int) -> list[int]:
+    """'1-3,5,8-' -> zero-based indices within the document; None -> all pages. Pages past the end are left
+    out; a range that leaves none of the document's pages is refused (ValueError), as is bad syntax."""
+    if not spec:
+        return list(range(n_pages))
+    out: list[int] = []
+    for lo, hi in page_spans(spec):
+        out.extend(i - 1 for i in range(lo, min(n_pages if hi is None else hi, n_pages) + 1))
     if not out:
         raise ValueError(f"the page range {spec!r} selects none of the document's {n_pages} pages")
     return sorted(dict.fromkeys(out))
