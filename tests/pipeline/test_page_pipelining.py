@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 from PIL import Image
@@ -70,6 +71,25 @@ def test_error_in_the_page_source_comes_out_after_earlier_pages() -> None:
         for _, page in engine.ocr_stream(pages()):
             seen.append(page.text)
     assert [t.strip() for t in seen] == ["first page"]
+
+
+def test_stopping_early_ends_the_stage_threads_and_reads_a_bounded_lookahead() -> None:
+    engine = OCR(options=OCROptions(dpi=100))
+    image = render_lines(["a page of a long stream"], size=34, width=700)
+    pulled = []
+
+    def pages():
+        for k in range(50):
+            pulled.append(k)
+            yield PageImage(image=image, source="long.pdf", index=k)
+
+    stream = engine.ocr_stream(pages())
+    _, first = next(stream)
+    assert first.text.strip() == "a page of a long stream"
+    stream.close()  # the consumer stops: every stage thread must end, and the source is not read to its end
+    alive = [t.name for t in threading.enumerate() if t.name.startswith(("scriba-decode", "scriba-detect", "scriba-crop"))]
+    assert alive == []
+    assert len(pulled) <= 8
 
 
 def test_upside_down_page_reads_right_and_reports_rotation() -> None:
