@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from scriba.errors import InputError
 from scriba.io.pdf import parse_page_range
 from scriba.io.sources import Source, expand_inputs, iter_pages
 from tests.conftest import FONTS, render_lines
@@ -132,6 +133,15 @@ def test_folders_and_globs(tmp_path: Path, page_rgb: np.ndarray) -> None:
     assert names == ["a.jpg", "b.png", "c.bmp"]
     names = [Path(s.name).name for s in expand_inputs([str(tmp_path / "*.png"), str(tmp_path / "**" / "*.bmp")])]
     assert names == ["b.png", "c.bmp"]
+
+
+def test_a_folder_without_documents_is_reported_not_skipped(tmp_path: Path) -> None:
+    empty = tmp_path / "scans"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a document")
+    (source,) = expand_inputs([str(empty)])
+    with pytest.raises(InputError, match="is a folder with no images or PDFs"):
+        list(iter_pages(source))
 
 
 def _write_pdf(path: Path, texts: list[str]) -> None:
