@@ -64,15 +64,11 @@ def expand_inputs(inputs: Any) -> list[Source]:
                     f for f in Path(p).rglob("*") if f.is_file() and f.suffix.lower() in DOCUMENT_EXTENSIONS
                 )
                 # A folder with no documents stays, as missing paths do, so that it is reported (in one line)
-                # instead of being passed over in silence.
-                sources.extend(Source(name=str(f), path=str(f)) for f in files) if files else sources.append(
-                    Source(name=p, path=p)
-                )
+                # instead of being passed over in silence; so does a glob that matches nothing.
+                sources += [Source(name=str(f), path=str(f)) for f in files] or [Source(name=p, path=p)]
             elif not os.path.exists(p) and glob.has_magic(p):
                 matches = sorted(m for m in glob.glob(p, recursive=True) if os.path.isfile(m))
-                sources.extend(Source(name=m, path=m) for m in matches) if matches else sources.append(
-                    Source(name=p, path=p)
-                )
+                sources += [Source(name=m, path=m) for m in matches] or [Source(name=p, path=p)]
             else:
                 sources.append(Source(name=p, path=p))
         else:

@@ -36,14 +36,7 @@ def to_upright(points: np.ndarray, angle: int, w: int, h: int) -> np.ndarray:
 
 
 def from_upright(points: np.ndarray, angle: int, w: int, h: int) -> np.ndarray:
-    """Points on the upright page -> the same points on the given page (w x h pixels): to_upright undone."""
-    p = np.asarray(points, dtype=np.float64)
-    u, v = p[..., 0], p[..., 1]
-    angle %= 360
-    if angle == 90:
-        return np.stack([w - v, u], axis=-1)
-    if angle == 180:
-        return np.stack([w - u, h - v], axis=-1)
-    if angle == 270:
-        return np.stack([v, h - u], axis=-1)
-    return p
+    """Points on the upright page -> the same points on the given page (w x h pixels): to_upright undone, which
+    is to_upright by the opposite turn, from the upright page's size (h x w after a quarter turn)."""
+    upright_w, upright_h = (h, w) if angle % 180 else (w, h)
+    return to_upright(points, -angle, upright_w, upright_h)

@@ -14,9 +14,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from scriba.train.config import _build, read_yaml
+from scriba.train.config import _build, build_loop, read_yaml
 from scriba.train.import_weights import classifier_input
-from scriba.train.loop import LoopConfig, OptimConfig, train_loop
+from scriba.train.loop import LoopConfig, train_loop
 from scriba.train.nets.ppocr import PPOCRClassifier
 
 
@@ -32,9 +32,7 @@ class ClsConfig:
 
 def load_cls_config(path: str | Path) -> ClsConfig:
     raw = read_yaml(path)
-    loop_raw = dict(raw.pop("loop", {}))
-    optim = _build(OptimConfig, loop_raw.pop("optim", {}))
-    return _build(ClsConfig, {**raw, "loop": _build(LoopConfig, {**loop_raw, "optim": optim})})
+    return _build(ClsConfig, {**raw, "loop": build_loop(raw)})
 
 
 class _TurnedLines(IterableDataset):

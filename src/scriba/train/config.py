@@ -64,11 +64,16 @@ def _build(cls: type, raw: dict[str, Any]) -> Any:
     return cls(**raw)
 
 
+def build_loop(raw: dict[str, Any]) -> LoopConfig:
+    """The `loop:` section of a configuration (with its `optim:`), taken out of `raw`."""
+    loop_raw = dict(raw.pop("loop", {}))
+    optim = _build(OptimConfig, loop_raw.pop("optim", {}))
+    return _build(LoopConfig, {**loop_raw, "optim": optim})  # type: ignore[no-any-return]
+
+
 def load_rec_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RecConfig:
     raw = read_yaml(path)
     raw.update(overrides or {})
-    loop_raw = dict(raw.pop("loop", {}))
-    optim = _build(OptimConfig, loop_raw.pop("optim", {}))
-    loop = _build(LoopConfig, {**loop_raw, "optim": optim})
+    loop = build_loop(raw)
     data = _build(RecDataConfig, raw.pop("data", {}))
     return _build(RecConfig, {**raw, "loop": loop, "data": data})

@@ -19,8 +19,8 @@ import pyclipper
 import torch
 from torch import nn
 
-from scriba.train.config import _build, read_yaml
-from scriba.train.loop import LoopConfig, OptimConfig, train_loop
+from scriba.train.config import _build, build_loop, read_yaml
+from scriba.train.loop import LoopConfig, train_loop
 from scriba.train.nets.ppocr import PPOCRDetector
 
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -42,9 +42,7 @@ class DetConfig:
 
 def load_det_config(path: str | Path) -> DetConfig:
     raw = read_yaml(path)
-    loop_raw = dict(raw.pop("loop", {}))
-    optim = _build(OptimConfig, loop_raw.pop("optim", {}))
-    return _build(DetConfig, {**raw, "loop": _build(LoopConfig, {**loop_raw, "optim": optim})})
+    return _build(DetConfig, {**raw, "loop": build_loop(raw)})
 
 
 def det_input(rgb: np.ndarray) -> np.ndarray:
