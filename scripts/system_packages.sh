@@ -2,7 +2,7 @@
 # Debian packages the test suite needs (real fonts, Tesseract and poppler as peers, a browser for the web page
 # test); installed when missing, so `make test` works on a fresh machine. Fails loudly when they cannot be.
 set -euo pipefail
-APT_PKGS="fonts-dejavu-core fonts-liberation tesseract-ocr tesseract-ocr-eng chromium poppler-utils"
+APT_PKGS="fonts-dejavu-core fonts-liberation fonts-wqy-microhei fonts-ipafont-gothic tesseract-ocr tesseract-ocr-eng chromium poppler-utils"
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 [ -z "$missing" ] && exit 0

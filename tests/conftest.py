@@ -18,6 +18,8 @@ FONTS = {
     "serif-bold": FONT_DIR / "liberation/LiberationSerif-Bold.ttf",
     "mono": FONT_DIR / "dejavu/DejaVuSansMono.ttf",
     "arial": FONT_DIR / "liberation/LiberationSans-Regular.ttf",
+    "cjk": FONT_DIR / "wqy/wqy-microhei.ttc",  # Simplified/Traditional Chinese (fonts-wqy-microhei)
+    "ja": Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"),  # Japanese (fonts-ipafont-gothic)
 }
 
 
