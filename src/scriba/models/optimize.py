@@ -287,9 +287,18 @@ def _opset(model: onnx.ModelProto) -> int:
 def _ctc_head(g: _Graph) -> tuple[onnx.NodeProto, onnx.NodeProto, onnx.NodeProto]:
     """The MatMul -> Add -> Softmax that ends a CTC recognizer, with constant weights."""
     producer = g.producer()
-    softmax = producer.get(g.graph.output[0].name)
-    add = producer.get(softmax.input[0]) if softmax is not None and softmax.op_type == "Softmax" else None
-    matmul = producer.get(add.input[0]) if add is not None and add.op_type == "Add" else None
+
+    def source(name: str) -> onnx.NodeProto | None:
+        """The node that computes `name`, looking through Identity nodes (Paddle 3 exports put one after
+        every Add, PP-OCRv6's heads included)."""
+        node = producer.get(name)
+        while node is not None and node.op_type == "Identity":
+            node = producer.get(node.input[0])
+        return node
+
+    softmax = source(g.graph.output[0].name)
+    add = source(softmax.input[0]) if softmax is not None and softmax.op_type == "Softmax" else None
+    matmul = source(add.input[0]) if add is not None and add.op_type == "Add" else None
     if matmul is None or matmul.op_type != "MatMul" or matmul.input[1] not in g.consts or add.input[1] not in g.consts:
         raise ValueError("expected a recognizer ending in MatMul -> Add -> Softmax with constant weights")
     return matmul, add, softmax  # type: ignore[return-value]

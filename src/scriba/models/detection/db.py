@@ -20,13 +20,18 @@ class DetectionResult:
     scores: np.ndarray  # N float32, mean probability inside each box
 
 
-def resize_for_detection(image: np.ndarray, limit_side_len: int, limit_type: str) -> tuple[np.ndarray, float, float]:
-    """Resize so the limit holds and both sides are multiples of 32 (the network's stride)."""
+def resize_for_detection(
+    image: np.ndarray, limit_side_len: int, limit_type: str, max_side_limit: int = 4000
+) -> tuple[np.ndarray, float, float]:
+    """Resize so the limit holds and both sides are multiples of 32 (the network's stride). With "min" the
+    longest side is then kept within `max_side_limit`, as PaddleX does (a long strip would grow without bound)."""
     h, w = image.shape[:2]
     if limit_type == "max":
         ratio = limit_side_len / max(h, w) if max(h, w) > limit_side_len else 1.0
     elif limit_type == "min":
         ratio = limit_side_len / min(h, w) if min(h, w) < limit_side_len else 1.0
+        if max(h, w) * ratio > max_side_limit:
+            ratio = max_side_limit / max(h, w)
     else:  # "resize_long": scale the long side to exactly the limit
         ratio = limit_side_len / max(h, w)
     rh = max(int(round(h * ratio / 32) * 32), 32)
@@ -172,7 +177,9 @@ class TextDetector:
         self._inv_std = 1.0 / (np.array(self.spec.std, np.float32) * 255.0)
 
     def preprocess(self, image: np.ndarray) -> np.ndarray:
-        resized, _, _ = resize_for_detection(image, self.spec.limit_side_len, self.spec.limit_type)
+        resized, _, _ = resize_for_detection(
+            image, self.spec.limit_side_len, self.spec.limit_type, self.spec.max_side_limit
+        )
         # PaddleOCR's detectors were trained on BGR input, normalized with these per-channel values in BGR order.
         # Written plane by plane into the 1 x 3 x H x W input: ~10x faster than one broadcast expression and a
         # transposed copy, with the same float32 arithmetic.
