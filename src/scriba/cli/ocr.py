@@ -79,6 +79,14 @@ def ocr_command(
             "weights), but about 10% of lines read slightly differently.",
         ),
     ] = False,
+    seals: Annotated[
+        bool,
+        typer.Option(
+            "--seals",
+            help="Also read seals (red or blue stamps, text along arcs): each becomes a 'seal' block, its lines "
+            "straightened and read along the arc. Needs the seal detector (`scriba models install`).",
+        ),
+    ] = False,
     fast: Annotated[bool, typer.Option("--fast", hidden=True, help="The default now; kept for old scripts.")] = False,
     show_progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: on a TTY).")
@@ -111,8 +119,13 @@ def ocr_command(
                 det_limit_side_len=det_limit,
                 threads=threads,
                 rec_batching="paddle" if exact else "packed",
+                seals=seals,
             )
         )
+        if seals:
+            from scriba.models.registry import AUXILIARY, resolve_file
+
+            resolve_file(AUXILIARY["seal-det"])  # a missing file fails here, before any input is read
     except ModelError as exc:
         fail(str(exc))
     sources = sources_or_fail(inputs)

@@ -55,6 +55,8 @@ class OCROptions:
     pipeline_pages: bool = True
     # Fold the models' element-wise affine nodes into their convolutions (exact; see scriba.models.optimize).
     fold_affine: bool = True
+    # Also read seals (coloured stamps with text along arcs) as "seal" blocks (scriba.pipeline.seal).
+    seals: bool = False
     det_limit_side_len: int | None = None
     det_limit_type: str | None = None
     det_box_thresh: float | None = None
@@ -247,6 +249,7 @@ class OCR:
         # The recognizer's sessions are the slowest part of start-up (~0.15 s): they are built on a helper
         # thread while the detector loads and the first page is decoded and detected (see `recognizer`).
         self._recognizer: TextRecognizer | None = None
+        self._seal_reader: Any = None
         loader = ThreadPoolExecutor(1, thread_name_prefix="scriba-load")
         self._recognizer_loading = loader.submit(
             lambda: TextRecognizer(
@@ -279,7 +282,18 @@ class OCR:
     def ocr_image(self, image: np.ndarray, source: str = "", index: int = 0) -> Page:
         """OCR one RGB page image. A page whose lines mostly read upside down is read turned by 180 degrees
         (so the reading order is right), and its polygons are mapped back onto the image as given."""
-        return self._start_page(self._prepare_page(image), source, index)()
+        return self._with_seals(image, self._start_page(self._prepare_page(image), source, index)())
+
+    def _with_seals(self, image: np.ndarray, page: Page) -> Page:
+        """With the `seals` option: the page's seals added as "seal" blocks (the seal detector is loaded on
+        first use)."""
+        if not self.options.seals:
+            return page
+        if self._seal_reader is None:
+            from scriba.pipeline.seal import SealReader
+
+            self._seal_reader = SealReader(self, RuntimeOptions(threads=self.options.threads))
+        return self._seal_reader.add_to_page(image, page)
 
     def _prepare_page(self, image: np.ndarray) -> _PreparedPage:
         """Everything before recognition: detect, order, crop, classify; and the page-level turn, decided here
@@ -467,7 +481,8 @@ class OCR:
                 if isinstance(item, tuple):
                     pimg, prep = item
                     try:
-                        started = (pimg, self._start_page(prep, pimg.source, pimg.index))
+                        finish = self._start_page(prep, pimg.source, pimg.index)
+                        started = (pimg, lambda p=pimg, f=finish: self._with_seals(p.image, f()))  # type: ignore[misc]
                     except BaseException:
                         if reading is not None:
                             yield reading[0], reading[1]()
