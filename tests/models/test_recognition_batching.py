@@ -79,7 +79,6 @@ def test_latin_subset_reads_like_the_full_head(crops: list[np.ndarray]) -> None:
     assert set(string.printable.strip()) <= kept and "中" not in kept
     many = crops * 2  # more batches than workers: the first batch probes, the rest use the subset head
     a, b = full(many), fast(many)
-    assert fast._latin_streak
     assert fast._session is None  # the subset and head sessions together are the whole model
     assert [r.text for r in b] == [r.text for r in a]
     for x, y in zip(a, b):
@@ -98,12 +97,14 @@ def test_recheck_reads_weak_lines_exactly_as_the_full_head(crops: list[np.ndarra
     full = TextRecognizer(spec, RuntimeOptions(threads=1), latin_subset=False, batching="paddle", batch_size=3)
     fast = TextRecognizer(spec, RuntimeOptions(threads=1), batching="paddle", batch_size=3)
     many = crops * 2
-    fast._latin_streak = True  # skip the probe: every batch goes through the subset head, then the recheck
+
+    def subset_only() -> list:  # no probe: every batch goes through the subset head, then the recheck
+        return fast._in_order(len(many), fast._start_jobs(many, fast.plan(many), "subset")())
+
     fast.recheck_below = 0.0
-    subset_conf = [r.confidence for r in fast(many)]
-    fast._latin_streak = True
+    subset_conf = [r.confidence for r in subset_only()]
     fast.recheck_below = float(np.median(subset_conf))
-    a, b = full(many), fast(many)
+    a, b = full(many), subset_only()
     assert [r.text for r in a] == [r.text for r in b]
     rechecked = [k for k, c in enumerate(subset_conf) if c < fast.recheck_below]
     assert 0 < len(rechecked) < len(many)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -188,7 +189,6 @@ class TextRecognizer:
         # and also outputs the features before the head, from which the head session (the full head alone)
         # reads any line in full: the two together are the whole model, which is then never loaded.
         self.subset_session = self.head_session = None
-        self._latin_streak = False  # the last call read Latin-script text
         if latin_subset and len(self.characters) > 2000:
             keep = latin_classes(self.characters)
             if len(keep) < len(self.characters) // 4:
@@ -430,16 +430,21 @@ class TextRecognizer:
         ]
 
     def _start_jobs(
-        self, crops: list[np.ndarray], jobs: list[tuple[list[Row], int]], head: str
+        self, crops: list[np.ndarray], jobs: list[tuple[list[Row], int]], head: str | Callable[[], str]
     ) -> Callable[[], list[tuple[int, Recognition, bool]]]:
-        """Queue the jobs on the worker pool (or run them here with one worker); returns their gatherer."""
+        """Queue the jobs on the worker pool (or run them here with one worker); returns their gatherer. `head`
+        may be a function that gives the head when a job starts (a page's choice, made by its probe)."""
+        choose = head if callable(head) else lambda: head
+
+        def run(job: tuple[list[Row], int]) -> list[tuple[int, Recognition, bool]]:
+            return self._run_batch(crops, *job, choose())
+
         if self.workers == 1:
-            outputs = [self._run_batch(crops, *job, head) for job in jobs]
+            outputs = [run(job) for job in jobs]
             return lambda: [item for out in outputs for item in out]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="scriba-rec")
-        pool = self._pool
-        futures = [pool.submit(self._run_batch, crops, *job, head) for job in jobs]
+        futures = [self._pool.submit(run, job) for job in jobs]
         return lambda: [item for f in futures for item in f.result()]
 
     def __call__(self, crops: list[np.ndarray]) -> list[Recognition]:
@@ -451,11 +456,12 @@ class TextRecognizer:
         order of `crops`. Calls submitted back to back overlap: the workers start on the next page's batches
         while the last batches of this one finish (which batch finishes first changes no result).
 
-        With the Latin subset: the widest batches (the most text) are read with the full head first (the
-        probe, which waits for them); when they hold only Latin-script characters, the other batches use the
-        subset head, and any line it reads with confidence under `recheck_below` is read again by the full head
-        (see _read_rows), whose reading is kept. The probe is skipped while the pages before were Latin
-        (`_latin_streak`)."""
+        With the Latin subset, each call decides for itself, from its own crops only (so a page reads the same
+        whatever was read before it): the widest batches (the most text) are read with the full head first (the
+        probe); when they hold only Latin-script characters, the call's other batches use the subset head, and
+        any line it reads with confidence under `recheck_below` is read again by the full head (see
+        _read_rows), whose reading is kept. The probe does not hold up the caller: the other batches are queued
+        behind it and wait for its verdict when a worker takes them."""
         if not crops:
             return list
         # Widest batches first, so the last ones to finish are short.
@@ -463,28 +469,13 @@ class TextRecognizer:
         if self.subset_session is None:
             gather = self._start_jobs(crops, jobs, "own")
             return lambda: self._in_order(len(crops), gather())
-        head, done = "full", []
-        if self._latin_streak:
-            head = "subset"  # the last pages were Latin: no probe; the recheck guards
-        elif len(jobs) > self.workers:
-            probe, jobs = jobs[: self.workers], jobs[self.workers :]
-            done = self._start_jobs(crops, probe, "full")()
-            if all(is_latin_char(ch) for _, rec, _ in done for ch in rec.text):
-                head = "subset"
-        gather = self._start_jobs(crops, jobs, head)
-        # A call submitted before this one's results are in (the next page) takes it as Latin too; finish() below
-        # corrects that, as each call's rechecks do for its own lines.
-        self._latin_streak = head == "subset"
-
-        def finish() -> list[Recognition]:
-            fast = gather()
-            # Still Latin unless a line the full head re-read is confidently in another script.
-            self._latin_streak = head == "subset" and all(
-                is_latin_char(ch) for _, rec, full in fast if full and rec.confidence >= 0.5 for ch in rec.text
-            )
-            return self._in_order(len(crops), done + fast)
-
-        return finish
+        if len(jobs) <= self.workers:  # nothing left to save: every batch would be a probe
+            gather = self._start_jobs(crops, jobs, "full")
+            return lambda: self._in_order(len(crops), gather())
+        probe = self._start_jobs(crops, jobs[: self.workers], "full")
+        choice = _ProbeChoice(probe)
+        rest = self._start_jobs(crops, jobs[self.workers :], choice.head)
+        return lambda: self._in_order(len(crops), probe() + rest())
 
     @staticmethod
     def _in_order(n: int, read: list[tuple[int, Recognition, bool]]) -> list[Recognition]:
@@ -492,3 +483,21 @@ class TextRecognizer:
         for i, rec, _ in read:
             results[i] = rec
         return results
+
+
+class _ProbeChoice:
+    """The head for one call's batches after its probe: "subset" when the probe read only Latin-script
+    characters, else "full". Decided once, by whichever batch asks first (the probe's batches were queued
+    first, so they are already running or done when a later batch waits for them)."""
+
+    def __init__(self, probe: Callable[[], list[tuple[int, Recognition, bool]]]) -> None:
+        self._probe = probe
+        self._lock = threading.Lock()
+        self._head: str | None = None
+
+    def head(self) -> str:
+        with self._lock:
+            if self._head is None:
+                read = self._probe()
+                self._head = "subset" if all(is_latin_char(ch) for _, rec, _ in read for ch in rec.text) else "full"
+            return self._head
