@@ -139,3 +139,22 @@ def render_seal(
     canvas = Image.new("RGB", page, "white")
     canvas.paste(img, at)
     return np.asarray(canvas)
+
+
+# Pages in two scripts, for checking that a page reads the same whatever was read before it.
+LATIN_PAGE_LINES = [
+    "The quarterly report was approved by the board.",
+    "Revenue grew by twelve percent over last year.",
+    "Operating costs remained flat in the period.",
+    "Next meeting is scheduled for September.",
+] * 3
+CHINESE_PAGE_LINES = ["会议时间：2023年08月25日", "这个跨越式的发展令人瞩目。", "公司营业收入同比增长百分之十二。"]
+
+
+def latin_page() -> np.ndarray:
+    """Twelve English lines: enough batches for the recognizer to choose its Latin-only head."""
+    return render_lines(LATIN_PAGE_LINES, font_name="serif")
+
+
+def chinese_page() -> np.ndarray:
+    return render_lines(CHINESE_PAGE_LINES, font_name="cjk", width=1000)

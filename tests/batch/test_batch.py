@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from scriba.batch.manifest import Manifest, repair_jsonl
-from tests.conftest import render_lines
+from tests.conftest import chinese_page, latin_page, render_lines
 
 N_IMAGES = 10
 PDF_LINES = ["Ledger page one", "Ledger page two", "Ledger page three"]
@@ -198,3 +198,25 @@ def test_parts_left_by_a_kill_after_completion_are_cleaned_on_resume(tmp_path: P
     resumed.close()
     manifest.close()
     assert not (tmp_path / ".parts").exists()
+
+
+def test_chinese_page_after_english_pages_reads_as_alone(tmp_path: Path) -> None:
+    """One worker reads every page of the batch: the English pages before must not change the Chinese one."""
+    both, alone = tmp_path / "both", tmp_path / "alone"
+    both.mkdir()
+    alone.mkdir()
+    for n in range(2):
+        Image.fromarray(latin_page()).save(both / f"a{n}_english.png")
+    Image.fromarray(chinese_page()).save(both / "b_chinese.png")
+    Image.fromarray(chinese_page()).save(alone / "b_chinese.png")
+    texts = {}
+    for name, folder in (("both", both), ("alone", alone)):
+        out = tmp_path / f"out_{name}"
+        done = subprocess.run(batch_cmd(str(folder), "-o", str(out), "--workers", "1"), capture_output=True,
+                              text=True, timeout=600, check=False)
+        assert done.returncode == 0, done.stderr
+        pages = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+        texts[name] = {p["source"]: p["text"] for p in pages}
+    assert len(texts["both"]) == 3
+    assert "2023年08月25日" in texts["alone"]["b_chinese.png"]
+    assert texts["both"]["b_chinese.png"] == texts["alone"]["b_chinese.png"]

@@ -8,6 +8,7 @@ import string
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from scriba.models.recognition.ctc import TextRecognizer, latin_classes
 from scriba.models.recognition.packing import Row, Slot, pack_rows, step_ranges
@@ -77,9 +78,8 @@ def test_latin_subset_reads_like_the_full_head(crops: list[np.ndarray]) -> None:
     assert 500 < len(keep) < 2000 and keep[0] == 0
     kept = {fast.characters[i] for i in keep}
     assert set(string.printable.strip()) <= kept and "中" not in kept
-    many = crops * 2  # more batches than workers: the first batch probes, the rest use the subset head
+    many = crops * 2
     a, b = full(many), fast(many)
-    assert fast._latin_streak
     assert fast._session is None  # the subset and head sessions together are the whole model
     assert [r.text for r in b] == [r.text for r in a]
     for x, y in zip(a, b):
@@ -98,12 +98,14 @@ def test_recheck_reads_weak_lines_exactly_as_the_full_head(crops: list[np.ndarra
     full = TextRecognizer(spec, RuntimeOptions(threads=1), latin_subset=False, batching="paddle", batch_size=3)
     fast = TextRecognizer(spec, RuntimeOptions(threads=1), batching="paddle", batch_size=3)
     many = crops * 2
-    fast._latin_streak = True  # skip the probe: every batch goes through the subset head, then the recheck
+
+    def subset_only() -> list:
+        return fast._in_order(len(many), fast._start_jobs(many, fast.plan(many), "subset")())
+
     fast.recheck_below = 0.0
-    subset_conf = [r.confidence for r in fast(many)]
-    fast._latin_streak = True
+    subset_conf = [r.confidence for r in subset_only()]
     fast.recheck_below = float(np.median(subset_conf))
-    a, b = full(many), fast(many)
+    a, b = full(many), subset_only()
     assert [r.text for r in a] == [r.text for r in b]
     rechecked = [k for k, c in enumerate(subset_conf) if c < fast.recheck_below]
     assert 0 < len(rechecked) < len(many)
@@ -213,3 +215,23 @@ def test_weak_packed_lines_are_read_again_alone(crops: list[np.ndarray]) -> None
     for k in shared:
         assert b[k].text == a[k].text
         assert b[k].confidence == pytest.approx(a[k].confidence, abs=1e-6)
+
+
+def test_a_foreign_line_among_latin_lines_is_read_by_the_full_head() -> None:
+    """Lines in other scripts are found line by line (not from the lines read before): in one batch of Latin
+    lines, the Chinese and Japanese ones read as the full head reads them, Han and kana characters included."""
+    spec = get_model("ppocrv5").rec
+    full = TextRecognizer(spec, RuntimeOptions(threads=1), latin_subset=False, batching="packed")
+    fast = TextRecognizer(spec, RuntimeOptions(threads=1), batching="packed")
+    texts = ["Invoice 2026-11-23", "日期 2023年08月25日", "Total due: 42.50", "東京都千代田区", "Tel 电话 138", "Thank you"]
+    crops = []
+    for t in texts:
+        f = font("sans" if t.isascii() else "cjk", 36)
+        x0, y0, x1, y1 = f.getbbox(t)
+        img = Image.new("RGB", (x1 - x0 + 16, y1 - y0 + 16), "white")
+        ImageDraw.Draw(img).text((8 - x0, 8 - y0), t, font=f, fill="black")
+        crops.append(np.asarray(img))
+    fast.recheck_below = 0.0  # only the script guard may call the full head
+    a, b = [r.text for r in full(crops)], [r.text for r in fast(crops)]
+    assert b == a
+    assert "年" in b[1] and "東京" in b[3] and "电话" in b[4]

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import render_lines
+from tests.conftest import chinese_page, latin_page, render_lines
 from tests.serve.conftest import PAGE_LINES, Server, pdf_bytes, png_bytes
 
 
@@ -378,3 +378,20 @@ def test_two_workers_share_jobs(tmp_path, page_png: bytes) -> None:  # type: ign
         print("worker pids that answered:", sorted(pids))
     finally:
         assert srv.stop() == 0
+
+
+def test_chinese_page_after_english_pages_reads_as_alone(server: Server) -> None:
+    """The server shares one engine across requests: an English request must not change the next Chinese one."""
+    zh, en = png_bytes(chinese_page()), png_bytes(latin_page())
+    with server.client() as c:
+        first = ocr(c, zh, name="zh.png", format="text")
+        parsed = c.post("/v1/parse", files={"file": ("zh.png", zh)})
+        for _ in range(2):
+            assert ocr(c, en, name="en.png", format="text").status_code == 200
+            assert c.post("/v1/parse", files={"file": ("en.png", en)}).status_code == 200
+        again = ocr(c, zh, name="zh.png", format="text")
+        parsed_again = c.post("/v1/parse", files={"file": ("zh.png", zh)})
+    assert first.status_code == 200 and "2023年08月25日" in first.text
+    assert again.text == first.text
+    assert parsed.status_code == 200 and "2023年08月25日" in parsed.json()["markdown"]
+    assert parsed_again.json()["markdown"] == parsed.json()["markdown"]

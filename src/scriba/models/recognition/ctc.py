@@ -19,6 +19,10 @@ from scriba.models.registry import RecognizerSpec, resolve_file
 from scriba.models.runtime import CTC_FEATURES, RuntimeOptions, get_session, model_metadata
 
 BATCHING = ("packed", "paddle", "bucketed")
+# The Latin-only head pays where the full head is a large share of the model: PP-OCRv5's 18,385 classes are a
+# fifth of its time. PP-OCRv4's 6,625 are 5%, and with so few classes a foreign character's step is often as
+# sure of a Latin class in the subset as of itself in the full head, so the guard below would miss lines.
+LATIN_SUBSET_MIN_CLASSES = 10_000
 T = TypeVar("T")
 
 
@@ -162,6 +166,7 @@ class TextRecognizer:
         pack_below: int = 320,
         latin_subset: bool = True,
         recheck_below: float = 0.8,
+        guard_below: float = 0.999,
         **overrides: object,
     ) -> None:
         if batching not in BATCHING:
@@ -178,6 +183,7 @@ class TextRecognizer:
         self.max_batch_width = max_batch_width
         self.pack_gap = pack_gap
         self.recheck_below = recheck_below
+        self.guard_below = guard_below
         self.pack_below = pack_below
         # Sessions output only the best class and its probability per step (see add_ctc_argmax).
         self._path = resolve_file(spec.file)
@@ -188,9 +194,10 @@ class TextRecognizer:
         # and also outputs the features before the head, from which the head session (the full head alone)
         # reads any line in full: the two together are the whole model, which is then never loaded.
         self.subset_session = self.head_session = None
-        self._latin_streak = False  # the last call read Latin-script text
-        if latin_subset and len(self.characters) > 2000:
+        self._latin = np.zeros(len(self.characters) + 1, dtype=bool)  # by full-list class index
+        if latin_subset and len(self.characters) >= LATIN_SUBSET_MIN_CLASSES:
             keep = latin_classes(self.characters)
+            self._latin[list(keep)] = True
             if len(keep) < len(self.characters) // 4:
                 try:
                     self.subset_session = get_session(self._path, replace(self._base, ctc_classes=keep))
@@ -354,23 +361,41 @@ class TextRecognizer:
         self, crops: list[np.ndarray], rows: list[Row], width: int, head: str
     ) -> list[tuple[int, Recognition, bool]]:
         """(crop index, reading, read by the full head) for every crop in `rows`. `head`: "own" runs the whole
-        model; "full" the subset session, then the full head on every row's features (the same readings);
-        "subset" the subset session, then the full head only on rows holding a crop read under `recheck_below`
-        (a line in another script reads badly without its classes), whose readings replace those crops'."""
+        model; "subset" the subset session, then the full head on the crops that need it (see _foreign), whose
+        readings replace the subset's: every crop reads as the full head reads it, but most steps of a Latin
+        line never go through the full head."""
         x = self._batch_tensor(crops, rows, width)
         if head == "own":
             idx, conf = self.session.run(None, {self.input_name: x})
             return [(i, rec, True) for i, rec in self._decode_rows(rows, idx, conf, width)]
         idx, conf, features = self.subset_session.run(None, {self.input_name: x})  # type: ignore[union-attr]
-        if head == "full":
-            idx, conf = self.head_session.run(None, {CTC_FEATURES: features})  # type: ignore[union-attr]
-            return [(i, rec, True) for i, rec in self._decode_rows(rows, idx, conf, width)]
         out = [(i, rec, False) for i, rec in self._decode_rows(rows, idx, conf, width)]
-        weak = {i for i, rec, _ in out if rec.confidence < self.recheck_below}
+        weak = {i for i, rec, _ in out if rec.confidence < self.recheck_below} | self._foreign(rows, conf, features, width)
         if weak:
             better = self._reread_with_full_head(rows, features, weak, width)
             out = [(i, better[i], True) if i in weak else (i, rec, full) for i, rec, full in out]
         return out
+
+    def _foreign(self, rows: list[Row], conf: np.ndarray, features: np.ndarray, width: int) -> set[int]:
+        """Crops with a step that the full head reads as a character outside the subset (a Han character in a
+        Latin line, a Chinese line on an English page). Only steps the subset reads with probability under
+        `guard_below` are checked: at a foreign character's step the subset has lost the class that wins, and
+        its best probability drops (PP-OCRv5 on rendered Chinese and Japanese lines: median 0.77, at most 0.998;
+        every such line had steps under 0.99), while a fifth to a third of a Latin line's steps are checked."""
+        rows_k, steps_t = np.nonzero(conf < self.guard_below)
+        if rows_k.size == 0:
+            return set()
+        idx, _ = self.head_session.run(None, {CTC_FEATURES: features[rows_k, steps_t][None]})  # type: ignore[union-attr]
+        foreign = ~self._latin[np.minimum(idx[0], len(self._latin) - 1)]
+        if not foreign.any():
+            return set()
+        hits = np.zeros(conf.shape, dtype=bool)
+        hits[rows_k[foreign], steps_t[foreign]] = True
+        return {
+            slot.index
+            for k, slot, s0, s1, _ in self._segments(rows, conf.shape[1], width)
+            if hits[k, s0:s1].any()
+        }
 
     def _reread_with_full_head(
         self, rows: list[Row], features: np.ndarray, weak: set[int], width: int
@@ -451,40 +476,15 @@ class TextRecognizer:
         order of `crops`. Calls submitted back to back overlap: the workers start on the next page's batches
         while the last batches of this one finish (which batch finishes first changes no result).
 
-        With the Latin subset: the widest batches (the most text) are read with the full head first (the
-        probe, which waits for them); when they hold only Latin-script characters, the other batches use the
-        subset head, and any line it reads with confidence under `recheck_below` is read again by the full head
-        (see _read_rows), whose reading is kept. The probe is skipped while the pages before were Latin
-        (`_latin_streak`)."""
+        With the Latin subset, which head reads a line is decided for that line alone, from its own steps (see
+        _read_rows): a page reads the same whatever was read before it, and a Chinese line on an English page
+        keeps its Han characters."""
         if not crops:
             return list
         # Widest batches first, so the last ones to finish are short.
         jobs = sorted(self.plan(crops), key=lambda job: -job[1] * len(job[0]))
-        if self.subset_session is None:
-            gather = self._start_jobs(crops, jobs, "own")
-            return lambda: self._in_order(len(crops), gather())
-        head, done = "full", []
-        if self._latin_streak:
-            head = "subset"  # the last pages were Latin: no probe; the recheck guards
-        elif len(jobs) > self.workers:
-            probe, jobs = jobs[: self.workers], jobs[self.workers :]
-            done = self._start_jobs(crops, probe, "full")()
-            if all(is_latin_char(ch) for _, rec, _ in done for ch in rec.text):
-                head = "subset"
-        gather = self._start_jobs(crops, jobs, head)
-        # A call submitted before this one's results are in (the next page) takes it as Latin too; finish() below
-        # corrects that, as each call's rechecks do for its own lines.
-        self._latin_streak = head == "subset"
-
-        def finish() -> list[Recognition]:
-            fast = gather()
-            # Still Latin unless a line the full head re-read is confidently in another script.
-            self._latin_streak = head == "subset" and all(
-                is_latin_char(ch) for _, rec, full in fast if full and rec.confidence >= 0.5 for ch in rec.text
-            )
-            return self._in_order(len(crops), done + fast)
-
-        return finish
+        gather = self._start_jobs(crops, jobs, "own" if self.subset_session is None else "subset")
+        return lambda: self._in_order(len(crops), gather())
 
     @staticmethod
     def _in_order(n: int, read: list[tuple[int, Recognition, bool]]) -> list[Recognition]:
@@ -492,3 +492,4 @@ class TextRecognizer:
         for i, rec, _ in read:
             results[i] = rec
         return results
+
