@@ -139,9 +139,9 @@ def test_graph_rewrites_match_the_plain_onnx_runtime_run(name: str) -> None:
     and its CTC head cut to the Latin classes. Both read as the file as shipped does, run by plain ONNX
     Runtime with every graph optimization off."""
     spec = get_model(name)
-    det_model, removed = optimize.fold_affine_chains(onnx.load(resolve_file(spec.det.file)))
+    _, removed = optimize.fold_affine_chains(onnx.load(resolve_file(spec.det.file)))
     assert removed == 0
-    rec_model, removed = optimize.fold_affine_chains(onnx.load(resolve_file(spec.rec.file)))
+    _, removed = optimize.fold_affine_chains(onnx.load(resolve_file(spec.rec.file)))
     assert removed > 0
     plain = ort.SessionOptions()
     plain.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -159,7 +159,8 @@ def test_graph_rewrites_match_the_plain_onnx_runtime_run(name: str) -> None:
         expected.append(ctc_greedy_decode(session.run(None, {"x": x})[0][0], ref.characters, 1.0).text)
     assert expected == lines
     fast = TextRecognizer(spec.rec, batching="packed")
-    assert fast.subset_session is not None  # the Latin-subset head applies to v6's head
+    # The Latin-subset head applies to heads of 10,000 classes or more: v6 small's, not tiny's.
+    assert (fast.subset_session is not None) == (name == "ppocrv6")
     assert [r.text for r in fast(crops)] == expected
     assert [r.text for r in TextRecognizer(spec.rec)(crops)] == expected
 

@@ -25,6 +25,7 @@ from scriba.document import Document, Page
 from scriba.errors import InputError
 from scriba.io.pdf import PDF_MAGIC, page_count
 from scriba.io.sources import Source, expand_inputs, iter_pages
+from scriba.models.registry import DEFAULT_MODEL
 
 FORMATS = ("jsonl", "json", "md")
 RESULTS_JSONL = "results.jsonl"
@@ -34,7 +35,7 @@ PARTS_DIR = ".parts"
 @dataclass
 class BatchOptions:
     format: str = "jsonl"
-    model: str = "ppocrv5"
+    model: str = DEFAULT_MODEL
     dpi: float = 200
     exact: bool = False  # PaddleOCR's recognition batches (`scriba ocr --exact`)
     workers: int = 1

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from scriba.errors import InputError
+from scriba.models.registry import DEFAULT_MODEL
 
 RAY_FORMATS = ("jsonl", "parquet")
 
@@ -102,7 +103,7 @@ def run_ray_batch(
     inputs: list[str],
     out_dir: Path,
     fmt: str = "jsonl",
-    model: str = "ppocrv5",
+    model: str = DEFAULT_MODEL,
     dpi: float = 200,
     actors: int = 1,
     address: str | None = None,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from scriba.cli.common import at_least, err, fail, output_folder
+from scriba.models.registry import DEFAULT_MODEL
 
 
 def batch_command(
@@ -21,7 +22,7 @@ def batch_command(
     workers: Annotated[int, typer.Option(help="Worker processes (local) or OCR actors (ray).")] = 1,
     engine: Annotated[str, typer.Option(help="local, or ray (needs the `ray` extra).")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (e.g. auto); local Ray if unset.")] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model name; see `scriba models`.")] = "ppocrv5",
+    model: Annotated[str, typer.Option("--model", "-m", help="Model name; see `scriba models`.")] = DEFAULT_MODEL,
     dpi: Annotated[float, typer.Option(help="Resolution for rendering PDF pages.")] = 200,
     password: Annotated[str | None, typer.Option(help="Password of encrypted PDFs.")] = None,
     exact: Annotated[

@@ -20,6 +20,7 @@ import typer
 from scriba.cli.common import at_least, check_page_range, err, fail, progress, sources_or_fail, warn
 from scriba.errors import InputError, ModelError
 from scriba.io.sources import PageImage, Source, iter_pages
+from scriba.models.registry import DEFAULT_MODEL
 
 
 @dataclass
@@ -151,7 +152,7 @@ def bench_command(
         list[str], typer.Argument(help="Images, PDFs, folders or globs (quote globs), - for standard input: your own pages.")
     ],
     repeats: Annotated[int, typer.Option(help="How many times every page is read.")] = 3,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model name; see `scriba models`.")] = "ppocrv5",
+    model: Annotated[str, typer.Option("--model", "-m", help="Model name; see `scriba models`.")] = DEFAULT_MODEL,
     dpi: Annotated[float, typer.Option(help="Resolution for rendering PDF pages.")] = 150,
     pages: Annotated[str | None, typer.Option(help="PDF pages to read, 1-based: 1-3,5,9-")] = None,
     password: Annotated[str | None, typer.Option(help="Password of encrypted PDFs.")] = None,

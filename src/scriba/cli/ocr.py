@@ -23,6 +23,7 @@ from scriba.errors import InputError, ModelError
 from scriba.export.overlay import draw_overlay
 from scriba.io.pdf import page_count
 from scriba.io.sources import Source, iter_pages
+from scriba.models.registry import DEFAULT_MODEL
 
 FORMATS = {"text": "txt", "json": "json", "hocr": "hocr", "md": "md", "overlay": "png"}
 
@@ -57,7 +58,7 @@ def ocr_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Folder for one file per input (OUTDIR/<stem>.<ext>).")
     ] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model name; see `scriba models`.")] = "ppocrv5",
+    model: Annotated[str, typer.Option("--model", "-m", help="Model name; see `scriba models`.")] = DEFAULT_MODEL,
     dpi: Annotated[float, typer.Option(help="Resolution for rendering PDF pages.")] = 200,
     pages: Annotated[str | None, typer.Option(help="PDF pages to read, 1-based: 1-3,5,9-")] = None,
     password: Annotated[str | None, typer.Option(help="Password of encrypted PDFs.")] = None,

@@ -24,6 +24,7 @@ from scriba.document import Document, Page
 from scriba.errors import InputError, ModelError
 from scriba.io.pdf import page_count, parse_page_range
 from scriba.io.sources import Source
+from scriba.models.registry import DEFAULT_MODEL
 
 LAYOUT_COLORS = {
     "text": (0, 110, 255),
@@ -88,7 +89,7 @@ def parse_command(
     ] = False,
     model: Annotated[
         str, typer.Option("--model", "-m", help="OCR model for pages without a text layer.")
-    ] = "ppocrv5",
+    ] = DEFAULT_MODEL,
     threads: Annotated[int, typer.Option(help="ONNX Runtime threads (0: all cores).")] = 0,
     show_progress: Annotated[
         bool | None,

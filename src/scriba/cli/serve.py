@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from scriba.cli.common import at_least, fail
+from scriba.models.registry import DEFAULT_MODEL
 
 
 def serve_command(
@@ -27,7 +28,7 @@ def serve_command(
     api_key: Annotated[
         str | None, typer.Option(envvar="SCRIBA_API_KEY", help="Require this key on /v1/* (401 otherwise).")
     ] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="Default model, loaded at start.")] = "ppocrv5",
+    model: Annotated[str, typer.Option("--model", "-m", help="Default model, loaded at start.")] = DEFAULT_MODEL,
     dpi: Annotated[float, typer.Option(help="Default resolution for PDF pages.")] = 200,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:

@@ -221,8 +221,8 @@ BUILTIN: dict[str, ModelSpec] = {
             (
                 "ppocrv6",
                 "small",
-                "PP-OCRv6 small detection and recognition (18,708 characters: Chinese, English, Japanese, 46 "
-                "Latin-script languages) with PP-OCRv5's 0/180 classifier",
+                ("PP-OCRv6 small detection and recognition (18,708 characters: Chinese, English, Japanese, 46 "
+                "Latin-script languages) with PP-OCRv5's 0/180 classifier"),
                 0.45,
                 ("ch", "en", "ja", "latin"),
                 "d73e0058b7a8086bbd57f3d10b8bcd4ff95363f67e06e2762b5e814fe9c9410e",
@@ -233,8 +233,8 @@ BUILTIN: dict[str, ModelSpec] = {
             (
                 "ppocrv6-tiny",
                 "tiny",
-                "PP-OCRv6 tiny detection and recognition (6,904 characters: Chinese, English, 46 Latin-script "
-                "languages; no Japanese kana) with PP-OCRv5's 0/180 classifier",
+                ("PP-OCRv6 tiny detection and recognition (6,904 characters: Chinese, English, 46 Latin-script "
+                "languages; no Japanese kana) with PP-OCRv5's 0/180 classifier"),
                 0.4,
                 ("ch", "en", "latin"),
                 "193bab7a04fca699a6c82e6abb5b81bdb28177f0abd4062552b04908dafb19f8",

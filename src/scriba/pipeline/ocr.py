@@ -22,7 +22,7 @@ from scriba.io.sources import PageImage, Source, expand_inputs, iter_pages
 from scriba.models.classification.angle import AngleClassifier
 from scriba.models.detection.db import TextDetector, order_clockwise_many
 from scriba.models.recognition.ctc import Recognition, TextRecognizer
-from scriba.models.registry import ModelSpec, get_model
+from scriba.models.registry import DEFAULT_MODEL, ModelSpec, get_model
 from scriba.models.runtime import RuntimeOptions, available_cores
 from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
 from scriba.pipeline.turns import from_upright, to_upright, upright_image
@@ -35,7 +35,7 @@ PAGE_VOTE_LINES = 8
 class OCROptions:
     """Settings of the OCR pipeline. Detector fields left as None keep the model's registry settings."""
 
-    model: str = "ppocrv5"
+    model: str = DEFAULT_MODEL
     use_classifier: bool = True
     # Classify the N widest lines of a page first; when none reads upside down, skip the rest (0: every line).
     cls_sample: int = 16
@@ -237,7 +237,7 @@ class OCR:
     The stage predictors are public: `ocr.detector`, `ocr.classifier`, `ocr.recognizer`.
     """
 
-    def __init__(self, model: str | ModelSpec = "ppocrv5", options: OCROptions | None = None, **kwargs: Any):
+    def __init__(self, model: str | ModelSpec = DEFAULT_MODEL, options: OCROptions | None = None, **kwargs: Any):
         self.options = options or OCROptions(model=model if isinstance(model, str) else model.name, **kwargs)
         self.spec = model if isinstance(model, ModelSpec) else get_model(self.options.model)
         opts = self.options
@@ -576,6 +576,6 @@ def _sureness(lines: list[Line]) -> float:
     return sum(line.confidence * len(line.text) for line in lines)
 
 
-def ocr(inputs: Iterable[Any] | Any, model: str = "ppocrv5", **kwargs: Any) -> Document:
+def ocr(inputs: Iterable[Any] | Any, model: str = DEFAULT_MODEL, **kwargs: Any) -> Document:
     """One-call convenience: `scriba.ocr("page.png").text()`."""
     return OCR(model=model, **kwargs)(inputs)

@@ -26,6 +26,7 @@ from scriba.io.images import MAX_PIXELS
 from scriba.io.pdf import PDF_MAGIC, open_pdf, parse_page_range
 from scriba.io.sources import Source, expand_inputs, iter_pages
 from scriba.io.textlayer import TextLayer, read_text_layer
+from scriba.models.registry import DEFAULT_MODEL
 from scriba.models.runtime import RuntimeOptions
 from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page
 from scriba.pipeline.tables import TableWord, recognize_table
@@ -47,7 +48,7 @@ class ParseOptions:
 
     dpi: float = 200
     ocr: str = "auto"
-    model: str = "ppocrv5"
+    model: str = DEFAULT_MODEL
     layout: bool = True
     orientation: bool = True
     tables: bool = True

@@ -54,7 +54,7 @@ def find_seals(image: np.ndarray, min_side: int = 48) -> list[tuple[int, int, in
     if not mask.any():
         return []
     h, w = mask.shape
-    k = max(3, int(round(min(h, w) * 0.01)) | 1)
+    k = max(3, round(min(h, w) * 0.01) | 1)
     joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     n, _, stats, _ = cv2.connectedComponentsWithStats(joined)
@@ -208,12 +208,12 @@ def straighten(image: np.ndarray, top: np.ndarray, bottom: np.ndarray, margin: f
     first pushed apart by `margin` of the band's height (the seal detector's polygons hug the letters)."""
     offset = (top - bottom) * margin
     top, bottom = top + offset, bottom - offset
-    height = max(8, int(round(float(np.median(np.linalg.norm(top - bottom, axis=1))))))
+    height = max(8, round(float(np.median(np.linalg.norm(top - bottom, axis=1)))))
     h_img, w_img = image.shape[:2]
     tiles = []
     for k in range(len(top) - 1):
         src = np.array([top[k], top[k + 1], bottom[k + 1], bottom[k]], np.float32)
-        width = int(round((np.linalg.norm(top[k + 1] - top[k]) + np.linalg.norm(bottom[k + 1] - bottom[k])) / 2))
+        width = round(float(np.linalg.norm(top[k + 1] - top[k]) + np.linalg.norm(bottom[k + 1] - bottom[k])) / 2)
         if width < 1:
             continue
         # Warp from the quad's own neighbourhood, not the whole page.

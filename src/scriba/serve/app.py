@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import scriba
 from scriba.document import Document
 from scriba.errors import InputError, ModelError, ScribaError
+from scriba.models.registry import DEFAULT_MODEL
 from scriba.serve.engine import Busy, Cancelled, Engines, InferenceGate, default_threads, ocr_upload
 from scriba.serve.jobs import JobRunner, JobSpec, JobStore
 from scriba.serve.limits import PDFIUM_LOCK, LimitError, ServeLimits, inspect_upload
@@ -49,7 +50,7 @@ MULTIPART_SLACK = 64 * 1024
 class ServeConfig:
     limits: ServeLimits = field(default_factory=ServeLimits)
     api_key: str | None = None
-    model: str = "ppocrv5"  # loaded at startup; others on first use
+    model: str = DEFAULT_MODEL  # loaded at startup; others on first use
     tmp_dir: str | None = None  # private temporary folder; created (and removed) by the app when None
     preload: bool = True
 
