@@ -102,3 +102,35 @@ def test_rectified_strip_has_the_bands_length_and_height() -> None:
     mid_length = 220 * np.radians(120)
     assert 40 <= strip.shape[0] <= 60  # the band's 40 px and a margin
     assert 0.95 * mid_length <= strip.shape[1] <= 1.3 * mid_length
+
+
+def _stamped_page(tmp_path) -> str:
+    from PIL import Image
+
+    text = ["Delivery note 88-2026", "Received in good order."]
+    page = np.vstack([render_lines(text, size=30, width=1100), np.full((460, 1100, 3), 255, np.uint8)])
+    seal = render_seal("SCRIBA DOCUMENT SERVICES", middle=("PAID",), bottom="BERLIN 2026", size=380)
+    page[180:560, 620:1000] = np.minimum(page[180:560, 620:1000], seal)
+    path = tmp_path / "stamped.png"
+    Image.fromarray(page).save(path)
+    return str(path)
+
+
+def test_cli_ocr_and_parse_read_seals(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from scriba.cli.main import app
+
+    path = _stamped_page(tmp_path)
+    result = CliRunner().invoke(app, ["ocr", path, "--seals", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    blocks = json.loads(result.output)["pages"][0]["blocks"]
+    assert [b["text"] for b in blocks if b["type"] == "seal"] == ["SCRIBA DOCUMENT SERVICES\nPAID\nBERLIN 2026"]
+    result = CliRunner().invoke(app, ["parse", path, "-o", str(tmp_path / "out"), "--seals"])
+    assert result.exit_code == 0, result.output
+    parsed = json.loads((tmp_path / "out" / "stamped.json").read_text())
+    kinds = [(b["type"], b["text"]) for b in parsed["pages"][0]["blocks"]]
+    assert ("seal", "SCRIBA DOCUMENT SERVICES\nPAID\nBERLIN 2026") in kinds
+    assert "SCRIBA DOCUMENT SERVICES PAID BERLIN 2026" in (tmp_path / "out" / "stamped.md").read_text()

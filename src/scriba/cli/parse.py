@@ -91,6 +91,9 @@ def parse_command(
         str, typer.Option("--model", "-m", help="OCR model for pages without a text layer.")
     ] = DEFAULT_MODEL,
     threads: Annotated[int, typer.Option(help="ONNX Runtime threads (0: all cores).")] = 0,
+    seals: Annotated[
+        bool, typer.Option("--seals", help="Read seals (red or blue stamps) on OCR'd pages into 'seal' blocks.")
+    ] = False,
     show_progress: Annotated[
         bool | None,
         typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: on a TTY)."),
@@ -111,7 +114,9 @@ def parse_command(
     at_least("--threads", threads, 0)
     sources = sources_or_fail(inputs)
     output_folder(output)
-    parser = Parser(ParseOptions(dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output)))
+    parser = Parser(
+        ParseOptions(dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output), seals=seals)
+    )
     namer = OutputNamer(output)
     total = sum(_count_pages(s, pages, password) for s in sources)
     failed = 0

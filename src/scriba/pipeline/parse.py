@@ -55,6 +55,8 @@ class ParseOptions:
     figures_dir: str | None = None
     layout_thresholds: dict[str, float] = field(default_factory=dict)
     threads: int = 0
+    # Read seals (coloured stamps, text along arcs) on OCR'd pages into blocks of kind "seal".
+    seals: bool = False
 
     def __post_init__(self) -> None:
         if self.ocr not in OCR_MODES:
@@ -149,6 +151,7 @@ class Parser:
         self._ocr: Any = None
         self._layout: Any = None
         self._orientation: Any = None
+        self._seals: Any = None
 
     # -- models, loaded lazily --------------------------------------------------------------------------
     @property
@@ -338,6 +341,14 @@ class Parser:
             ]
 
         page = self._build_page(regions, lines, w, h, source, index, stem, crop, timings)
+        if opts.seals and opts.ocr != "never":
+            t3 = time.perf_counter()
+            if self._seals is None:
+                from scriba.pipeline.seal import SealReader
+
+                self._seals = SealReader(self.ocr, self.runtime)
+            self._seals.add_to_page(image, page)
+            page.metadata["timings"]["seals"] = round(time.perf_counter() - t3, 4)
         page.metadata.update(
             {"method": "ocr" if opts.ocr != "never" else "none", "rotation": rotation, "dpi": opts.dpi}
         )
