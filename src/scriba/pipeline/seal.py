@@ -291,21 +291,31 @@ class SealReader:
         return blocks
 
     def add_to_page(self, image: np.ndarray, page: Page) -> Page:
-        """Add the seals' blocks to a page read from `image`; the page's own lines inside a seal (the line
-        detector's misreadings of its arcs) are dropped."""
+        """Add the seals' blocks to a page read from `image`. The page's own lines that lie mostly on a seal's
+        lines (the line detector's misreadings of its arcs, its straight lines read twice) are dropped; other
+        lines inside a seal's box stay (coloured ink is not always a seal)."""
         seals = self(image)
         if not seals:
             return page
-        boxes = [(b.polygon[0][0], b.polygon[0][1], b.polygon[2][0], b.polygon[2][1]) for b in seals]
+        h, w = image.shape[:2]
+        covered = np.zeros((h, w), np.uint8)
+        for block in seals:
+            for ln in block.lines:
+                cv2.fillPoly(covered, [np.round(np.asarray(ln.polygon)).astype(np.int32)], 1)
+        covered = cv2.dilate(covered, np.ones((5, 5), np.uint8))
 
-        def inside(line: Line) -> bool:
-            cx = float(np.mean([p[0] for p in line.polygon]))
-            cy = float(np.mean([p[1] for p in line.polygon]))
-            return any(x0 <= cx <= x1 and y0 <= cy <= y1 for x0, y0, x1, y1 in boxes)
+        def on_seal(line: Line) -> bool:
+            pts = np.round(np.asarray(line.polygon)).astype(np.int32)
+            x0, y0 = np.clip(pts.min(axis=0), 0, [w - 1, h - 1])
+            x1, y1 = np.clip(pts.max(axis=0) + 1, 1, [w, h])
+            mask = np.zeros((y1 - y0, x1 - x0), np.uint8)  # the line's own box only: pages have many lines
+            cv2.fillPoly(mask, [pts - np.array([x0, y0])], 1)
+            area = int(mask.sum())
+            return area > 0 and int((mask & covered[y0:y1, x0:x1]).sum()) > 0.5 * area
 
         kept = []
         for block in page.blocks:
-            lines = [ln for ln in block.lines if not inside(ln)]
+            lines = [ln for ln in block.lines if not on_seal(ln)]
             if lines or not block.lines:
                 block.lines = lines
                 kept.append(block)
