@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from scriba.models.registry import DEFAULT_MODEL
 from tests.cli.test_ocr_cli import assert_clean_stderr, scriba
 from tests.conftest import render_lines
 from tests.io.bad_files import BAD_INPUTS
@@ -46,7 +47,9 @@ def test_text_report_and_page_limit(page: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "scriba: warning: only the first 1 pages are measured (--max-pages)" in proc.stderr
     out = proc.stdout
-    assert out.startswith("scriba bench: 1 page from 2 inputs, model ppocrv5, paddle (--exact) batching, 1 repeats")
+    assert out.startswith(
+        f"scriba bench: 1 page from 2 inputs, model {DEFAULT_MODEL}, paddle (--exact) batching, 1 repeats"
+    )
     for label in ("load", "decode", "repeat 1", "median", "stages", "text", "peak RSS"):
         assert f"  {label}" in out
 

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from scriba.models.registry import DEFAULT_MODEL
 from tests.conftest import chinese_page, latin_page, render_lines
 from tests.serve.conftest import PAGE_LINES, Server, pdf_bytes, png_bytes
 
@@ -21,7 +22,7 @@ def ocr(client, data: bytes, name: str = "page.png", **params):  # type: ignore[
 def test_healthz_docs_and_openapi(server: Server) -> None:
     with server.client() as c:
         health = c.get("/healthz").json()
-        assert health["status"] == "ok" and "ppocrv5" in health["models_loaded"]
+        assert health["status"] == "ok" and DEFAULT_MODEL in health["models_loaded"]
         assert "swagger" in c.get("/docs").text.lower()
         paths = c.get("/openapi.json").json()["paths"]
         for p in ("/v1/ocr", "/v1/parse", "/v1/jobs", "/v1/jobs/{job_id}", "/healthz", "/metrics"):
