@@ -246,7 +246,7 @@ BUILTIN: dict[str, ModelSpec] = {
     },
 }
 
-DEFAULT_MODEL = "ppocrv5"
+DEFAULT_MODEL = "ppocrv6"  # the most accurate (docs/models.md); `--model ppocrv5` for the previous default
 
 # Auxiliary single models (layout, page orientation) used by the parser, not OCR pipelines.
 AUXILIARY: dict[str, ModelFile] = {
