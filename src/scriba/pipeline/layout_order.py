@@ -31,6 +31,8 @@ KIND_OF_CLASS = {
 }
 MARGIN_KINDS = {"header", "footer", "page_number"}
 CAPTION = re.compile(r"^\s*(?P<kind>table|tab\.|figure|fig\.?)\s*[0-9IVX]+[.:]?(\s|$)", re.IGNORECASE)
+CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+SENTENCE_END = re.compile(r"[.!?。！？]$")
 PAGE_NUMBER = re.compile(r"^\s*(page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(\s*(/|of)\s*\d{1,4})?\s*$", re.IGNORECASE)
 
 
@@ -59,20 +61,25 @@ def median_line_height(lines: list[Line]) -> float:
     return float(np.median(hs)) if hs else 10.0
 
 
+def _n_words(text: str) -> float:
+    """Words of a line; CJK text has no spaces, so two CJK characters count as a word."""
+    cjk = len(CJK_CHAR.findall(text))
+    return len(CJK_CHAR.sub(" ", text).split()) + cjk / 2
+
+
 def drop_text_figures(regions: list[Region], lines: list[Line]) -> list[Region]:
-    """A 'figure' covered by many lines of running text is text the detector mislabelled (it happens on
-    dense multi-column pages); dropping it lets those lines form paragraphs."""
+    """A 'figure' covered by many lines of running text is text the detector mislabelled (dense multi-column
+    pages, newspapers, handwritten notes, text over a photo); dropping it lets those lines form paragraphs."""
     kept = []
     for r in regions:
         if r.kind == "figure":
             held = [x for x in lines if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))]
-            inside = [bbox_of(x.polygon) for x in held]
-            n_words = sum(len(x.words) for x in held)
-            prose_words = sum(
-                len(x.words) for x, b in zip(held, inside) if b[2] - b[0] > 0.3 * (r.box[2] - r.box[0])
-            )
-            # Charts and diagrams carry short labels; prose (most words in long lines) is not a picture.
-            if len(inside) >= 6 and n_words >= 40 and prose_words >= 0.5 * n_words:
+            counts = [_n_words(x.text) for x in held]
+            n_words = sum(counts)
+            # Charts and diagrams carry short labels; prose has most of its words in lines of several words
+            # (counted per line, not by width: a newspaper's columns are narrow against the whole figure).
+            prose_words = sum(c for c in counts if c >= 4)
+            if len(held) >= 6 and n_words >= 40 and prose_words >= 0.5 * n_words:
                 continue
         kept.append(r)
     return kept
@@ -182,6 +189,23 @@ def region_blocks(region: Region) -> list[Block]:
     if not region.lines:
         return []
     return [_text_block(region.lines, region.kind)]
+
+
+def restore_body_text(blocks: list[Block], page_height: float, body_height: float) -> None:
+    """Blocks the layout model calls header or footer that read as body text go back to the body (the
+    Markdown leaves headers and footers out): one away from the page's top and bottom fifths, a header set
+    larger than the body text (a title), a header that is a sentence of five words or more."""
+    for b in blocks:
+        if b.kind not in ("header", "footer") or not b.lines:
+            continue
+        y0, y1 = bbox_of(b.polygon)[1], bbox_of(b.polygon)[3]
+        text = " ".join(x.text for x in b.lines).strip()
+        if y0 > 0.2 * page_height and y1 < 0.8 * page_height:
+            b.kind = "text"
+        elif b.kind == "header" and median_line_height(b.lines) >= 1.3 * body_height:
+            b.kind = "title"
+        elif b.kind == "header" and SENTENCE_END.search(text) and _n_words(text) >= 5:
+            b.kind = "text"
 
 
 def mark_margins(blocks: list[Block], page_height: float) -> None:
@@ -333,6 +357,8 @@ def assemble_page(
     for r in regions:
         blocks.extend(region_blocks(r))
     blocks.extend(paragraphs(free))
+    text_lines = [x for b in blocks if b.kind in ("text", "reference") for x in b.lines]
+    restore_body_text(blocks, page_height, median_line_height(text_lines or lines))
     mark_margins(blocks, page_height)
     mark_captions(blocks)
     body = [b for b in blocks if b.kind not in MARGIN_KINDS]
