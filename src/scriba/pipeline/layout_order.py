@@ -15,6 +15,7 @@ import numpy as np
 
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines
+from scriba.pipeline.tables import looks_like_prose
 
 # CDLA class -> block kind in the result tree.
 KIND_OF_CLASS = {
@@ -80,6 +81,23 @@ def drop_text_figures(regions: list[Region], lines: list[Line]) -> list[Region]:
             # (counted per line, not by width: a newspaper's columns are narrow against the whole figure).
             prose_words = sum(c for c in counts if c >= 4)
             if len(held) >= 6 and n_words >= 40 and prose_words >= 0.5 * n_words:
+                continue
+        kept.append(r)
+    return kept
+
+
+def drop_prose_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
+    """A 'table' over running text in columns (the detector's mistake on multi-column pages and on a report's
+    body beside a chart) is not a table: dropping it lets the text regions under it hold the lines."""
+    kept = []
+    for r in regions:
+        if r.kind == "table":
+            held = [
+                (x.text, bbox_of(x.polygon))
+                for x in lines
+                if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))
+            ]
+            if looks_like_prose(held):
                 continue
         kept.append(r)
     return kept
@@ -351,7 +369,7 @@ def assemble_page(
     regions: list[Region], lines: list[Line], page_width: float, page_height: float
 ) -> list[Block]:
     """Typed blocks in reading order for one page."""
-    regions = drop_text_figures(drop_duplicates(regions), lines)
+    regions = drop_prose_tables(drop_text_figures(drop_duplicates(regions), lines), lines)
     free = assign_lines(regions, lines)
     blocks: list[Block] = []
     for r in regions:
