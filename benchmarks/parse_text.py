@@ -172,6 +172,8 @@ def columns_pdf(path: Path, n_cols: int, paragraphs: list[str], pages: int = 1) 
     # Two lines more than an even share per column: paragraphs (which wrap to about the same length) are cut by
     # the column and page breaks instead of ending just before them.
     per_col = -(-len(lines) // (n_cols * pages)) + 2
+    while any(lines[min(k, len(lines)) - 1][1] for k in range(per_col, len(lines), per_col)):
+        per_col += 1
     c = canvas.Canvas(str(path), pagesize=A4)
     k = 0
     for _ in range(pages):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from scriba.document import Block, Document
-from scriba.export.prose import continues, join_lines, join_pair
+from scriba.export.prose import PROSE_KINDS, continues, join_lines, join_pair
 
 SKIPPED_KINDS = {"header", "footer", "page_number"}
 
@@ -70,5 +70,5 @@ def to_markdown(doc: Document) -> str:
             else:
                 parts.append(md)
                 paragraph = text
-            last = block if block.kind == "text" else None
+            last = block if block.kind in PROSE_KINDS else None
     return "\n\n".join(parts) + ("\n" if parts else "")

@@ -19,6 +19,8 @@ _CJK_SPACE = re.compile(f"(?<=[{_CJK_CHARS}])[ \t]+(?=[{_CJK_CHARS}])")
 _HYPHEN_END = re.compile(r"[a-zà-ÿ]-$")
 # Ends that close a sentence or a unit (quotes and brackets too: what follows is likely something new).
 _CLOSED_END = re.compile(r"[.!?:;。！？：；…\"”’)\]）」』】〕>]$")
+# Block kinds of running text (the layout model calls some body columns 'reference').
+PROSE_KINDS = {"text", "reference"}
 _LIST_START = re.compile(r"^([-*•·▪◦]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
 
 
@@ -56,7 +58,7 @@ def continues(prev: Block, prev_text: str, nxt: Block, nxt_text: str) -> bool:
     """Whether `nxt` is the rest of the paragraph `prev` (e.g. cut by a column or page break): `prev` ends
     mid-sentence, its last line runs to its full width, and `nxt` starts lower-case (or, after CJK text, with a
     CJK character) on a line that is not indented."""
-    if prev.kind != "text" or nxt.kind != "text" or not prev.lines or not nxt.lines:
+    if prev.kind not in PROSE_KINDS or nxt.kind not in PROSE_KINDS or not prev.lines or not nxt.lines:
         return False
     if not prev_text or not nxt_text or _CLOSED_END.search(prev_text) or _LIST_START.match(nxt_text):
         return False
@@ -69,9 +71,10 @@ def continues(prev: Block, prev_text: str, nxt: Block, nxt_text: str) -> bool:
     h = max(_line_height(prev), _line_height(nxt), 1.0)
     pb, nb = bbox_of(prev.polygon), bbox_of(nxt.polygon)
     last, first = bbox_of(prev.lines[-1].polygon), bbox_of(nxt.lines[0].polygon)
-    # The last line of `prev` is full: it reaches the right edge of its paragraph, and a one-line `prev` is
-    # about as wide as the text it continues into (a short heading-like line is not).
-    if last[2] < pb[2] - 2 * h:
+    # The last line of `prev` is about full: it ends near the right edge of its paragraph (ragged-right text
+    # leaves up to a long word's width), and a one-line `prev` is about as wide as the text it continues into
+    # (a short heading-like line is not).
+    if last[2] < pb[2] - max(2 * h, 0.25 * (pb[2] - pb[0])):
         return False
     if len(prev.lines) == 1 and pb[2] - pb[0] < 0.8 * (nb[2] - nb[0]):
         return False
