@@ -39,7 +39,7 @@ def block_markdown(block: Block) -> str:
         return ""
     if kind == "title":
         level = int(attrs.get("level", 2))
-        return "#" * max(1, min(level, 6)) + " " + _join_lines(block)
+        return "#" * max(1, min(level, 6)) + " " + escape_md(_join_lines(block))
     if kind == "table" and attrs.get("html"):
         return str(attrs["html"])
     if kind in ("figure", "formula"):
@@ -48,7 +48,7 @@ def block_markdown(block: Block) -> str:
         text = f"$$\n{attrs['latex']}\n$$" if attrs.get("latex") else escape_md(_join_lines(block))
         return "\n\n".join(x for x in (link, text) if x)
     if kind in ("figure_caption", "table_caption"):
-        return "*" + _join_lines(block) + "*"
+        return "*" + escape_md(_join_lines(block)) + "*"
     return escape_md(_join_lines(block))
 
 
