@@ -221,3 +221,18 @@ def test_a_real_table_is_not_taken_for_prose(tmp_path: Path) -> None:
     layer = read_text_layer(pdfium.PdfDocument(str(tmp_path / "table.pdf"))[0], 2.0)
     assert len(layer.lines) >= 12
     assert not looks_like_prose([(x.text, bbox_of(x.polygon)) for x in layer.lines])
+
+
+def test_text_in_a_figure_reads_column_by_column() -> None:
+    from scriba.pipeline.layout_order import Region, assemble_page
+
+    def line(text: str, x: float, y: float) -> Line:
+        return Line(text, 1.0, polygon_of_bbox(x, y, x + 300, y + 30))
+
+    left = ["Notes on the survey", "first column goes on", "and ends down here"]
+    right = ["Second column starts", "beside the first one", "and ends here too"]
+    lines = [line(t, 100, 200 + 40 * k) for k, t in enumerate(left)]
+    lines += [line(t, 600, 200 + 40 * k) for k, t in enumerate(right)]
+    blocks = assemble_page([Region("figure", (50, 150, 1000, 400))], lines, 1100, 1400)
+    figure = next(b for b in blocks if b.kind == "figure")
+    assert [x.text for x in figure.lines] == left + right

@@ -200,6 +200,10 @@ def region_blocks(region: Region) -> list[Block]:
     """Blocks of one region: running-text regions split into paragraphs; the others stay whole."""
     if region.kind in ("text", "reference") and len(region.lines) > 1:
         return paragraphs(region.lines, region.kind)
+    if region.kind == "figure" and region.lines:
+        block = Block(lines=_columns_first(region.lines), kind="figure")
+        block.polygon = polygon_of_bbox(*region.box)
+        return [block]
     if region.kind in ("figure", "table", "formula"):
         block = _text_block(region.lines, region.kind) if region.lines else Block(kind=region.kind)
         block.polygon = polygon_of_bbox(*region.box)
@@ -224,6 +228,14 @@ def restore_body_text(blocks: list[Block], page_height: float, body_height: floa
             b.kind = "title"
         elif b.kind == "header" and SENTENCE_END.search(text) and _n_words(text) >= 5:
             b.kind = "text"
+
+
+def _columns_first(lines: list[Line]) -> list[Line]:
+    """Lines in reading order, a column of text (in a poster, a photographed page) before the next."""
+    groups = paragraphs(lines)
+    line_h = median_line_height(lines)
+    order = reading_order([bbox_of(b.polygon) for b in groups], min_gap=max(2.0, 0.4 * line_h), pad=line_h)
+    return [x for i in order for x in groups[i].lines]
 
 
 def mark_margins(blocks: list[Block], page_height: float) -> None:
