@@ -213,7 +213,7 @@ def bench_generated(systems: Any, strip: Callable[[str], str], ned: Callable[[An
         cases.append((label, p, columns_pdf(p, n_cols, EN, pages), False))
     rows, raw = [], {}
     for label, path, truth, image_only in cases:
-        gt = " ".join(truth)
+        gt = strip(" ".join(truth))  # normalized as the Markdown is (NFKC: full-width commas too)
         for name in ("scriba-parse",) if image_only else ("scriba-parse", "scriba-parse-ocr"):
             md = systems.run(name, path, None)
             # Known CJK text has no spaces inside a paragraph: a space put between two characters is an edit.
