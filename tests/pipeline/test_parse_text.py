@@ -236,3 +236,14 @@ def test_text_in_a_figure_reads_column_by_column() -> None:
     blocks = assemble_page([Region("figure", (50, 150, 1000, 400))], lines, 1100, 1400)
     figure = next(b for b in blocks if b.kind == "figure")
     assert [x.text for x in figure.lines] == left + right
+
+
+def test_short_form_fields_are_not_joined_into_one_paragraph() -> None:
+    from scriba import Document, Page
+
+    def block(text: str, y: float) -> Block:
+        line = Line(text, 1.0, polygon_of_bbox(100, y, 100 + 30 * len(text), y + 30))
+        return Block(lines=[line], polygon=line.polygon)
+
+    page = Page(width=1000, height=1400, blocks=[block("姓名", 100), block("地址", 160), block("电话号码", 220)])
+    assert Document(pages=[page]).to_markdown() == "姓名\n\n地址\n\n电话号码\n"

@@ -68,6 +68,9 @@ def continues(prev: Block, prev_text: str, nxt: Block, nxt_text: str) -> bool:
             return False
     elif not nxt_text[0].islower():
         return False
+    # A line of running text holds a dozen characters or more; form labels and table-like fragments do not.
+    if len("".join(prev.lines[-1].text.split())) < 12:
+        return False
     h = max(_line_height(prev), _line_height(nxt), 1.0)
     pb, nb = bbox_of(prev.polygon), bbox_of(nxt.polygon)
     last, first = bbox_of(prev.lines[-1].polygon), bbox_of(nxt.lines[0].polygon)
