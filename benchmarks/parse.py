@@ -50,7 +50,11 @@ DPI = 200
 
 def shared_data() -> Path:
     env = os.environ.get("SCRIBA_SHARED_DATA")
-    for c in [*([Path(env)] if env else []), REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data"]:
+    for c in [
+        *([Path(env)] if env else []),
+        REPO.parent / "shared" / "data",
+        REPO.parent.parent / "shared" / "data",
+    ]:
         if c.is_dir():
             return c
     raise SystemExit("../shared/data not found")
@@ -467,8 +471,10 @@ def bench_teds(systems: Systems) -> tuple[list[str], dict[str, Any]]:
         f"| examples_jsonl_set | 20 | {np.mean(all_t[:20]):.3f} | {np.mean(all_s[:20]):.3f} |",
         f"| mini_val_set | {len(rows) - 20} | {np.mean(all_t[20:]):.3f} | {np.mean(all_s[20:]):.3f} |",
         "",
-        f"({len(ruled)} of the tables were read as ruled grids, the rest by word alignment; {prose} taken for "
-        "running text by the parser's check against false tables, and scored as empty tables.)",
+        (
+            f"({len(ruled)} of the tables were read as ruled grids, the rest by word alignment; {prose} taken for "
+            "running text by the parser's check against false tables, and scored as empty tables.)"
+        ),
     ]
     return lines, {"per_table": rows}
 

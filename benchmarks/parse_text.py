@@ -20,8 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 SKIPPED = {"header", "footer", "page_number"}
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
@@ -47,7 +45,9 @@ def lost_words(page: Any, markdown: str, strip: Callable[[str], str]) -> tuple[i
 def lost_page_sets(data: Path) -> list[tuple[str, list[Path]]]:
     olmo = sorted((data / "olmocr_bench_sample" / "pdfs").rglob("*.pdf"))
     docling = [
-        p for p in sorted((data / "docling_pdf_regression" / "pdfs").glob("*.pdf")) if "right_to_left" not in p.stem
+        p
+        for p in sorted((data / "docling_pdf_regression" / "pdfs").glob("*.pdf"))
+        if "right_to_left" not in p.stem
     ]
     funsd = sorted((data / "funsd_test" / "images").glob("*.png"))[:10]
     return [("olmOCR-bench sample PDFs", olmo), ("docling PDFs", docling), ("FUNSD forms (10)", funsd)]
@@ -71,10 +71,14 @@ def bench_lost(parser: Any, data: Path, strip: Callable[[str], str]) -> tuple[li
         worst.sort(reverse=True)
         named = ", ".join(f"{n} {100 * s:.0f}%" for s, n in worst[:3] if s > 0.02) or "none over 2%"
         share = 100 * margins / max(total + margins, 1)
-        rows.append(f"| {label} | {pages} | {total} | {100 * lost / max(total, 1):.1f} | {share:.1f} | {named} |")
+        rows.append(
+            f"| {label} | {pages} | {total} | {100 * lost / max(total, 1):.1f} | {share:.1f} | {named} |"
+        )
     lines = [
-        "Lost text: words of the lines the parser read (JSON) that are missing from its Markdown for the page; "
-        "headers, footers and page numbers are left out on purpose and counted apart (their share of all words):",
+        (
+            "Lost text: words of the lines the parser read (JSON) that are missing from its Markdown for the page; "
+            "headers, footers and page numbers are left out on purpose and counted apart (their share of all words):"
+        ),
         "",
         "| pages | n | words read | lost % | in headers/footers % | worst pages (lost) |",
         "|---|---|---|---|---|---|",
@@ -85,26 +89,44 @@ def bench_lost(parser: Any, data: Path, strip: Callable[[str], str]) -> tuple[li
 
 # -- generated pages with known text --------------------------------------------------------------------------
 ZH = [
-    "这个跨越三十年的研究项目记录了城市河流的水质变化，研究人员每个月在十二个地点采集样本，并把结果整理成公开的数据集，"
-    "供其他学者和政府部门参考使用。",
-    "结果表明，工业排放减少以后，河水中的重金属含量逐年下降，而生活污水处理能力的提高也让夏季的藻类爆发明显减少，"
-    "沿岸居民对环境的满意度随之上升。",
-    "作者最后指出，长期监测需要稳定的资金和统一的方法，如果采样时间和分析仪器经常变化，不同年份的数据就很难直接比较，"
-    "因此建议建立全国统一的标准。",
+    (
+        "这个跨越三十年的研究项目记录了城市河流的水质变化，研究人员每个月在十二个地点采集样本，并把结果整理成公开的数据集，"
+        "供其他学者和政府部门参考使用。"
+    ),
+    (
+        "结果表明，工业排放减少以后，河水中的重金属含量逐年下降，而生活污水处理能力的提高也让夏季的藻类爆发明显减少，"
+        "沿岸居民对环境的满意度随之上升。"
+    ),
+    (
+        "作者最后指出，长期监测需要稳定的资金和统一的方法，如果采样时间和分析仪器经常变化，不同年份的数据就很难直接比较，"
+        "因此建议建立全国统一的标准。"
+    ),
 ]
 EN = [
-    "The survey of coastal wetlands began in the spring, when the first teams walked the salt marshes at low tide and "
-    "counted the nesting birds along every transect that the planners had marked on the maps during the winter.",
-    "Water samples were taken at each station twice a week, filtered on the spot, and carried back to the laboratory "
-    "in cool boxes, where the technicians measured salinity, nitrate and the concentration of suspended sediment.",
-    "By the end of the season the records showed a clear pattern: stations close to the river mouth held more "
-    "sediment and fewer birds, while the outer marshes, flushed by the tide, supported the richest communities.",
-    "The authors recommend that future surveys keep the same stations and methods, so that the changes expected from "
-    "rising sea levels can be told apart from the ordinary differences between one year and the next.",
-    "They also thank the volunteers from the nearby villages, whose knowledge of the channels and the weather made "
-    "the fieldwork safer, and the harbour office, which lent its boats for the longest crossings.",
-    "Finally, every measurement and photograph has been deposited in the regional archive, where teachers and "
-    "students can use them freely for their own projects on the ecology of the estuary.",
+    (
+        "The survey of coastal wetlands began in the spring, when the first teams walked the salt marshes at low tide and "
+        "counted the nesting birds along every transect that the planners had marked on the maps during the winter."
+    ),
+    (
+        "Water samples were taken at each station twice a week, filtered on the spot, and carried back to the laboratory "
+        "in cool boxes, where the technicians measured salinity, nitrate and the concentration of suspended sediment."
+    ),
+    (
+        "By the end of the season the records showed a clear pattern: stations close to the river mouth held more "
+        "sediment and fewer birds, while the outer marshes, flushed by the tide, supported the richest communities."
+    ),
+    (
+        "The authors recommend that future surveys keep the same stations and methods, so that the changes expected from "
+        "rising sea levels can be told apart from the ordinary differences between one year and the next."
+    ),
+    (
+        "They also thank the volunteers from the nearby villages, whose knowledge of the channels and the weather made "
+        "the fieldwork safer, and the harbour office, which lent its boats for the longest crossings."
+    ),
+    (
+        "Finally, every measurement and photograph has been deposited in the regional archive, where teachers and "
+        "students can use them freely for their own projects on the ecology of the estuary."
+    ),
 ]
 
 
@@ -124,7 +146,14 @@ def _wrap(text: str, width: float, measure: Callable[[str], float], cjk: bool) -
         if measure(cand) <= width:
             cur = cand
             continue
-        cut = max((k for k in range(4, len(word) - 2) if word[:k].isalpha() and measure(f"{cur} {word[:k]}-") <= width), default=0)
+        cut = max(
+            (
+                k
+                for k in range(4, len(word) - 2)
+                if word[:k].isalpha() and measure(f"{cur} {word[:k]}-") <= width
+            ),
+            default=0,
+        )
         if cut:
             lines.append(f"{cur} {word[:cut]}-")
             cur = word[cut:]
@@ -203,9 +232,13 @@ def _paragraphs_whole(md: str, truth: list[str], strip: Callable[[str], str]) ->
     return n
 
 
-def bench_generated(systems: Any, strip: Callable[[str], str], ned: Callable[[Any, Any], float]) -> tuple[list[str], dict[str, Any]]:
+def bench_generated(
+    systems: Any, strip: Callable[[str], str], ned: Callable[[Any, Any], float]
+) -> tuple[list[str], dict[str, Any]]:
     tmp = Path(tempfile.mkdtemp())
-    cases: list[tuple[str, Path, list[str], bool]] = [("Chinese, 3 paragraphs (image, OCR)", tmp / "zh.png", [], True)]
+    cases: list[tuple[str, Path, list[str], bool]] = [
+        ("Chinese, 3 paragraphs (image, OCR)", tmp / "zh.png", [], True)
+    ]
     cases[0] = (cases[0][0], cases[0][1], chinese_page(cases[0][1]), True)
     for n_cols, pages in ((2, 1), (3, 1), (2, 2)):
         p = tmp / f"cols{n_cols}_{pages}.pdf"
@@ -223,8 +256,10 @@ def bench_generated(systems: Any, strip: Callable[[str], str], ned: Callable[[An
             rows.append(f"| {label} | {name} | {d:.3f} | {whole}/{len(truth)} | {tables} |")
             raw[f"{label} / {name}"] = {"ned": d, "whole": whole, "tables": tables}
     lines = [
-        "Generated pages with known text (text edit distance of the Markdown, markup stripped; paragraphs that come "
-        "out whole as one Markdown paragraph; `<table>`s in the Markdown, where there is none):",
+        (
+            "Generated pages with known text (text edit distance of the Markdown, markup stripped; paragraphs that come "
+            "out whole as one Markdown paragraph; `<table>`s in the Markdown, where there is none):"
+        ),
         "",
         "| page | system | text edit | whole paragraphs | tables |",
         "|---|---|---|---|---|",

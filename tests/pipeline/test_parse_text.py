@@ -29,18 +29,30 @@ ZH = [
 ]
 # Prose long enough to fill three columns; every paragraph ends with a full stop.
 PROSE = [
-    "The survey of coastal wetlands began in the spring, when the first teams walked the salt marshes at low "
-    "tide and counted the nesting birds along every transect that the planners had marked on the maps.",
-    "Water samples were taken at each station twice a week, filtered on the spot, and carried back to the "
-    "laboratory in cool boxes, where the technicians measured salinity, nitrate and suspended sediment.",
-    "By the end of the season the records showed a clear pattern: stations close to the river mouth held "
-    "more sediment and fewer birds, while the outer marshes, flushed by the tide, supported richer life.",
-    "The authors recommend that future surveys keep the same stations and methods, so that the changes "
-    "expected from rising sea levels can be told apart from the ordinary differences between the years.",
-    "They also thank the volunteers from the nearby villages, whose knowledge of the channels and the "
-    "weather made the fieldwork safer, and the harbour office, which lent its boats for the crossings.",
-    "Finally, every measurement and photograph has been deposited in the regional archive, where teachers "
-    "and students can use them freely for their own projects on the ecology of the estuary.",
+    (
+        "The survey of coastal wetlands began in the spring, when the first teams walked the salt marshes at low "
+        "tide and counted the nesting birds along every transect that the planners had marked on the maps."
+    ),
+    (
+        "Water samples were taken at each station twice a week, filtered on the spot, and carried back to the "
+        "laboratory in cool boxes, where the technicians measured salinity, nitrate and suspended sediment."
+    ),
+    (
+        "By the end of the season the records showed a clear pattern: stations close to the river mouth held "
+        "more sediment and fewer birds, while the outer marshes, flushed by the tide, supported richer life."
+    ),
+    (
+        "The authors recommend that future surveys keep the same stations and methods, so that the changes "
+        "expected from rising sea levels can be told apart from the ordinary differences between the years."
+    ),
+    (
+        "They also thank the volunteers from the nearby villages, whose knowledge of the channels and the "
+        "weather made the fieldwork safer, and the harbour office, which lent its boats for the crossings."
+    ),
+    (
+        "Finally, every measurement and photograph has been deposited in the regional archive, where teachers "
+        "and students can use them freely for their own projects on the ecology of the estuary."
+    ),
 ]
 
 
@@ -68,7 +80,9 @@ def columns_pdf(path: Path, n_cols: int, pages: int = 1, cut: int = 2) -> Path:
     c, (w, h) = _canvas(path)
     size, margin, gutter = 10.5, 56, 18
     col_w = (w - 2 * margin - (n_cols - 1) * gutter) / n_cols
-    lines = [(x, k == len(ws) - 1) for para in PROSE for ws in [_wrap(para, col_w, size)] for k, x in enumerate(ws)]
+    lines = [
+        (x, k == len(ws) - 1) for para in PROSE for ws in [_wrap(para, col_w, size)] for k, x in enumerate(ws)
+    ]
     per_col = -(-len(lines) // (n_cols * pages)) + cut
     while any(lines[k - 1][1] for k in range(per_col, len(lines), per_col)):
         per_col += 1  # a break right after a paragraph's last line would cut nothing
@@ -245,5 +259,7 @@ def test_short_form_fields_are_not_joined_into_one_paragraph() -> None:
         line = Line(text, 1.0, polygon_of_bbox(100, y, 100 + 30 * len(text), y + 30))
         return Block(lines=[line], polygon=line.polygon)
 
-    page = Page(width=1000, height=1400, blocks=[block("姓名", 100), block("地址", 160), block("电话号码", 220)])
+    page = Page(
+        width=1000, height=1400, blocks=[block("姓名", 100), block("地址", 160), block("电话号码", 220)]
+    )
     assert Document(pages=[page]).to_markdown() == "姓名\n\n地址\n\n电话号码\n"
