@@ -263,3 +263,24 @@ def test_short_form_fields_are_not_joined_into_one_paragraph() -> None:
         width=1000, height=1400, blocks=[block("姓名", 100), block("地址", 160), block("电话号码", 220)]
     )
     assert Document(pages=[page]).to_markdown() == "姓名\n\n地址\n\n电话号码\n"
+
+
+def test_body_text_the_layout_calls_a_header_stays_in_the_markdown() -> None:
+    from scriba import Document, Page
+    from scriba.pipeline.layout_order import Region, assemble_page
+
+    def line(text: str, y: float) -> Line:
+        return Line(text, 1.0, polygon_of_bbox(100, y, 900, y + 30))
+
+    body = [line(t, 300 + 40 * k) for k, t in enumerate(PROSE[0].split(", "))]
+    sentence = line("Table 3 lists the nine variables that every query reads.", 180)
+    running_head = line("Journal of Coastal Studies", 40)
+    regions = [
+        Region("header", (90, 30, 910, 80)),  # a real running head, in the top margin
+        Region("header", (90, 170, 910, 220)),  # a sentence of the body
+        Region("header", (90, 290, 910, 300 + 40 * len(body))),  # paragraphs in the middle of the page
+    ]
+    blocks = assemble_page(regions, [running_head, sentence, *body], 1000, 1400)
+    md = Document(pages=[Page(width=1000, height=1400, blocks=blocks)]).to_markdown()
+    assert "Journal of Coastal Studies" not in md
+    assert sentence.text in md and " ".join(x.text for x in body) in md
