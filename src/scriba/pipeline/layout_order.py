@@ -15,7 +15,7 @@ import numpy as np
 
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines
-from scriba.pipeline.tables import looks_like_prose
+from scriba.pipeline.tables import count_words, looks_like_prose
 
 # CDLA class -> block kind in the result tree.
 KIND_OF_CLASS = {
@@ -32,7 +32,6 @@ KIND_OF_CLASS = {
 }
 MARGIN_KINDS = {"header", "footer", "page_number"}
 CAPTION = re.compile(r"^\s*(?P<kind>table|tab\.|figure|fig\.?)\s*[0-9IVX]+[.:]?(\s|$)", re.IGNORECASE)
-CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 SENTENCE_END = re.compile(r"[.!?。！？]$")
 PAGE_NUMBER = re.compile(r"^\s*(page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(\s*(/|of)\s*\d{1,4})?\s*$", re.IGNORECASE)
 
@@ -62,12 +61,6 @@ def median_line_height(lines: list[Line]) -> float:
     return float(np.median(hs)) if hs else 10.0
 
 
-def _n_words(text: str) -> float:
-    """Words of a line; CJK text has no spaces, so two CJK characters count as a word."""
-    cjk = len(CJK_CHAR.findall(text))
-    return len(CJK_CHAR.sub(" ", text).split()) + cjk / 2
-
-
 def drop_text_figures(regions: list[Region], lines: list[Line]) -> list[Region]:
     """A 'figure' covered by many lines of running text is text the detector mislabelled (dense multi-column
     pages, newspapers, handwritten notes, text over a photo); dropping it lets those lines form paragraphs."""
@@ -75,7 +68,7 @@ def drop_text_figures(regions: list[Region], lines: list[Line]) -> list[Region]:
     for r in regions:
         if r.kind == "figure":
             held = [x for x in lines if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))]
-            counts = [_n_words(x.text) for x in held]
+            counts = [count_words(x.text) for x in held]
             n_words = sum(counts)
             # Charts and diagrams carry short labels; prose has most of its words in lines of several words
             # (counted per line, not by width: a newspaper's columns are narrow against the whole figure).
@@ -215,7 +208,7 @@ def region_blocks(region: Region) -> list[Block]:
 
 def restore_body_text(blocks: list[Block], page_height: float, body_height: float) -> None:
     """Blocks the layout model calls header or footer that read as body text go back to the body (the
-    Markdown leaves headers and footers out): one away from the page's top and bottom fifths, a header set
+    Markdown leaves headers and footers out): one lying between the page's top and bottom fifths, a header set
     larger than the body text (a title), a header that is a sentence of five words or more."""
     for b in blocks:
         if b.kind not in ("header", "footer") or not b.lines:
@@ -226,7 +219,7 @@ def restore_body_text(blocks: list[Block], page_height: float, body_height: floa
             b.kind = "text"
         elif b.kind == "header" and median_line_height(b.lines) >= 1.3 * body_height:
             b.kind = "title"
-        elif b.kind == "header" and SENTENCE_END.search(text) and _n_words(text) >= 5:
+        elif b.kind == "header" and SENTENCE_END.search(text) and count_words(text) >= 5:
             b.kind = "text"
 
 

@@ -29,7 +29,7 @@ class TableWord:
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
-def _n_words(text: str) -> float:
+def count_words(text: str) -> float:
     """Words of a line; CJK text has no spaces, so two CJK characters count as a word."""
     return len(_CJK.sub(" ", text).split()) + len(_CJK.findall(text)) / 2
 
@@ -38,7 +38,7 @@ def looks_like_prose(lines: list[tuple[str, Box]]) -> bool:
     """Whether the lines inside a table region are running text set in columns rather than a table: most words
     sit in long lines (five words or more), few words hold digits, and lines run on into the line below them
     (it starts lower-case, or they end in a hyphen or comma), as wrapped sentences do."""
-    counts = [_n_words(t) for t, _ in lines]
+    counts = [count_words(t) for t, _ in lines]
     total = sum(counts)
     if len(lines) < 6 or total < 40:
         return False
