@@ -614,7 +614,7 @@ def main() -> None:
         ),
         ("teds", lambda: bench_teds(systems)),
         ("lost", lambda: bench_lost(systems.parser, shared_data(), strip_markdown)),
-        ("generated", lambda: bench_generated(systems, strip_markdown, ned)),
+        ("generated", lambda: bench_generated(strip_markdown, ned, DPI)),
         ("speed", lambda: bench_speed(systems, args.repeats)),
         ("bigpdf", lambda: bench_bigpdf(args.big_pages)),
     ):
