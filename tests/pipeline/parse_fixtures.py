@@ -125,8 +125,12 @@ def scanned_pdf(path: Path, image: np.ndarray) -> Path:
 FIGURE_CAPTION = "Figure 1: Bars of five sites measured in the summer survey."
 
 
-def figure_pdf(path: Path) -> Path:
-    """A paragraph, a bar chart with its caption, another paragraph."""
+FIGURE_LABELS = ["Hill", "River", "Quarry", "Marsh", "Dune"]
+
+
+def figure_pdf(path: Path, labels: bool = False) -> Path:
+    """A paragraph, a bar chart with its caption, another paragraph. labels: each bar named below the axis
+    (FIGURE_LABELS), as charts are."""
     c, (_w, h) = _canvas(path)
     _paragraph(c, 72, h - 80, LEFT[0])
     x0, y0 = 120, h - 400
@@ -137,6 +141,9 @@ def figure_pdf(path: Path) -> Path:
         c.rect(x0 + 20 + k * 55, y0, 35, v, fill=1, stroke=0)
     c.setFillColorRGB(0, 0, 0)
     c.setFont("Serif", 10)
+    if labels:
+        for k, name in enumerate(FIGURE_LABELS):
+            c.drawCentredString(x0 + 37 + k * 55, y0 - 12, name)
     c.drawString(72, y0 - 30, FIGURE_CAPTION)
     _paragraph(c, 72, y0 - 70, RIGHT[0])
     c.showPage()

@@ -1,7 +1,8 @@
 """Markdown: one paragraph per block, with structure when layout analysis typed the blocks.
 
-Blocks typed by the parser render as headings, tables (HTML), figures and formulas (image links); plain OCR
-blocks are paragraphs. Header/footer blocks stay in JSON only.
+Blocks typed by the parser render as headings, tables (HTML), figures and formulas (image links, followed by
+the text read inside them); plain OCR blocks are paragraphs, and a paragraph cut by a column or page break is
+written whole. Header/footer blocks stay in JSON only: no other recognized text is left out.
 """
 
 from __future__ import annotations
@@ -9,30 +10,25 @@ from __future__ import annotations
 import re
 
 from scriba.document import Block, Document
+from scriba.export.prose import PROSE_KINDS, continues, join_lines, join_pair
 
 SKIPPED_KINDS = {"header", "footer", "page_number"}
 
 
 def _join_lines(block: Block) -> str:
-    """Join a block's lines into one paragraph, mending words hyphenated across line breaks."""
-    out = ""
-    for line in block.lines:
-        text = line.text.strip()
-        if not text:
-            continue
-        if not out:
-            out = text
-        elif re.search(r"[A-Za-z]-$", out) and text[:1].islower():
-            out = out[:-1] + text
-        else:
-            out += " " + text
-    return out
+    """A block's lines as one paragraph: CJK lines joined without spaces, hyphenated words mended."""
+    return join_lines([line.text for line in block.lines])
 
 
 def escape_md(text: str) -> str:
-    """Escape what would turn a paragraph into a heading or a quote. Bullets and numbered items ("- a",
-    "1. Scope") stay as they are: in documents they are real lists, and Markdown renders them as such."""
+    """Escape what would turn a paragraph into a heading or a quote, or a stretch of it into math. Bullets and
+    numbered items ("- a", "1. Scope") stay as they are: in documents they are real lists, and Markdown renders
+    them as such."""
     text = re.sub(r"^([#>])", r"\\\1", text)
+    # Two dollar signs in read text ("$5 and $7", or TeX source a PDF carries as its text) would open and close
+    # a math span; the text was read, not typeset as LaTeX, so the dollars stay literal.
+    if text.count("$") >= 2:
+        text = re.sub(r"(?<!\\)\$", r"\\$", text)
     return text.replace("<", "&lt;") if "<" in text and ">" in text else text
 
 
@@ -43,24 +39,36 @@ def block_markdown(block: Block) -> str:
         return ""
     if kind == "title":
         level = int(attrs.get("level", 2))
-        return "#" * max(1, min(level, 6)) + " " + _join_lines(block)
+        return "#" * max(1, min(level, 6)) + " " + escape_md(_join_lines(block))
     if kind == "table" and attrs.get("html"):
         return str(attrs["html"])
-    if kind in ("figure", "formula") and attrs.get("image"):
-        alt = "formula" if kind == "formula" else "figure"
-        link = f"![{alt}]({attrs['image']})"
-        text = attrs.get("latex") and f"$$\n{attrs['latex']}\n$$"
-        return "\n\n".join(x for x in (link, text or _join_lines(block) if kind == "formula" else "") if x)
+    if kind in ("figure", "formula"):
+        # The crop, then what was read inside it (a figure's labels, a formula's text): never dropped.
+        link = f"![{kind}]({attrs['image']})" if attrs.get("image") else ""
+        text = f"$$\n{attrs['latex']}\n$$" if attrs.get("latex") else escape_md(_join_lines(block))
+        return "\n\n".join(x for x in (link, text) if x)
     if kind in ("figure_caption", "table_caption"):
-        return "*" + _join_lines(block) + "*"
+        return "*" + escape_md(_join_lines(block)) + "*"
     return escape_md(_join_lines(block))
 
 
 def to_markdown(doc: Document) -> str:
     parts: list[str] = []
+    paragraph = ""  # the text of the last part while it is a plain paragraph (escaped when written)
+    last: Block | None = None  # the block that ended it
     for page in doc.pages:
         for block in page.blocks:
+            if block.kind in SKIPPED_KINDS:
+                continue  # running heads and page numbers do not interrupt a paragraph
             md = block_markdown(block)
-            if md:
+            if not md:
+                continue
+            text = _join_lines(block)
+            if last is not None and continues(last, paragraph, block, text):
+                paragraph = join_pair(paragraph, text)
+                parts[-1] = escape_md(paragraph)
+            else:
                 parts.append(md)
+                paragraph = text
+            last = block if block.kind in PROSE_KINDS else None
     return "\n\n".join(parts) + ("\n" if parts else "")

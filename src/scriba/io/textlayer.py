@@ -8,6 +8,7 @@ form a line, and a wide gap (a table column or a page column gutter) starts a ne
 from __future__ import annotations
 
 import ctypes
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -130,9 +131,14 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
     def close_word() -> None:
         if chars:
             b = np.array(wbox)
+            text = _plain_tex(_quotes("".join(chars)))
+            if not text:  # nothing left of a TeX fragment
+                chars.clear()
+                wbox.clear()
+                return
             words.append(
                 (
-                    _quotes("".join(chars)),
+                    text,
                     np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]),
                 )
             )
@@ -177,6 +183,38 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
     close_word()
     layer.lines = _words_to_lines(words, breaks_after)
     return layer
+
+
+# TeX control words a PDF may carry as the "actual text" of a formula, as the characters they typeset.
+_TEX_SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ",
+    "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "varphi": "φ", "chi": "χ", "psi": "ψ",
+    "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Pi": "Π", "Sigma": "Σ",
+    "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω", "times": "×", "cdot": "·", "leq": "≤", "le": "≤", "geq": "≥",
+    "ge": "≥", "neq": "≠", "ne": "≠", "pm": "±", "infty": "∞", "sum": "∑", "prod": "∏", "int": "∫",
+    "partial": "∂", "nabla": "∇", "rightarrow": "→", "to": "→", "leftarrow": "←", "approx": "≈", "sim": "∼",
+    "in": "∈", "sqrt": "√", "ldots": "…", "cdots": "⋯", "prime": "′", "circ": "∘", "propto": "∝",
+}  # fmt: skip
+_TEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+
+
+def _plain_tex(word: str) -> str:
+    """A word of TeX source (a formula's actual text, often cut into fragments such as '$\\frac}$') as the
+    characters it stands for: a/b for a fraction, symbols for control words, no dollars or braces. The parser
+    has no formula recognizer, and a fragment of LaTeX is neither valid math nor readable text. Only words
+    with TeX math markup (a dollar with braces, scripts or a backslash) or a known TeX command are touched, so
+    '$5', 'a_b' and a path like 'C:\\Users' stay as they are."""
+    if set(word) <= set("${}\\^_"):
+        return ""  # a fragment of pure TeX markup ('}{', '$')
+    in_math = "$" in word and any(c in word for c in "\\{}^_")
+    commands = _TEX_COMMAND.findall(word)
+    if not in_math and not any(c in _TEX_SYMBOLS or c in ("frac", "dfrac", "tfrac") for c in commands):
+        return word
+    word = _FRAC.sub(r"\1/\2", word)
+    word = _TEX_COMMAND.sub(lambda m: _TEX_SYMBOLS.get(m.group(1), ""), word)
+    return re.sub(r"[${}\\]", "", word)
 
 
 def _quotes(word: str) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines
+from scriba.pipeline.tables import count_words, looks_like_prose
 
 # CDLA class -> block kind in the result tree.
 KIND_OF_CLASS = {
@@ -31,6 +32,7 @@ KIND_OF_CLASS = {
 }
 MARGIN_KINDS = {"header", "footer", "page_number"}
 CAPTION = re.compile(r"^\s*(?P<kind>table|tab\.|figure|fig\.?)\s*[0-9IVX]+[.:]?(\s|$)", re.IGNORECASE)
+SENTENCE_END = re.compile(r"[.!?。！？]$")
 PAGE_NUMBER = re.compile(r"^\s*(page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(\s*(/|of)\s*\d{1,4})?\s*$", re.IGNORECASE)
 
 
@@ -60,19 +62,35 @@ def median_line_height(lines: list[Line]) -> float:
 
 
 def drop_text_figures(regions: list[Region], lines: list[Line]) -> list[Region]:
-    """A 'figure' covered by many lines of running text is text the detector mislabelled (it happens on
-    dense multi-column pages); dropping it lets those lines form paragraphs."""
+    """A 'figure' covered by many lines of running text is text the detector mislabelled (dense multi-column
+    pages, newspapers, handwritten notes, text over a photo); dropping it lets those lines form paragraphs."""
     kept = []
     for r in regions:
         if r.kind == "figure":
             held = [x for x in lines if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))]
-            inside = [bbox_of(x.polygon) for x in held]
-            n_words = sum(len(x.words) for x in held)
-            prose_words = sum(
-                len(x.words) for x, b in zip(held, inside) if b[2] - b[0] > 0.3 * (r.box[2] - r.box[0])
-            )
-            # Charts and diagrams carry short labels; prose (most words in long lines) is not a picture.
-            if len(inside) >= 6 and n_words >= 40 and prose_words >= 0.5 * n_words:
+            counts = [count_words(x.text) for x in held]
+            n_words = sum(counts)
+            # Charts and diagrams carry short labels; prose has most of its words in lines of several words
+            # (counted per line, not by width: a newspaper's columns are narrow against the whole figure).
+            prose_words = sum(c for c in counts if c >= 4)
+            if len(held) >= 6 and n_words >= 40 and prose_words >= 0.5 * n_words:
+                continue
+        kept.append(r)
+    return kept
+
+
+def drop_prose_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
+    """A 'table' over running text in columns (the detector's mistake on multi-column pages and on a report's
+    body beside a chart) is not a table: dropping it lets the text regions under it hold the lines."""
+    kept = []
+    for r in regions:
+        if r.kind == "table":
+            held = [
+                (x.text, bbox_of(x.polygon))
+                for x in lines
+                if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))
+            ]
+            if looks_like_prose(held):
                 continue
         kept.append(r)
     return kept
@@ -175,6 +193,10 @@ def region_blocks(region: Region) -> list[Block]:
     """Blocks of one region: running-text regions split into paragraphs; the others stay whole."""
     if region.kind in ("text", "reference") and len(region.lines) > 1:
         return paragraphs(region.lines, region.kind)
+    if region.kind == "figure" and region.lines:
+        block = Block(lines=_columns_first(region.lines), kind="figure")
+        block.polygon = polygon_of_bbox(*region.box)
+        return [block]
     if region.kind in ("figure", "table", "formula"):
         block = _text_block(region.lines, region.kind) if region.lines else Block(kind=region.kind)
         block.polygon = polygon_of_bbox(*region.box)
@@ -182,6 +204,31 @@ def region_blocks(region: Region) -> list[Block]:
     if not region.lines:
         return []
     return [_text_block(region.lines, region.kind)]
+
+
+def restore_body_text(blocks: list[Block], page_height: float, body_height: float) -> None:
+    """Blocks the layout model calls header or footer that read as body text go back to the body (the
+    Markdown leaves headers and footers out): one lying between the page's top and bottom fifths, a header set
+    larger than the body text (a title), a header that is a sentence of five words or more."""
+    for b in blocks:
+        if b.kind not in ("header", "footer") or not b.lines:
+            continue
+        y0, y1 = bbox_of(b.polygon)[1], bbox_of(b.polygon)[3]
+        text = " ".join(x.text for x in b.lines).strip()
+        if y0 > 0.2 * page_height and y1 < 0.8 * page_height:
+            b.kind = "text"
+        elif b.kind == "header" and median_line_height(b.lines) >= 1.3 * body_height:
+            b.kind = "title"
+        elif b.kind == "header" and SENTENCE_END.search(text) and count_words(text) >= 5:
+            b.kind = "text"
+
+
+def _columns_first(lines: list[Line]) -> list[Line]:
+    """Lines in reading order, a column of text (in a poster, a photographed page) before the next."""
+    groups = paragraphs(lines)
+    line_h = median_line_height(lines)
+    order = reading_order([bbox_of(b.polygon) for b in groups], min_gap=max(2.0, 0.4 * line_h), pad=line_h)
+    return [x for i in order for x in groups[i].lines]
 
 
 def mark_margins(blocks: list[Block], page_height: float) -> None:
@@ -327,12 +374,14 @@ def assemble_page(
     regions: list[Region], lines: list[Line], page_width: float, page_height: float
 ) -> list[Block]:
     """Typed blocks in reading order for one page."""
-    regions = drop_text_figures(drop_duplicates(regions), lines)
+    regions = drop_prose_tables(drop_text_figures(drop_duplicates(regions), lines), lines)
     free = assign_lines(regions, lines)
     blocks: list[Block] = []
     for r in regions:
         blocks.extend(region_blocks(r))
     blocks.extend(paragraphs(free))
+    text_lines = [x for b in blocks if b.kind in ("text", "reference") for x in b.lines]
+    restore_body_text(blocks, page_height, median_line_height(text_lines or lines))
     mark_margins(blocks, page_height)
     mark_captions(blocks)
     body = [b for b in blocks if b.kind not in MARGIN_KINDS]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 from dataclasses import dataclass, field
 
 import cv2
@@ -23,6 +24,41 @@ Box = tuple[float, float, float, float]
 class TableWord:
     text: str
     box: Box
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def count_words(text: str) -> float:
+    """Words of a line; CJK text has no spaces, so two CJK characters count as a word."""
+    return len(_CJK.sub(" ", text).split()) + len(_CJK.findall(text)) / 2
+
+
+def looks_like_prose(lines: list[tuple[str, Box]]) -> bool:
+    """Whether the lines inside a table region are running text set in columns rather than a table: most words
+    sit in long lines (five words or more), few words hold digits, and lines run on into the line below them
+    (it starts lower-case, or they end in a hyphen or comma), as wrapped sentences do."""
+    counts = [count_words(t) for t, _ in lines]
+    total = sum(counts)
+    if len(lines) < 6 or total < 40:
+        return False
+    long_share = sum(c for c in counts if c >= 5) / total
+    tokens = [w for t, _ in lines for w in t.split()]
+    digit_share = sum(any(ch.isdigit() for ch in w) for w in tokens) / max(len(tokens), 1)
+    pairs = runs_on = 0
+    for text, b in lines:
+        h = b[3] - b[1]
+        below = [
+            (t, o)
+            for t, o in lines
+            if abs(o[0] - b[0]) < 1.5 * h and b[3] - 0.3 * h <= o[1] <= b[3] + 1.2 * h and o is not b
+        ]
+        if not below or not text.strip():
+            continue
+        nxt = min(below, key=lambda x: x[1][1])[0].strip()
+        pairs += 1
+        runs_on += bool(nxt) and (nxt[0].islower() or text.rstrip()[-1] in "-,") or bool(_CJK.match(nxt[:1]))
+    return long_share >= 0.7 and digit_share <= 0.15 and pairs >= 4 and runs_on >= 0.4 * pairs
 
 
 @dataclass

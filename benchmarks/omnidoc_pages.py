@@ -1,0 +1,169 @@
+"""Pages rendered from text we control, with their ground-truth Markdown: two-column and three-column English
+articles (running text that continues across columns, never a table), a Chinese article, an English-Chinese
+page, and a report with a ruled table whose header has row and column spans. Written as born-digital PDFs
+(reportlab, real fonts); the benchmark also reads them as scans (`--ocr always`)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+FONT_DIR = Path("/usr/share/fonts/truetype")
+SERIF = FONT_DIR / "liberation" / "LiberationSerif-Regular.ttf"
+SERIF_BOLD = FONT_DIR / "liberation" / "LiberationSerif-Bold.ttf"
+CJK = FONT_DIR / "wqy" / "wqy-microhei.ttc"
+
+EN_SENTENCES = [
+    "The committee reviewed the proposal in detail before the annual meeting.",
+    "Measurements were taken every morning at the same station near the river.",
+    "Most of the samples showed a steady increase in temperature over the season.",
+    "A second survey confirmed the trend across all of the northern districts.",
+    "The results suggest that the new method reduces the cost of each test.",
+    "Further work is needed to understand the effect of humidity on the sensors.",
+    "Volunteers recorded the number of birds seen at each site during the spring.",
+    "The library extended its opening hours to serve students during examinations.",
+    "Several factories adopted the scheme after the first year of the pilot.",
+    "Data from the older instruments were corrected using a simple linear model.",
+    "The bridge was closed for repairs while engineers inspected the main cables.",
+    "Rainfall in the eastern valleys was well below the long-term average.",
+    "Each participant answered twelve questions about their daily travel habits.",
+    "The report recommends a review of the budget before any new hiring.",
+    "Local schools shared their timetables so that buses could be scheduled better.",
+    "Energy use in public buildings fell by almost a fifth after the upgrade.",
+]
+ZH_SENTENCES = [
+    "本报告总结了过去一年中各部门的主要工作和取得的成果。",
+    "在全体员工的共同努力下，公司的营业收入同比增长了百分之十二。",
+    "研究小组在三个城市进行了实地调查，收集了大量第一手资料。",
+    "调查结果表明，新的管理方法能够有效降低运营成本。",
+    "为了提高服务质量，我们对客户反馈进行了系统的分析和整理。",
+    "下一阶段的工作重点是加强技术创新和人才培养。",
+    "会议决定在明年春季启动第二期建设项目。",
+    "各地区的数据显示，市场需求总体保持稳定增长的态势。",
+    "专家组建议进一步完善相关制度，确保项目顺利实施。",
+    "这个跨越式的发展令人瞩目，也为今后的工作奠定了坚实的基础。",
+]
+
+
+def _paragraphs(pool: list[str], n: int, per: tuple[int, int], seed: int, joiner: str) -> list[str]:
+    rng = random.Random(seed)
+    return [joiner.join(rng.sample(pool, rng.randint(*per))) for _ in range(n)]
+
+
+def _fonts() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "Serif" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("Serif", str(SERIF)))
+        pdfmetrics.registerFont(TTFont("Serif-Bold", str(SERIF_BOLD)))
+        pdfmetrics.registerFont(TTFont("CJK", str(CJK), subfontIndex=0))
+
+
+def _styles() -> dict:
+    from reportlab.lib.styles import ParagraphStyle
+
+    return {
+        "title": ParagraphStyle("t", fontName="Serif-Bold", fontSize=20, leading=26, spaceAfter=14),
+        "h": ParagraphStyle("h", fontName="Serif-Bold", fontSize=13, leading=17, spaceBefore=8, spaceAfter=6),
+        "p": ParagraphStyle("p", fontName="Serif", fontSize=10.5, leading=14, spaceAfter=8),
+        "zt": ParagraphStyle("zt", fontName="CJK", fontSize=20, leading=28, spaceAfter=14, wordWrap="CJK"),
+        "zp": ParagraphStyle("zp", fontName="CJK", fontSize=11, leading=17, spaceAfter=8, wordWrap="CJK",
+                             firstLineIndent=22),
+    }  # fmt: skip
+
+
+def _build(path: Path, story: list, columns: int) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+    w, h = A4
+    margin, gap = 56, 18
+    col = (w - 2 * margin - gap * (columns - 1)) / columns
+    frames = [Frame(margin + k * (col + gap), margin, col, h - 2 * margin, id=f"c{k}") for k in range(columns)]
+    doc = BaseDocTemplate(str(path), pagesize=A4)
+    doc.addPageTemplates([PageTemplate(frames=frames)])
+    doc.build(story)
+
+
+def _article(path: Path, columns: int, seed: int) -> str:
+    from reportlab.platypus import Paragraph
+
+    s = _styles()
+    title = "Field Notes on Regional Measurements" if columns == 2 else "Annual Review of Public Services"
+    md, story = [f"# {title}"], [Paragraph(title, s["title"])]
+    for k, head in enumerate(["1 Introduction", "2 Method", "3 Results"][: columns + 1]):
+        md.append(f"## {head}")
+        story.append(Paragraph(head, s["h"]))
+        # Enough text to run on into the next column (and break a paragraph across the columns).
+        for text in _paragraphs(EN_SENTENCES, 3, (4, 6) if columns == 2 else (6, 9), seed + k, " "):
+            md.append(text)
+            story.append(Paragraph(text, s["p"]))
+    _build(path, story, columns)
+    return "\n\n".join(md) + "\n"
+
+
+def _chinese(path: Path, seed: int, mixed: bool) -> str:
+    from reportlab.platypus import Paragraph
+
+    s = _styles()
+    title = "年度工作报告" if not mixed else "Project Summary 项目总结"
+    md, story = [f"# {title}"], [Paragraph(title, s["zt"])]
+    for k, text in enumerate(_paragraphs(ZH_SENTENCES, 4, (2, 4), seed, "")):
+        if mixed and k % 2 == 0:
+            text = " ".join(random.Random(seed + k).sample(EN_SENTENCES, 3))
+            story.append(Paragraph(text, s["p"]))
+        else:
+            story.append(Paragraph(text, s["zp"]))
+        md.append(text)
+    _build(path, story, 1)
+    return "\n\n".join(md) + "\n"
+
+
+_TABLE_ROWS = [
+    ["North", "1,204", "1,310", "8.8%"],
+    ["South", "986", "1,022", "3.7%"],
+    ["East", "1,530", "1,498", "-2.1%"],
+    ["West", "712", "801", "12.5%"],
+]
+
+
+def _table_report(path: Path, seed: int) -> str:
+    from reportlab.lib import colors
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+
+    s = _styles()
+    before, after = _paragraphs(EN_SENTENCES, 2, (3, 4), seed, " ")
+    data = [["Region", "Visitors (thousands)", "", "Change"], ["", "2024", "2025", ""], *_TABLE_ROWS]
+    table = Table(data, colWidths=[110, 90, 90, 80])
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), "Serif", 10.5), ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
+        ("SPAN", (1, 0), (2, 0)), ("SPAN", (0, 0), (0, 1)), ("SPAN", (3, 0), (3, 1)),
+        ("ALIGN", (1, 0), (-1, -1), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]))  # fmt: skip
+    title = "Visitor Numbers by Region"
+    story = [Paragraph(title, s["title"]), Paragraph(before, s["p"]), Spacer(1, 8), table, Spacer(1, 12),
+             Paragraph(after, s["p"])]  # fmt: skip
+    _build(path, story, 1)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in _TABLE_ROWS)
+    html = ('<table><tr><td rowspan="2">Region</td><td colspan="2">Visitors (thousands)</td>'
+            f'<td rowspan="2">Change</td></tr><tr><td>2024</td><td>2025</td></tr>{body}</table>')  # fmt: skip
+    return f"# {title}\n\n{before}\n\n{html}\n\n{after}\n"
+
+
+def make_pages(out: Path) -> list[tuple[str, Path, str]]:
+    """(name, PDF, ground-truth Markdown) for every rendered page, written under `out`."""
+    _fonts()
+    out.mkdir(parents=True, exist_ok=True)
+    makers = {
+        "two_column_en": lambda p: _article(p, 2, 1),
+        "three_column_en": lambda p: _article(p, 3, 7),
+        "chinese_article": lambda p: _chinese(p, 3, mixed=False),
+        "english_chinese": lambda p: _chinese(p, 5, mixed=True),
+        "table_with_spans": lambda p: _table_report(p, 11),
+    }
+    pages = []
+    for name, make in makers.items():
+        pdf = out / f"{name}.pdf"
+        pages.append((name, pdf, make(pdf)))
+    return pages
