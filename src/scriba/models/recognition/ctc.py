@@ -165,7 +165,7 @@ class TextRecognizer:
         pack_gap: int = 16,
         pack_below: int = 320,
         latin_subset: bool = True,
-        recheck_below: float = 0.8,
+        recheck_below: float | None = None,
         guard_below: float = 0.999,
         **overrides: object,
     ) -> None:
@@ -182,7 +182,7 @@ class TextRecognizer:
         self.wide_pad = wide_pad
         self.max_batch_width = max_batch_width
         self.pack_gap = pack_gap
-        self.recheck_below = recheck_below
+        self.recheck_below = self.spec.recheck_below if recheck_below is None else recheck_below  # model's own
         self.guard_below = guard_below
         self.pack_below = pack_below
         # Sessions output only the best class and its probability per step (see add_ctc_argmax).
