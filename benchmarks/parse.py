@@ -426,14 +426,17 @@ def load_pubtabnet() -> list[tuple[str, Path, str]]:
     return items
 
 
-def bench_teds(systems: Systems) -> tuple[list[str], dict[str, Any]]:
+def bench_teds(systems: Systems, engines: list[str]) -> tuple[list[str], dict[str, Any]]:
+    """Each table image OCRed once; its words and pixels go to every table engine (`--table-engines`)."""
     import cv2
     from PIL import Image
 
     from scriba.document import bbox_of
-    from scriba.pipeline.tables import TableWord, recognize_table
+    from scriba.pipeline.table_engines import TableRecognizer
+    from scriba.pipeline.tables import TableWord
 
-    rows = []
+    recognizers = {e: TableRecognizer(e) for e in engines}
+    rows: dict[str, list[tuple[str, float, float, str, float]]] = {e: [] for e in engines}
     for name, path, gt in load_pubtabnet():
         img = np.asarray(Image.open(path).convert("RGB"))
         k = (
@@ -442,24 +445,66 @@ def bench_teds(systems: Systems) -> tuple[list[str], dict[str, Any]]:
         img = cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
         page = systems.ocr.ocr_image(img)
         words = [TableWord(w.text, bbox_of(w.polygon)) for w in page.words]
-        table = recognize_table(img, (0, 0, img.shape[1], img.shape[0]), words)
-        pred = table.to_html()
-        rows.append((name, teds(pred, gt), teds(pred, gt, structure_only=True), table.method))
-    all_t = [r[1] for r in rows]
-    all_s = [r[2] for r in rows]
-    ruled = [r[1] for r in rows if r[3] == "ruled"]
+        for e, recognize in recognizers.items():
+            t = time.perf_counter()
+            table = recognize(img, (0, 0, img.shape[1], img.shape[0]), words)
+            secs = time.perf_counter() - t
+            pred = table.to_html()
+            rows[e].append((name, teds(pred, gt), teds(pred, gt, structure_only=True), table.method, secs))
+    n = len(next(iter(rows.values())))
     lines = [
-        f"TEDS on PubTabNet examples ({len(rows)} table images; OCR words -> Scriba table recognizer -> HTML):",
+        f"TEDS on PubTabNet examples ({n} table images; OCR words + pixels -> each table engine -> HTML):",
         "",
-        "| set | tables | TEDS | TEDS-S (structure) |",
-        "|---|---|---|---|",
-        f"| all | {len(rows)} | {np.mean(all_t):.3f} | {np.mean(all_s):.3f} |",
-        f"| examples_jsonl_set | 20 | {np.mean(all_t[:20]):.3f} | {np.mean(all_s[:20]):.3f} |",
-        f"| mini_val_set | {len(rows) - 20} | {np.mean(all_t[20:]):.3f} | {np.mean(all_s[20:]):.3f} |",
-        "",
-        f"({len(ruled)} of the tables were read as ruled grids, the rest by word alignment.)",
+        "| engine | set | tables | TEDS | TEDS-S (structure) | s/table (median) |",
+        "|---|---|---|---|---|---|",
     ]
-    return lines, {"per_table": rows}
+    for e, rs in rows.items():
+        t_all, s_all = [r[1] for r in rs], [r[2] for r in rs]
+        secs = statistics.median(r[4] for r in rs)
+        for label, lo, hi in (("all", 0, n), ("examples_jsonl_set", 0, 20), ("mini_val_set", 20, n)):
+            lines.append(
+                f"| {e} | {label} | {hi - lo} | {np.mean(t_all[lo:hi]):.3f} | {np.mean(s_all[lo:hi]):.3f} | "
+                f"{secs:.2f} |"
+            )
+    lines.append("")
+    for e, rs in rows.items():
+        methods = sorted({r[3] for r in rs})
+        counts = ", ".join(f"{sum(1 for r in rs if r[3] == m)} {m}" for m in methods)
+        lines.append(f"- {e}: tables read as {counts}.")
+    rendered_lines, rendered = bench_rendered_tables(recognizers)
+    return lines + [""] + rendered_lines, {"per_table": rows, "rendered": rendered}
+
+
+def bench_rendered_tables(recognizers: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Tables rendered here (benchmarks/table_render.py): a two-row header with row and column spans over
+    5-60 body rows, drawn as a full grid, with paper-style rules only, or with no lines; the renderer's word
+    boxes stand in for OCR, so only the structure and the word-to-cell matching are measured."""
+    from table_render import render_table, synthetic_spec
+
+    sizes = ((5, 4), (12, 5), (25, 6), (40, 6), (60, 5))
+    out: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for ruling in ("grid", "rules", "none"):
+        for k, (n_rows, n_cols) in enumerate(sizes):
+            t = render_table(synthetic_spec(n_rows, n_cols, seed=k), header_rows=2, ruling=ruling, font_size=16,
+                             col_width=120, row_height=30)
+            for e, recognize in recognizers.items():
+                pred = recognize(t.image, (0, 0, t.image.shape[1], t.image.shape[0]), t.words).to_html()
+                out.setdefault(e, {}).setdefault(ruling, []).append(
+                    (teds(pred, t.html), teds(pred, t.html, structure_only=True))
+                )
+    lines = [
+        (
+            f"Rendered tables ({len(sizes)} sizes, {sizes[0][0]}-{sizes[-1][0]} body rows, per ruling style; "
+            "renderer's word boxes instead of OCR):"
+        ),
+        "",
+        "| engine | full grid TEDS / TEDS-S | paper rules TEDS / TEDS-S | no lines TEDS / TEDS-S |",
+        "|---|---|---|---|",
+    ]
+    for e, by in out.items():
+        cells = [f"{np.mean([a for a, _ in v]):.3f} / {np.mean([b for _, b in v]):.3f}" for v in by.values()]
+        lines.append(f"| {e} | " + " | ".join(cells) + " |")
+    return lines, out
 
 
 # -- speed ---------------------------------------------------------------------------------------------------
@@ -579,6 +624,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--output", default=str(REPO / "docs" / "benchmarks.md"))
     ap.add_argument("--json", default=None, help="Also write the raw results here.")
+    ap.add_argument("--table-engines", default="rules,slanet,auto", help="Table engines the teds section compares.")
     args = ap.parse_args()
     sections = args.sections.split(",")
     names = args.systems.split(",")
@@ -595,7 +641,7 @@ def main() -> None:
                 [n for n in names if n != "tesseract"] + (["tesseract"] if "tesseract" in names else []),
             ),
         ),
-        ("teds", lambda: bench_teds(systems)),
+        ("teds", lambda: bench_teds(systems, args.table_engines.split(","))),
         ("speed", lambda: bench_speed(systems, args.repeats)),
         ("bigpdf", lambda: bench_bigpdf(args.big_pages)),
     ):
