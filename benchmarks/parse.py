@@ -485,8 +485,8 @@ def bench_rendered_tables(recognizers: dict[str, Any]) -> tuple[list[str], dict[
     out: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for ruling in ("grid", "rules", "none"):
         for k, (n_rows, n_cols) in enumerate(sizes):
-            t = render_table(synthetic_spec(n_rows, n_cols, seed=k), header_rows=2, ruling=ruling, font_size=16,
-                             col_width=120, row_height=30)
+            spec = synthetic_spec(n_rows, n_cols, seed=k)
+            t = render_table(spec, header_rows=2, ruling=ruling, font_size=16, col_width=120, row_height=30)
             for e, recognize in recognizers.items():
                 pred = recognize(t.image, (0, 0, t.image.shape[1], t.image.shape[0]), t.words).to_html()
                 out.setdefault(e, {}).setdefault(ruling, []).append(
@@ -624,7 +624,9 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--output", default=str(REPO / "docs" / "benchmarks.md"))
     ap.add_argument("--json", default=None, help="Also write the raw results here.")
-    ap.add_argument("--table-engines", default="rules,slanet,auto", help="Table engines the teds section compares.")
+    ap.add_argument(
+        "--table-engines", default="rules,slanet,auto", help="Table engines the teds section compares."
+    )
     args = ap.parse_args()
     sections = args.sections.split(",")
     names = args.systems.split(",")

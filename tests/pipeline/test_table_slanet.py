@@ -67,13 +67,15 @@ def test_tokens_to_grid_with_spans_and_header() -> None:
     spans = {(c.row, c.col): (c.rowspan, c.colspan) for c in t.cells}
     assert spans == {(0, 0): (2, 1), (0, 1): (1, 2), (1, 1): (1, 1), (1, 2): (1, 1), (2, 0): (1, 1),
                      (2, 1): (1, 1), (2, 2): (1, 1)}  # fmt: skip
-    assert next(c for c in t.cells if (c.row, c.col) == (2, 2)).box == (0.0, 0.0, 0.0, 0.0)  # filled, not predicted
+    filled = next(c for c in t.cells if (c.row, c.col) == (2, 2))
+    assert filled.box == (0.0, 0.0, 0.0, 0.0)  # filled in, not predicted
     assert t.to_html().startswith('<table><thead><tr><td rowspan="2"></td><td colspan="2"></td></tr>')
 
 
 def test_words_go_to_the_cell_they_overlap_most_then_the_nearest() -> None:
     cells = [(0.0, 0.0, 50.0, 20.0), (60.0, 0.0, 120.0, 20.0)]
-    words = [TableWord("a", (5, 2, 20, 18)), TableWord("b", (45, 2, 70, 18)), TableWord("c", (130, 2, 140, 18))]
+    boxes = {"a": (5, 2, 20, 18), "b": (45, 2, 70, 18), "c": (130, 2, 140, 18)}
+    words = [TableWord(text, box) for text, box in boxes.items()]
     assert match_words(words, cells) == [0, 1, 1]
 
 
@@ -85,7 +87,10 @@ def test_missing_converter_is_one_actionable_error(monkeypatch: pytest.MonkeyPat
         with pytest.raises(ModelError, match=r"pip install"):
             convert.converter_core()
     # 'auto' goes on with the rules; 'slanet' says what is missing.
-    monkeypatch.setattr(convert, "converted_model", lambda spec: (_ for _ in ()).throw(ModelError("no model")))
+    def no_model(spec: object) -> str:
+        raise ModelError("no model")
+
+    monkeypatch.setattr(convert, "converted_model", no_model)
     t = render.render_table([[("Name", 1, 1), ("Value", 1, 1)], [("a", 1, 1), ("1", 1, 1)]], ruling="none")
     box = (0, 0, t.image.shape[1], t.image.shape[0])
     assert TableRecognizer("auto")(t.image, box, t.words).method == "borderless"
@@ -144,7 +149,9 @@ EXPECTED_BODY = (
 
 @pytest.mark.parametrize(("ruling", "engine", "method"), [("none", "slanet", "slanet"), ("rules", "auto", "slanet"),
                                                           ("grid", "auto", "ruled")])  # fmt: skip
-def test_rendered_spanning_header_to_html(converter: None, ocr_engine, ruling: str, engine: str, method: str) -> None:
+def test_rendered_spanning_header_to_html(
+    converter: None, ocr_engine, ruling: str, engine: str, method: str
+) -> None:
     """A table with a two-row header (row and column spans) rendered without lines, with paper-style rules and as
     a full grid: OCR words -> table engine -> the right spans and cell texts, in page coordinates."""
     t = render.render_table(HEADER_SPEC, header_rows=2, ruling=ruling)
@@ -155,7 +162,8 @@ def test_rendered_spanning_header_to_html(converter: None, ocr_engine, ruling: s
 
     words = [TableWord(w.text, bbox_of(w.polygon)) for w in ocr_engine.ocr_image(page).words]
     box = (200.0, 120.0, 200.0 + t.image.shape[1], 120.0 + t.image.shape[0])
-    table = TableRecognizer(engine)(page[120 : 120 + t.image.shape[0], 200 : 200 + t.image.shape[1]], box, words)
+    crop = page[120 : 120 + t.image.shape[0], 200 : 200 + t.image.shape[1]]
+    table = TableRecognizer(engine)(crop, box, words)
     assert table.method == method
     html = table.to_html().replace("<thead>", "").replace("</thead>", "").replace("<tbody>", "")
     assert html == "<table>" + EXPECTED_BODY + "</tbody></table>"

@@ -120,7 +120,9 @@ def parse_command(
     sources = sources_or_fail(inputs)
     output_folder(output)
     parser = Parser(
-        ParseOptions(dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output), table_engine=table)
+        ParseOptions(
+            dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output), table_engine=table
+        )
     )
     if table == "slanet":  # a missing converter or model is one error line, not a failure on every page
         try:

@@ -193,6 +193,7 @@ AUXILIARY: dict[str, ModelFile] = {
     ),
 }
 
+
 @dataclass(frozen=True)
 class TableModelSpec:
     """A table structure model shipped as a Paddle inference program (`program` + `params`), converted once to

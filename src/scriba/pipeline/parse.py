@@ -63,7 +63,9 @@ class ParseOptions:
         if self.ocr not in OCR_MODES:
             raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {self.ocr!r}")
         if self.table_engine not in TABLE_ENGINES:
-            raise ValueError(f"table_engine must be one of {', '.join(TABLE_ENGINES)}, not {self.table_engine!r}")
+            raise ValueError(
+                f"table_engine must be one of {', '.join(TABLE_ENGINES)}, not {self.table_engine!r}"
+            )
         if self.dpi <= 0:
             raise ValueError(f"dpi must be positive, not {self.dpi}")
 
