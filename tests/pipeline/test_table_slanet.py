@@ -211,3 +211,19 @@ def test_cli_table_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     missing = CliRunner().invoke(app, ["parse", str(pdf), "-o", str(tmp_path / "out"), "--table", "slanet"])
     assert missing.exit_code != 0 and "Traceback" not in missing.output
     assert "paddle2onnx" in missing.output and len(missing.output.strip().splitlines()) == 1
+
+
+def test_models_tables_lists_the_table_model(converter: None) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from scriba.cli.main import app
+    from scriba.models.table.convert import converted_model
+
+    before = json.loads(CliRunner().invoke(app, ["models", "tables", "--json"]).output)
+    assert [m["name"] for m in before] == ["slanet-plus"] and before[0]["available"]
+    assert before[0]["files"]["program"]["sha256"] == SPEC.program.sha256 and not before[0]["onnx"]["converted"]
+    converted_model(SPEC)
+    line = CliRunner().invoke(app, ["models", "tables"]).output.strip()
+    assert line.startswith("slanet-plus  SLANet-plus") and line.endswith("[converted]")
