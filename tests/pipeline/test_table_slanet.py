@@ -96,6 +96,14 @@ def test_missing_converter_is_one_actionable_error(monkeypatch: pytest.MonkeyPat
     assert TableRecognizer("auto")(t.image, box, t.words).method == "borderless"
     with pytest.raises(ModelError, match="no model"):
         TableRecognizer("slanet")(t.image, box, t.words)
+    # A table the model fails on keeps the rules' reading under 'auto'.
+    recognizer = TableRecognizer("auto")
+
+    def broken(image: np.ndarray) -> None:
+        raise RuntimeError("ONNX Runtime failed")
+
+    recognizer._model = broken
+    assert recognizer(t.image, box, t.words).method == "borderless"
 
 
 # -- the model -----------------------------------------------------------------------------------------------

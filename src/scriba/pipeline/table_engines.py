@@ -154,10 +154,14 @@ class TableRecognizer:
     def __call__(self, crop: np.ndarray | None, box: Box, words: list[TableWord]) -> TableStructure:
         if self.engine == "rules" or crop is None or not crop.size or min(crop.shape[:2]) < 10:
             return recognize_table(crop, box, words)
-        if self.engine == "auto":
-            ruled = recognize_table(crop, box, words)
-            if ruled.method == "ruled" or self.model is None:
-                return ruled
-        model = self.model
         scale = (crop.shape[1] / max(box[2] - box[0], 1e-6), crop.shape[0] / max(box[3] - box[1], 1e-6))
-        return slanet_table(model(crop), box, words, scale)
+        if self.engine == "slanet":
+            return slanet_table(self.model(crop), box, words, scale)
+        ruled = recognize_table(crop, box, words)
+        if ruled.method == "ruled" or self.model is None:
+            return ruled
+        try:
+            return slanet_table(self.model(crop), box, words, scale)
+        except Exception as exc:  # noqa: BLE001 - one table the model cannot read keeps the rules' reading
+            log.warning("table model failed on a %dx%d table, using the rules: %s", *crop.shape[1::-1], exc)
+            return ruled

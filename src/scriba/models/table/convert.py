@@ -67,12 +67,18 @@ def convert_bytes(spec: TableModelSpec) -> bytes:
     program = resolve_file(spec.program)
     params = resolve_file(spec.params)
     core = converter_core()
-    with _quiet():
-        # program, params, opset, auto-upgrade opset, verbose, ONNX checker, experimental ops, optimize,
-        # custom ops, backend, calibration file, external data file, fp16
-        data = core.export(
-            program, params, spec.opset, True, False, True, True, True, {}, "onnxruntime", "", "", False
-        )
+    try:
+        with _quiet():
+            # program, params, opset, auto-upgrade opset, verbose, ONNX checker, experimental ops, optimize,
+            # custom ops, backend, calibration file, external data file, fp16
+            data = core.export(
+                program, params, spec.opset, True, False, True, True, True, {}, "onnxruntime", "", "", False
+            )
+    except Exception as exc:  # noqa: BLE001 - another converter version: its own exception types and signature
+        raise ModelError(
+            f"paddle2onnx could not convert {spec.name} ({type(exc).__name__}: {exc}); "
+            f"install the version it was checked with: pip install {spec.converter}"
+        ) from None
     return bytes(data)
 
 
