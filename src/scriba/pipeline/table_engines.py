@@ -1,6 +1,6 @@
 """Table engines: the rule/alignment recognizer of `tables.py`, the SLANet-plus model, or a choice between them.
 
-SLANet-plus gives the HTML structure and a content box per cell; the OCR words are then put in the cells:
+SLANet-plus gives the HTML structure and a box per cell; the OCR words are then put in the cells:
 each word goes to the cell its box overlaps most (IoU), ties and words outside every cell to the cell whose
 corners are nearest (PaddleOCR's table matcher does the same with whole text lines; words keep two cells that
 one detected line runs across apart). The result fills the same TableStructure/Cell types as the rules do.

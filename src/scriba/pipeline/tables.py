@@ -444,8 +444,8 @@ def recognize_table(crop: np.ndarray | None, box: Box, words: list[TableWord]) -
         long_h = [r for r in h_rules if r.hi - r.lo >= 0.5 * width]
         if len(long_v) >= 2 and len(long_h) >= 2:
             # Strokes of letters are not rules: a header centred over two columns puts its letters exactly where
-            # the missing line between them would be.
-            # Each word's ink (rules left out) is cleared; a word with no ink but rule-like strokes is left alone.
+            # the missing line between them would be. Each word's ink span (rules left out) is cleared from the
+            # vertical mask; a word with no ink besides rule-like strokes is left alone.
             vmask = vmask.copy()
             for w, ink in zip(local, _tighten(local, gray, hmask | vmask, (0.0, 0.0), (1.0, 1.0))):
                 if ink.box != w.box:
