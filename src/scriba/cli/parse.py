@@ -89,6 +89,13 @@ def parse_command(
     model: Annotated[
         str, typer.Option("--model", "-m", help="OCR model for pages without a text layer.")
     ] = "ppocrv5",
+    table: Annotated[
+        str,
+        typer.Option(
+            help="Table structure: auto: ruling lines where a table is a full grid, the SLANet-plus model "
+            "elsewhere; slanet: the model for every table; rules: ruling lines or word alignment only."
+        ),
+    ] = "auto",
     threads: Annotated[int, typer.Option(help="ONNX Runtime threads (0: all cores).")] = 0,
     show_progress: Annotated[
         bool | None,
@@ -101,16 +108,27 @@ def parse_command(
     fails is recorded in the JSON (page.error) and the others are parsed; a bad input prints one error line
     and the batch goes on; the exit code is 1 if any input or page failed.
     """
-    from scriba.pipeline.parse import OCR_MODES, ParseOptions, Parser
+    from scriba.pipeline.parse import OCR_MODES, TABLE_ENGINES, ParseOptions, Parser
 
     if ocr not in OCR_MODES:
         fail(f"--ocr must be one of {', '.join(OCR_MODES)}")
+    if table not in TABLE_ENGINES:
+        fail(f"--table must be one of {', '.join(TABLE_ENGINES)}")
     check_page_range(pages)
     at_least("--dpi", dpi, 1)
     at_least("--threads", threads, 0)
     sources = sources_or_fail(inputs)
     output_folder(output)
-    parser = Parser(ParseOptions(dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output)))
+    parser = Parser(
+        ParseOptions(
+            dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output), table_engine=table
+        )
+    )
+    if table == "slanet":  # a missing converter or model is one error line, not a failure on every page
+        try:
+            _ = parser.tables.model
+        except ModelError as exc:
+            fail(str(exc))
     namer = OutputNamer(output)
     total = sum(_count_pages(s, pages, password) for s in sources)
     failed = 0

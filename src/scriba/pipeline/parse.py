@@ -28,7 +28,8 @@ from scriba.io.sources import Source, expand_inputs, iter_pages
 from scriba.io.textlayer import TextLayer, read_text_layer
 from scriba.models.runtime import RuntimeOptions
 from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page
-from scriba.pipeline.tables import TableWord, recognize_table
+from scriba.pipeline.table_engines import TABLE_ENGINES, TableRecognizer
+from scriba.pipeline.tables import TableWord
 from scriba.pipeline.turns import to_upright, upright_image
 
 OCR_MODES = ("auto", "always", "never")
@@ -43,6 +44,8 @@ class ParseOptions:
     dpi: resolution of page coordinates, OCR renders and figure crops. ocr: 'auto' reads the text layer where
     it is usable and OCRs the rest, 'always' OCRs every page, 'never' uses only the text layer.
     figures_dir: where figure and formula crops are written (None: not written; blocks then carry no image).
+    table_engine: 'auto' ruling lines where a table is drawn as a full grid, the SLANet-plus model elsewhere;
+    'slanet' the model for every table; 'rules' ruling lines or word alignment only (no model).
     """
 
     dpi: float = 200
@@ -51,6 +54,7 @@ class ParseOptions:
     layout: bool = True
     orientation: bool = True
     tables: bool = True
+    table_engine: str = "auto"
     figures_dir: str | None = None
     layout_thresholds: dict[str, float] = field(default_factory=dict)
     threads: int = 0
@@ -58,6 +62,10 @@ class ParseOptions:
     def __post_init__(self) -> None:
         if self.ocr not in OCR_MODES:
             raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {self.ocr!r}")
+        if self.table_engine not in TABLE_ENGINES:
+            raise ValueError(
+                f"table_engine must be one of {', '.join(TABLE_ENGINES)}, not {self.table_engine!r}"
+            )
         if self.dpi <= 0:
             raise ValueError(f"dpi must be positive, not {self.dpi}")
 
@@ -148,6 +156,7 @@ class Parser:
         self._ocr: Any = None
         self._layout: Any = None
         self._orientation: Any = None
+        self.tables = TableRecognizer(self.options.table_engine, self.runtime)  # loads its model on first use
 
     # -- models, loaded lazily --------------------------------------------------------------------------
     @property
@@ -421,7 +430,7 @@ class Parser:
         box = bbox_of(block.polygon)
         words = [TableWord(w.text, bbox_of(w.polygon)) for line in block.lines for w in line.words]
         image = crop(box)
-        table = recognize_table(image if image.size else None, box, words)
+        table = self.tables(image if image.size else None, box, words)
         block.attributes.update(
             {
                 "html": table.to_html() if table.n_rows else None,
