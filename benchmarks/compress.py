@@ -97,9 +97,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from scriba.models.compress.model import compress_model
     from scriba.models.registry import all_models
-    from scriba.train.evalsets import load_rec_set
-
-    from scriba.train.evalsets import shared_data_dir
+    from scriba.train.evalsets import load_rec_set, shared_data_dir
 
     data = Path(args.data) if args.data else shared_data_dir() or Path("../shared/data")
     if not data.is_dir():

@@ -134,8 +134,10 @@ def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     import os
 
     env = dict(os.environ, SCRIBA_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "scriba.cli.main", *args], capture_output=True, text=True,
-                          env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "scriba.cli.main", *args], check=False, capture_output=True, text=True, env=env,
+        timeout=600,
+    )
 
 
 @pytest.mark.parametrize(

@@ -83,8 +83,7 @@ def write(path: str, graph: bytes, tensors: list[Tensor], method: str, bits: flo
     ).encode()
     with open(path, "wb") as fh:
         fh.write(MAGIC + struct.pack("<II", VERSION, len(header)) + header)
-        for b in blobs:
-            fh.write(b)
+        fh.writelines(blobs)
 
 
 def read(path: str) -> tuple[bytes, list[Tensor], dict[str, Any]]:

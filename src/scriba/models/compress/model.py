@@ -37,7 +37,7 @@ class Report:
         return 8 * self.code_bytes / max(self.quantized, 1)
 
 
-def _weights(model) -> dict[str, tuple[str, object]]:  # noqa: ANN001 - onnx.ModelProto, imported lazily
+def _weights(model) -> dict[str, tuple[str, object]]:
     """Name -> (where, TensorProto) of every Conv/MatMul/Gemm weight that is a constant."""
     consts = {i.name: ("initializer", i) for i in model.graph.initializer}
     for node in model.graph.node:
@@ -50,7 +50,7 @@ def _weights(model) -> dict[str, tuple[str, object]]:  # noqa: ANN001 - onnx.Mod
     return out
 
 
-def _transposed(node) -> bool:  # noqa: ANN001
+def _transposed(node) -> bool:
     """Whether the weight is stored input-major (MatMul, Gemm without transB): grouped along its columns."""
     if node.op_type == "MatMul":
         return True
@@ -66,7 +66,7 @@ def _rows(w: np.ndarray, transposed: bool) -> np.ndarray:
     return w.reshape(w.shape[0], -1)
 
 
-def _float_params(model) -> int:  # noqa: ANN001
+def _float_params(model) -> int:
     from onnx import numpy_helper
 
     total = sum(int(np.prod(i.dims)) for i in model.graph.initializer if i.data_type == 1)
