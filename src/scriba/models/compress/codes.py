@@ -22,7 +22,8 @@ table lookup:
   the group's distribution by alternating Viterbi assignment and a least-squares refit (a Lloyd iteration
   constrained to a linear map, so decoding stays lookup-free); the squared error never increases.
 
-No activations are used (data-free): the encoder minimizes weight error, so no calibration set is needed.
+Calibration (scriba.models.compress.calib): the error the encoder minimizes is weighted per weight by the mean
+square of the activation it multiplies, measured on unlabeled pages and line crops.
 """
 
 from __future__ import annotations
@@ -40,8 +41,7 @@ CCQ_CODES: dict[float, tuple[int, tuple[int, ...]]] = {
     4.0: (3, (4,)),  # K=3: 128 candidates per step instead of 256 (encoding time); the gain is small at 4 bits
 }
 BITS = tuple(sorted(CCQ_CODES))
-SPREADS = (1.0, 0.9, 0.8)  # half-ranges tried per group, as fractions of its largest deviation from the mean
-MIN_REACH = 0.8
+SPREADS = (2.0, 2.5, 3.0, 99.0)  # half-ranges tried per group, in standard deviations (99: its whole range)
 CLUSTER_ROUNDS = 3  # Viterbi + refit rounds; the last Viterbi runs on the stored (float16) scale and offset
 
 
@@ -131,8 +131,11 @@ def dequantize(levels: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> np.
     )
 
 
-def _viterbi(x: np.ndarray, scale: np.ndarray, offset: np.ndarray, k: int, steps: tuple[int, ...]) -> np.ndarray:
-    """The window values (groups x n) of least squared error for each group, given its scale and offset."""
+def _viterbi(
+    x: np.ndarray, h: np.ndarray, scale: np.ndarray, offset: np.ndarray, k: int, steps: tuple[int, ...]
+) -> np.ndarray:
+    """The window values (groups x n) of least h-weighted squared error for each group, given its scale and
+    offset."""
     g, n = x.shape
     s_max = max(steps)
     pattern = _step_pattern(n, steps)
@@ -149,7 +152,7 @@ def _viterbi(x: np.ndarray, scale: np.ndarray, offset: np.ndarray, k: int, steps
         s = int(pattern[t])
         cand = 1 << (k + s)
         state_in = np.arange(cand) & (n_states - 1)  # low K bits: the previous window's high K bits
-        tot = (x[:, t, None] - recon[s]) ** 2 + cost[:, state_in]
+        tot = h[:, t, None] * (x[:, t, None] - recon[s]) ** 2 + cost[:, state_in]
         tot = tot.reshape(g, n_states, 1 << s)  # v = next_state * 2^S + r: next state = top K bits
         r = tot.argmin(axis=2)
         back[t] = r
@@ -164,44 +167,47 @@ def _viterbi(x: np.ndarray, scale: np.ndarray, offset: np.ndarray, k: int, steps
     return v
 
 
-def ccq_encode(x: np.ndarray, bits: float) -> tuple[Encoded, np.ndarray]:
-    """Encode groups (groups x n, float32); returns the code and the quantized weights it decodes to."""
+def ccq_encode(x: np.ndarray, bits: float, h: np.ndarray | None = None) -> tuple[Encoded, np.ndarray]:
+    """Encode groups (groups x n, float32), minimizing the error weighted by `h` (groups x n, the importance of
+    each weight: calibration's E[x^2] of its input; None: all equal). Returns the code and the quantized
+    weights it decodes to."""
     k, steps = CCQ_CODES[float(bits)]
     g, n = x.shape
     s_max = max(steps)
     x = x.astype(np.float32)
+    h = np.ones_like(x) if h is None else np.ascontiguousarray(h, dtype=np.float32)
     pattern = _step_pattern(n, steps)
     top = float(1 << (k + s_max - 1))
-    # Code cluster, first the range: per group, the best of a few ranges that clip the largest deviation
-    # from the mean by at most 1 - MIN_REACH (the PP-OCR convs have weights of 10-30 standard deviations
-    # that carry the output; clipping them to the mean-squared-error optimum ruins the model), then
-    # least-squares refits of scale and offset on the chosen codes, within the same bound.
+    # Code cluster, first the range: per group, the best of a few half-ranges (in standard deviations,
+    # never past the largest deviation from the mean); then least-squares refits of scale and offset on the
+    # chosen codes. The weights far outside the bulk are split off before (scriba.models.compress.model).
     mean = x.mean(axis=1)
+    std = x.std(axis=1) + 1e-12
     reach = np.abs(x - mean[:, None]).max(axis=1) + 1e-12
-    floor = MIN_REACH * reach / top
     best_err = np.full(g, np.inf)
     scale, offset = reach / top, mean.astype(np.float64)
     for spread in SPREADS:
-        s_try = (spread * reach / top).astype(np.float16).astype(np.float32)
+        s_try = (np.minimum(spread * std, reach) / top).astype(np.float16).astype(np.float32)
         s_try = np.where(s_try == 0, np.float32(6e-8), s_try)
         o_try = mean.astype(np.float16).astype(np.float32)
-        v = _viterbi(x, s_try, o_try, k, steps)
-        err = ((x - dequantize(ccq_levels(v, pattern[None, :], k, s_max), s_try, o_try)) ** 2).sum(axis=1)
+        v = _viterbi(x, h, s_try, o_try, k, steps)
+        err = (h * (x - dequantize(ccq_levels(v, pattern[None, :], k, s_max), s_try, o_try)) ** 2).sum(axis=1)
         better = err < best_err
         best_err = np.where(better, err, best_err)
         scale = np.where(better, s_try, scale)
     for round_ in range(CLUSTER_ROUNDS):
         s16, o16 = scale.astype(np.float16), offset.astype(np.float16)
         s16 = np.where(s16 == 0, np.float16(6e-8), s16)  # float16 underflow: keep a usable step
-        v = _viterbi(x, s16.astype(np.float32), o16.astype(np.float32), k, steps)
+        v = _viterbi(x, h, s16.astype(np.float32), o16.astype(np.float32), k, steps)
         if round_ == CLUSTER_ROUNDS - 1:
             break
         u = ccq_levels(v, pattern[None, :], k, s_max).astype(np.float64)
-        um, xm = u.mean(axis=1), x.mean(axis=1)
-        var = ((u - um[:, None]) ** 2).sum(axis=1)
-        cov = ((u - um[:, None]) * (x - xm[:, None])).sum(axis=1)
+        hw = h.astype(np.float64) / np.maximum(h.sum(axis=1, keepdims=True), 1e-30)  # weighted least squares
+        um, xm = (hw * u).sum(axis=1), (hw * x).sum(axis=1)
+        var = (hw * (u - um[:, None]) ** 2).sum(axis=1)
+        cov = (hw * (u - um[:, None]) * (x - xm[:, None])).sum(axis=1)
         ok = (var > 0) & (cov > 0)
-        scale = np.maximum(np.where(ok, cov / np.where(ok, var, 1), s16.astype(np.float64)), floor)
+        scale = np.where(ok, cov / np.where(ok, var, 1), s16.astype(np.float64))
         offset = xm - scale * um
     starts, widths, group_bits = _ccq_layout(n, k, steps)
     base = (np.arange(g, dtype=np.int64) * group_bits)[:, None]
@@ -268,8 +274,9 @@ def rtn_decode(enc: Encoded, groups: int) -> np.ndarray:
     return dequantize(q, enc.scale, enc.offset)
 
 
-def encode(x: np.ndarray, method: str, bits: float) -> tuple[Encoded, np.ndarray]:
-    return ccq_encode(x, bits) if method == "ccq" else rtn_encode(x, bits)
+def encode(x: np.ndarray, method: str, bits: float, h: np.ndarray | None = None) -> tuple[Encoded, np.ndarray]:
+    """CCQ (weighted by `h` when given) or plain RTN (which ignores `h`)."""
+    return ccq_encode(x, bits, h) if method == "ccq" else rtn_encode(x, bits)
 
 
 def decode(enc: Encoded, groups: int) -> np.ndarray:

@@ -6,7 +6,8 @@ Layout (little-endian):
     u32 version (1), u32 header length H
     header: H bytes of UTF-8 JSON    {"method", "bits", "graph": [offset, length], "tensors": [...]}
     blobs                            the ONNX graph (quantized tensors left without data), then per tensor:
-                                     float16 scales, float16 offsets, uint8 group widths (RTN only), codes
+                                     float16 scales, float16 offsets, uint8 group widths (RTN only), codes,
+                                     uint32 outlier indices, float16 outlier values
 
 Each tensor entry: name, where ("initializer" | "constant"), shape, transposed (MatMul weights are grouped
 along their input dimension), rows, row length, groups per row, group size (rows are zero-padded to
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,9 @@ class Tensor:
     row_len: int
     groups_per_row: int
     enc: Encoded
+    # Weights kept apart in float16 (flat indices into rows x row_len), written over the decoded ones.
+    outlier_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
+    outlier_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float16))
 
     @property
     def groups(self) -> int:
@@ -76,6 +80,8 @@ def write(path: str, graph: bytes, tensors: list[Tensor], method: str, bits: flo
                 "offset": add(e.offset.astype("<f2").tobytes()),
                 "widths": add(e.widths.astype(np.uint8).tobytes()) if e.widths is not None else None,
                 "codes": add(e.codes.tobytes()),
+                "outlier_index": add(t.outlier_index.astype("<u4").tobytes()),
+                "outlier_value": add(t.outlier_value.astype("<f2").tobytes()),
             }
         )
     header = json.dumps(
@@ -115,6 +121,7 @@ def read(path: str) -> tuple[bytes, list[Tensor], dict[str, Any]]:
         )
         tensors.append(
             Tensor(e["name"], e["where"], tuple(e["shape"]), e["transposed"], e["rows"], e["row_len"],
-                   e["groups_per_row"], enc)
+                   e["groups_per_row"], enc, np.frombuffer(blob(e["outlier_index"]), "<u4"),
+                   np.frombuffer(blob(e["outlier_value"]), "<f2"))
         )
     return blob(header["graph"]), tensors, header
