@@ -88,6 +88,42 @@ def test_stored_bits_per_weight_are_the_code_rate_plus_the_group_parameters(bits
         assert enc.nbytes == enc.codes.nbytes + 2 * 2 * groups + (groups if method == "rtn" else 0)
 
 
+def test_ccq_weighs_each_weights_error_by_its_importance() -> None:
+    x = np.random.default_rng(5).standard_normal((100, 64)).astype(np.float32)
+    h = np.ones_like(x)
+    h[:, :8] = 50.0  # the first inputs' activations are large: their weights' errors count 50 times
+    _, plain = codes.ccq_encode(x, 2.0)
+    _, weighted = codes.ccq_encode(x, 2.0, h)
+    assert (h * (weighted - x) ** 2).sum() < 0.8 * (h * (plain - x) ** 2).sum()
+    assert ((weighted - x)[:, :8] ** 2).mean() < ((plain - x)[:, :8] ** 2).mean()
+
+
+def test_outliers_are_kept_apart_and_restored_exactly_in_float16() -> None:
+    from scriba.models.compress.model import split_outliers
+
+    rows = np.random.default_rng(6).standard_normal((20, 200)).astype(np.float32)
+    rows[3, 17] = 40.0
+    rows[11, 150] = -25.0
+    index, value, rest = split_outliers(rows)
+    assert {3 * 200 + 17, 11 * 200 + 150} <= set(index.tolist())
+    assert value[index.tolist().index(3 * 200 + 17)] == np.float16(40.0)
+    assert abs(rest[3, 17]) < 1 and abs(rest[11, 150]) < 1  # the row's mean stands in for them
+
+
+def test_input_energy_is_the_mean_square_of_each_input_channel(tmp_path: Path) -> None:
+    from scriba.models.compress.calib import importance, input_energy
+
+    _tiny_onnx(tmp_path / "tiny.onnx")
+    rng = np.random.default_rng(7)
+    spread = np.linspace(0.1, 3, 96, dtype=np.float32)[None, :, None, None]
+    xs = [rng.standard_normal((1, 96, 1, 1)).astype(np.float32) * spread for _ in range(5)]
+    energy = input_energy(str(tmp_path / "tiny.onnx"), xs, {"w": "x"})
+    expected = np.mean([x[0, :, 0, 0].astype(np.float64) ** 2 for x in xs], axis=0)
+    assert np.allclose(energy["w"], expected, rtol=1e-6)
+    h = importance(energy["w"], (64, 96, 1, 1), False, 64)
+    assert h.shape == (64, 96) and np.allclose(h[0], np.maximum(expected / expected.mean(), 0.01))
+
+
 def _tiny_onnx(path: Path) -> np.ndarray:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -148,10 +184,14 @@ def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
         (["ppocrv5", "--bits", "2", "--as", "x", "--method", "gptq"], "--method must be one of ccq, rtn"),
         (["ppocrv5", "--bits", "2"], "--as NEWNAME is required"),
         (["ppocrv5", "--bits", "2", "--as", "ppocrv4"], "'ppocrv4' is a built-in model name"),
+        (["ppocrv5", "--bits", "2", "--as", "x", "--calib", "/no/such/pages"], "--calib: no such folder"),
+        (["ppocrv5", "--bits", "2", "--as", "x", "--calib", "."], "--calib: no images"),
     ],
 )
 def test_bad_arguments_fail_in_one_line(args: list[str], message: str, tmp_path: Path) -> None:
-    r = _cli("models", "compress", *args, home=tmp_path)
+    if "." in args:
+        args = [str(tmp_path) if a == "." else a for a in args]  # an existing folder without images
+    r = _cli("models", "compress", *args, home=tmp_path / "home")
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [r.stderr.strip()] and message in r.stderr
     assert "Traceback" not in r.stderr

@@ -109,7 +109,8 @@ def input_energy(path: str, inputs: list[np.ndarray], weights: dict[str, str]) -
     import onnxruntime as ort
 
     model = onnx.load(path)
-    known = {o.name for o in model.graph.output}
+    graph_inputs = {i.name for i in model.graph.input}
+    known = {o.name for o in model.graph.output} | graph_inputs  # a graph input is read from the feed
     for tensor in sorted(set(weights.values()) - known):
         model.graph.output.append(onnx.helper.make_tensor_value_info(tensor, onnx.TensorProto.FLOAT, None))
     so = ort.SessionOptions()
@@ -118,17 +119,15 @@ def input_energy(path: str, inputs: list[np.ndarray], weights: dict[str, str]) -
     sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]
     feed_name = sess.get_inputs()[0].name
+    wanted = set(weights.values())
     sums: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
     for x in inputs:
-        for name, value in zip(names, sess.run(names, {feed_name: x})):
-            if name not in set(weights.values()):
-                continue
-            v = np.asarray(value, np.float64)
-            if v.ndim == 4:
-                flat = v.transpose(0, 2, 3, 1).reshape(-1, v.shape[1])
-            else:
-                flat = v.reshape(-1, v.shape[-1])
+        values = dict(zip(names, sess.run(names, {feed_name: x})))
+        values[feed_name] = x
+        for name in wanted & values.keys():
+            v = np.asarray(values[name], np.float64)
+            flat = v.transpose(0, 2, 3, 1).reshape(-1, v.shape[1]) if v.ndim == 4 else v.reshape(-1, v.shape[-1])
             sums[name] = sums.get(name, 0) + (flat**2).sum(axis=0)
             counts[name] = counts.get(name, 0) + flat.shape[0]
     return {w: sums[t] / counts[t] for w, t in weights.items() if t in sums}
