@@ -90,7 +90,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", default=None, help="The shared evaluation data (default: SCRIBA_SHARED_DATA or ../shared/data).")
     ap.add_argument("--home", default="/tmp/scriba-compress-bench", help="SCRIBA_HOME for the compressed models.")
     ap.add_argument("--json", default=None, help="Also write the results here.")
+    ap.add_argument("--render", default=None, help="Only print the table of a --json file (or of the JSON lines "
+                    "this script writes on stderr).")
     args = ap.parse_args(argv)
+    if args.render:
+        text = Path(args.render).read_text()
+        rows = json.loads(text) if text.lstrip().startswith("[") else [
+            json.loads(line) for line in text.splitlines() if line.startswith("{")
+        ]
+        print(table(rows, args))
+        return
     os.environ["SCRIBA_HOME"] = args.home
 
     from ocr import LOADERS, _spread
@@ -134,16 +143,16 @@ def main(argv: list[str] | None = None) -> None:
 
 def table(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     sets = args.sets.split(",")
-    head = "| model | method | bits per weight (all bytes) | det+rec MB | decode s | " + " | ".join(
+    head = "| model | method | bits per weight (all bytes) | det+rec MB | encode s | decode s | " + " | ".join(
         f"{s} word F1" for s in sets
     ) + " | mean F1 | IIIT5K word acc |"
-    out = [head, "|" + "---|" * (7 + len(sets))]
+    out = [head, "|" + "---|" * (8 + len(sets))]
     for r in rows:
         f1 = [r["f1"].get(s, float("nan")) for s in sets]
         acc = f"{r['iiit5k']:.1f}%" if r["iiit5k"] is not None else "-"
         out.append(
             f"| `{r['name']}` | {r['method'].upper() if r['method'] != 'float' else 'float32'} | {r['bpw']:.2f} | "
-            f"{r['mb']:.2f} | {r['decode_s']:.2f} | " + " | ".join(f"{v:.1f}" for v in f1)
+            f"{r['mb']:.2f} | {r['encode_s']:.0f} | {r['decode_s']:.2f} | " + " | ".join(f"{v:.1f}" for v in f1)
             + f" | {sum(f1) / len(f1):.1f} | {acc} |"
         )
     return "\n".join(out)
