@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from scriba.cli.common import fail
+from scriba.cli.models_compress import compress
 from scriba.errors import ModelError
 from scriba.models.registry import describe, get_model, list_models, register_model, unregister_model
 
@@ -73,6 +74,9 @@ def models_register(
     except ModelError as exc:
         fail(str(exc))
     typer.echo(f"registered '{spec.name}'")
+
+
+app.command("compress")(compress)
 
 
 @app.command("remove")
