@@ -79,7 +79,9 @@ def screen(img: np.ndarray, dpi: float, rng: np.random.Generator) -> np.ndarray:
         mask[:2, c, c] = 1.0
     sub *= np.tile(mask, (sub.shape[0] // 3, sub.shape[1] // 3, 1))
     ratio = rng.uniform(0.33, 0.38)  # camera pixels per screen sub-pixel: not a multiple, so the grid beats
-    shot = cv2.resize(sub, (int(sub.shape[1] * ratio), int(sub.shape[0] * ratio)), interpolation=cv2.INTER_LINEAR)
+    shot = cv2.resize(
+        sub, (int(sub.shape[1] * ratio), int(sub.shape[0] * ratio)), interpolation=cv2.INTER_LINEAR
+    )
     shot = cv2.GaussianBlur(shot, (0, 0), rng.uniform(0.8, 1.2))
     shot = shot / max(float(shot.max()), 1.0) * 255.0
     cast = np.float32(rng.uniform([0.85, 0.9, 0.75], [1.0, 1.0, 0.95]))
@@ -112,7 +114,9 @@ def scan(img: np.ndarray, dpi: float, rng: np.random.Generator) -> np.ndarray:
     scale = min(1.0, target / dpi)
     blurred = cv2.GaussianBlur(tilted, (0, 0), 0.5 / scale)
     h, w = blurred.shape[:2]
-    small = cv2.resize(blurred, (max(int(w * scale), 1), max(int(h * scale), 1)), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        blurred, (max(int(w * scale), 1), max(int(h * scale), 1)), interpolation=cv2.INTER_AREA
+    )
     # Paper tone and a scanner's uneven black point.
     small = (small.astype(np.float32) * rng.uniform(0.8, 0.9) + rng.uniform(15, 35)).astype(np.uint8)
     noisy = _noise(small, rng.uniform(8, 12), rng)

@@ -40,7 +40,10 @@ def main() -> None:
             return
         rgb = np.frombuffer(src.read(h * w * 3), np.uint8).reshape(h, w, 3)
         res = peer.ocr(np.ascontiguousarray(rgb[:, :, ::-1]), cls=False)[0] or []
-        lines = [{"quad": np.asarray(box, float).reshape(-1, 2).tolist(), "text": str(text)} for box, (text, _) in res]
+        lines = [
+            {"quad": np.asarray(box, float).reshape(-1, 2).tolist(), "text": str(text)}
+            for box, (text, _) in res
+        ]
         out.write(json.dumps(lines) + "\n")
         out.flush()
 

@@ -181,7 +181,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     text, dt = cache[key]
                 else:
                     text, dt = e(image)
-                    if not e.name.startswith("scriba"):  # Scriba's output changes with the code; peers' does not
+                    if not e.name.startswith(
+                        "scriba"
+                    ):  # Scriba's output changes with the code; peers' does not
                         cache[key] = (text, dt)
                         _save_cache(args.cache, cache)
                 counts[e.name][axis] += word_counts(text, gt)
@@ -265,7 +267,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--sets", default=",".join(SETS), help=f"Comma-separated subset of {', '.join(SETS)}.")
     ap.add_argument("--axes", default=",".join(AXES), help=f"Comma-separated subset of {', '.join(AXES)}.")
     ap.add_argument(
-        "--engines", default=";".join(DEFAULT_ENGINES), help="Engines, separated by ';' (or ',' when none has options)."
+        "--engines",
+        default=";".join(DEFAULT_ENGINES),
+        help="Engines, separated by ';' (or ',' when none has options).",
     )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--save", default=None, metavar="DIR", help="Also save every page variant as PNG here.")
@@ -295,7 +299,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     result = run(args)
-    md = render_markdown(result, "python benchmarks/robustness.py " + " ".join(sys.argv[1:] if argv is None else argv))
+    md = render_markdown(
+        result, "python benchmarks/robustness.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    )
     print(md)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))

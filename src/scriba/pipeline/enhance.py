@@ -1,0 +1,91 @@
+"""Small or degraded text (poor scans at about 90 dpi, faxes, small print): read it at a better scale.
+
+The detector sees the page shrunk to its size limit; on a page whose lines are only ~15-20 px high it merges
+and misses lines. When the first detection pass finds such small lines, the page is detected again enlarged
+so that its lines reach a height the detector reads well. Each small line crop is brought to the
+recognizer's height and smoothed: on noisy, JPEG-compressed low-resolution crops the recognizer reads
+smoothed strokes better than sharp ones (benchmarks/robustness.py, scan axis: sharpening the upsampled crops
+cost 4-9 points of word F1, smoothing them gained 4-8; docs/benchmarks.md). Pages with ordinary text are
+left exactly as they were.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from scriba.models.detection.db import TextDetector, order_clockwise_many
+
+
+@dataclass(frozen=True)
+class EnhanceSettings:
+    """What the automatic enhancement does; the defaults were chosen on benchmarks/robustness.py."""
+
+    # Detect a small-text page again, enlarged (else only its line crops are enlarged).
+    redetect: bool = True
+    # A page is "small text" when the median height of its detected lines (page pixels) is under this.
+    small_line_px: float = 22.0
+    # The second detection pass enlarges the page so that the median line is this high...
+    detect_line_px: float = 32.0
+    # ... but never more than this factor, nor beyond this many pixels on the long side (time and memory).
+    max_detect_scale: float = 2.5
+    max_detect_side: int = 3200
+    # On small-text pages, line crops lower than this are resized to the recognizer's height and smoothed
+    # with a Gaussian of this sigma (recognizer pixels).
+    upsample_below_px: float = 40.0
+    smooth_sigma: float = 1.5
+
+
+DEFAULT = EnhanceSettings()
+
+
+def line_heights(quads: list[np.ndarray] | np.ndarray) -> np.ndarray:
+    """Height of each quad (TL, TR, BR, BL): the mean of its left and right sides."""
+    q = np.asarray(quads, np.float32).reshape(-1, 4, 2)
+    return (np.linalg.norm(q[:, 3] - q[:, 0], axis=1) + np.linalg.norm(q[:, 2] - q[:, 1], axis=1)) / 2
+
+
+def small_text_scale(quads: list[np.ndarray], shape: tuple[int, ...], s: EnhanceSettings = DEFAULT) -> float:
+    """How much to enlarge the page for a second detection pass: 1.0 (none) unless its lines are small. Only
+    lines at least twice as long as high vote (single characters and specks say little about the text size)."""
+    if len(quads) < 3:
+        return 1.0
+    q = np.asarray(quads, np.float32)
+    h = line_heights(q)
+    w = np.linalg.norm(q[:, 1] - q[:, 0], axis=1)
+    h = h[w >= 2 * h]
+    if len(h) < 3:
+        return 1.0
+    median = float(np.median(h))
+    if median >= s.small_line_px:
+        return 1.0
+    scale = min(s.detect_line_px / max(median, 1.0), s.max_detect_scale, s.max_detect_side / max(shape[:2]))
+    return scale if scale > 1.1 else 1.0
+
+
+def detect_enlarged(detector: TextDetector, image: np.ndarray, scale: float) -> list[np.ndarray]:
+    """Detect on the page enlarged by `scale` (cubic), without the detector's size limit shrinking it back;
+    the quads come back in the page's own pixels."""
+    big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    # A shallow copy shares the ONNX session; only the size limit differs.
+    enlarged = copy.copy(detector)
+    enlarged.spec = replace(detector.spec, limit_side_len=max(big.shape[:2]), limit_type="max")
+    boxes = enlarged(big).boxes
+    if not len(boxes):
+        return []
+    h, w = image.shape[:2]
+    quads = boxes / np.float32(scale)
+    quads[:, :, 0] = np.clip(quads[:, :, 0], 0, w - 1)
+    quads[:, :, 1] = np.clip(quads[:, :, 1], 0, h - 1)
+    return list(order_clockwise_many(quads))
+
+
+def smooth_at_height(crop: np.ndarray, height: int, s: EnhanceSettings = DEFAULT) -> np.ndarray:
+    """A line crop resized (bilinear, as the recognizer itself resizes) to `height` px and smoothed: the
+    recognizer then sees the stroke shapes instead of the scan's noise and JPEG blocks."""
+    h, w = crop.shape[:2]
+    out = cv2.resize(crop, (max(round(w * height / h), 1), height), interpolation=cv2.INTER_LINEAR)
+    return cv2.GaussianBlur(out, (0, 0), s.smooth_sigma) if s.smooth_sigma > 0 else out
