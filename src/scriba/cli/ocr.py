@@ -82,8 +82,8 @@ def ocr_command(
     enhance: Annotated[
         str,
         typer.Option(
-            help="auto: pages with small text (poor scans about 90 dpi, small print) are detected again enlarged "
-            "and their lines read at the recognizer's height; off: never."
+            help="auto: on pages with small text (poor scans at about 90 dpi, small print) the small lines are "
+            "brought to the recognizer's height and smoothed before they are read; off: never."
         ),
     ] = "auto",
     unwarp: Annotated[

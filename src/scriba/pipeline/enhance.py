@@ -1,12 +1,12 @@
 """Small or degraded text (poor scans at about 90 dpi, faxes, small print): read it at a better scale.
 
-The detector sees the page shrunk to its size limit; on a page whose lines are only ~15-20 px high it merges
-and misses lines. When the first detection pass finds such small lines, the page is detected again enlarged
-so that its lines reach a height the detector reads well. Each small line crop is brought to the
-recognizer's height and smoothed: on noisy, JPEG-compressed low-resolution crops the recognizer reads
-smoothed strokes better than sharp ones (benchmarks/robustness.py, scan axis: sharpening the upsampled crops
-cost 4-9 points of word F1, smoothing them gained 4-8; docs/benchmarks.md). Pages with ordinary text are
-left exactly as they were.
+A page is a small-text page when the median height of its detected lines is under ~22 px (a 150-dpi render of
+10 pt print measures 24-27 px, a 90-dpi scan of it 17-20 px). On such a page each small line crop is brought to
+the recognizer's height and smoothed before it is read: on noisy, JPEG-compressed low-resolution crops the
+recognizer reads smoothed strokes better than sharp ones (benchmarks/robustness.py, scan axis: sharpening the
+upsampled crops cost 4-9 points of word F1, smoothing them gained 4-8; docs/benchmarks.md). A second detection
+pass on the page enlarged is available (`redetect`) but off: it lost words on real 90-dpi scans. Pages with
+ordinary text are left exactly as they were.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from scriba.models.detection.db import TextDetector, order_clockwise_many
 class EnhanceSettings:
     """What the automatic enhancement does; the defaults were chosen on benchmarks/robustness.py."""
 
-    # Detect a small-text page again, enlarged (else only its line crops are enlarged).
-    redetect: bool = True
+    # Detect a small-text page again, enlarged. Off: on FUNSD's real 90-dpi scans it cost 11 points of word F1
+    # (lines split and merged differently) and gained nothing once the crops are smoothed.
+    redetect: bool = False
     # A page is "small text" when the median height of its detected lines (page pixels) is under this.
     small_line_px: float = 22.0
     # The second detection pass enlarges the page so that the median line is this high...
@@ -36,7 +37,7 @@ class EnhanceSettings:
     # On small-text pages, line crops lower than this are resized to the recognizer's height and smoothed
     # with a Gaussian of this sigma (recognizer pixels).
     upsample_below_px: float = 40.0
-    smooth_sigma: float = 1.5
+    smooth_sigma: float = 2.0
 
 
 DEFAULT = EnhanceSettings()

@@ -56,8 +56,8 @@ class OCROptions:
     pipeline_pages: bool = True
     # Fold the models' element-wise affine nodes into their convolutions (exact; see scriba.models.optimize).
     fold_affine: bool = True
-    # "auto": pages whose lines are small (poor scans, small print) are detected again enlarged and their lines
-    # cropped at the recognizer's height, sharpened (scriba.pipeline.enhance); "off": never.
+    # "auto": on pages whose lines are small (poor scans, small print) the small line crops are brought to the
+    # recognizer's height and smoothed before they are read (scriba.pipeline.enhance); "off": never.
     enhance: str = "auto"
     # "auto": pages whose text lines are measurably bent (curled, photographed) are flattened along their lines
     # before they are read (scriba.pipeline.unwarp); "on": every page with enough lines; "off": never.
