@@ -22,9 +22,9 @@ LINES = [
 
 
 def poor_scan(page: np.ndarray, scale: float, seed: int = 0) -> np.ndarray:
-    """Downscaled as a ~90 dpi scanner would (area average after optical blur), grey noise, heavy JPEG."""
+    """Downscaled as a ~90 dpi scanner would (area average after optical blur), greyish paper, noise, heavy JPEG."""
     blurred = cv2.GaussianBlur(page, (0, 0), 0.5 / scale)
-    small = cv2.resize(blurred, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(blurred, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) * 0.85 + 25
     noise = np.random.default_rng(seed).normal(0, 8, small.shape[:2])[..., None]
     noisy = np.clip(small.astype(np.float32) + noise, 0, 255).astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, 30])
@@ -41,23 +41,22 @@ def _texts(engine: OCR, image: np.ndarray) -> list[str]:
     return [line.text for line in engine(image).pages[0].lines]
 
 
-def test_poor_scan_reads_its_exact_lines_with_the_enhancement(engines: tuple[OCR, OCR]) -> None:
+@pytest.mark.parametrize(
+    ("font_name", "scale", "measured"),
+    # Word F1 measured with the enhancement (without: 0.88, 0.88, 0.79).
+    [("sans", 0.35, 0.94), ("mono", 0.35, 0.94), ("sans", 0.3, 0.85)],
+)
+def test_poor_scan_reads_more_words_with_the_enhancement(
+    engines: tuple[OCR, OCR], font_name: str, scale: float, measured: float
+) -> None:
     auto, off = engines
-    # 30 px text scanned at 0.4x: 12 px letters, like 10 pt print at about 90 dpi.
-    page = poor_scan(render_lines(LINES, size=30, font_name="sans", width=1400), 0.4)
-    assert _texts(auto, page) == LINES
-    assert _texts(off, page) != LINES  # measured: 'Shipments rose by I4 percent in March'
-
-
-def test_poorer_scan_reads_more_words_with_the_enhancement(engines: tuple[OCR, OCR]) -> None:
-    auto, off = engines
-    # At 0.35x (10 px letters) neither reads every line; measured word F1 0.90 with the enhancement, 0.78 without.
-    page = poor_scan(render_lines(LINES, size=30, font_name="sans", width=1400), 0.35)
+    # 30 px text scanned at 0.35x / 0.3x: 10-9 px letters, like 9-10 pt print at about 75-90 dpi.
+    page = poor_scan(render_lines(LINES, size=30, font_name=font_name, width=1400), scale)
     truth = " ".join(LINES)
     enhanced = metrics.word_counts("\n".join(_texts(auto, page)), truth).f1
     plain = metrics.word_counts("\n".join(_texts(off, page)), truth).f1
-    assert enhanced >= 0.85
-    assert plain < enhanced - 0.05
+    assert enhanced >= measured - 0.04
+    assert plain < enhanced
 
 
 def test_clean_page_reads_the_same_with_or_without(engines: tuple[OCR, OCR]) -> None:
@@ -102,3 +101,10 @@ def test_enlarged_detection_finds_the_same_lines_in_page_pixels(engines: tuple[O
     assert len(enlarged) == len(direct) == 3
     order = np.argsort(enlarged[:, 0, 1])
     assert np.abs(enlarged[order] - direct[np.argsort(direct[:, 0, 1])]).max() < 6
+
+
+def test_noise_gate_tells_a_clean_scan_from_a_noisy_one() -> None:
+    page = render_lines(LINES[:2], size=30, width=900)
+    small = cv2.resize(page, None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)
+    assert not enhance.is_noisy(small)
+    assert enhance.is_noisy(poor_scan(page, 0.4))

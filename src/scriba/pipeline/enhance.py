@@ -1,7 +1,8 @@
 """Small or degraded text (poor scans at about 90 dpi, faxes, small print): read it at a better scale.
 
 A page is a small-text page when the median height of its detected lines is under ~22 px (a 150-dpi render of
-10 pt print measures 24-27 px, a 90-dpi scan of it 17-20 px). On such a page each small line crop is brought to
+10 pt print measures 24-27 px, a 90-dpi scan of it 17-20 px). On such a page, when it is also noisy, each
+small line crop is brought to
 the recognizer's height and smoothed before it is read: on noisy, JPEG-compressed low-resolution crops the
 recognizer reads smoothed strokes better than sharp ones (benchmarks/robustness.py, scan axis: sharpening the
 upsampled crops cost 4-9 points of word F1, smoothing them gained 4-8; docs/benchmarks.md). A second detection
@@ -34,6 +35,10 @@ class EnhanceSettings:
     # ... but never more than this factor, nor beyond this many pixels on the long side (time and memory).
     max_detect_scale: float = 2.5
     max_detect_side: int = 3200
+    # ... and is noisy: the median absolute response of a Laplacian-like kernel (Immerkaer's noise estimate,
+    # grey levels) at least this. Clean scans have flat paper (0); the same scans with sensor noise and JPEG
+    # measure 1-3. Smoothing the crops of FUNSD's clean 90-dpi scans cost 2 points of word F1.
+    noise_floor: float = 1.0
     # On small-text pages, line crops lower than this are resized to the recognizer's height and smoothed
     # with a Gaussian of this sigma (recognizer pixels).
     upsample_below_px: float = 40.0
@@ -65,6 +70,16 @@ def small_text_scale(quads: list[np.ndarray], shape: tuple[int, ...], s: Enhance
         return 1.0
     scale = min(s.detect_line_px / max(median, 1.0), s.max_detect_scale, s.max_detect_side / max(shape[:2]))
     return scale if scale > 1.1 else 1.0
+
+
+def is_noisy(image: np.ndarray, s: EnhanceSettings = DEFAULT) -> bool:
+    """The page carries sensor noise or compression artefacts (its paper is not flat)."""
+    if s.noise_floor <= 0:
+        return True
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    response = cv2.filter2D(gray.astype(np.float32), -1, kernel)[1:-1, 1:-1]
+    return float(np.median(np.abs(response))) >= s.noise_floor
 
 
 def detect_enlarged(detector: TextDetector, image: np.ndarray, scale: float) -> list[np.ndarray]:

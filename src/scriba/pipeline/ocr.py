@@ -327,7 +327,7 @@ class OCR:
         small = False
         if self.options.enhance == "auto":
             scale = enhance.small_text_scale(quads, image.shape, self._enhance)
-            if scale > 1:
+            if scale > 1 and enhance.is_noisy(image, self._enhance):
                 if self._enhance.redetect:
                     quads = enhance.detect_enlarged(self.detector, image, scale) or quads
                 small = True
