@@ -109,7 +109,7 @@ class Engine:
         name = self.name
         if name == "onnxocr4":
             self.proc = subprocess.Popen(
-                [str(ONNXOCR4_PYTHON), str(Path(__file__).with_name("peer_onnxocr4.py"))],
+                [str(ONNXOCR4_PYTHON), str(Path(__file__).with_name("robustness_onnxocr4.py"))],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
