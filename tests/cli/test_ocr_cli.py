@@ -81,6 +81,12 @@ def test_exact_mode_reads_the_same_page(files: dict[str, Path], tmp_path: Path) 
     assert old.returncode == 0 and old.stdout == res.stdout
 
 
+def test_enhance_and_unwarp_off_read_a_clean_page_the_same(files: dict[str, Path], tmp_path: Path) -> None:
+    res = scriba("ocr", str(files["page"]), "--enhance", "off", "--unwarp", "off", home=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "\n".join(PAGE_LINES) + "\n"
+
+
 def test_output_folder_gets_one_file_per_input_and_format(files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "out"
     res = scriba(
@@ -241,6 +247,8 @@ def test_no_detect_with_a_bad_input(files: dict[str, Path], tmp_path: Path) -> N
         (["parse", "{report}", "-o", "{tmp}/p", "--dpi", "-5"], "--dpi must be at least 1, not -5"),
         (["batch", "{page}", "-o", "{page}"], "cannot use {page} as the output folder (File exists)"),
         (["bench", "{page}", "--repeats", "0"], "--repeats must be at least 1, not 0"),
+        (["ocr", "{page}", "--enhance", "sharp"], "--enhance must be auto or off, not 'sharp'"),
+        (["ocr", "{page}", "--unwarp", "yes"], "--unwarp must be auto, on or off, not 'yes'"),
         (["serve", "--port", "70000"], "--port must be between 0 and 65535, not 70000"),
     ],
 )

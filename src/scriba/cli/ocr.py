@@ -79,6 +79,20 @@ def ocr_command(
             "weights), but about 10% of lines read slightly differently.",
         ),
     ] = False,
+    enhance: Annotated[
+        str,
+        typer.Option(
+            help="auto: on pages with small text (poor scans at about 90 dpi, small print) the small lines are "
+            "brought to the recognizer's height and smoothed before they are read; off: never."
+        ),
+    ] = "auto",
+    unwarp: Annotated[
+        str,
+        typer.Option(
+            help="auto: pages whose text lines are measurably bent (curled, photographed) are flattened along "
+            "their lines before reading, polygons stay on the page as given; on: every page; off: never."
+        ),
+    ] = "auto",
     fast: Annotated[bool, typer.Option("--fast", hidden=True, help="The default now; kept for old scripts.")] = False,
     show_progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: on a TTY).")
@@ -102,6 +116,10 @@ def ocr_command(
     at_least("--dpi", dpi, 1)
     at_least("--threads", threads, 0)
     at_least("--det-limit", det_limit, 32)
+    if enhance not in ("auto", "off"):
+        fail(f"--enhance must be auto or off, not {enhance!r}")
+    if unwarp not in ("auto", "on", "off"):
+        fail(f"--unwarp must be auto, on or off, not {unwarp!r}")
     try:
         engine = OCR(
             options=OCROptions(
@@ -111,6 +129,8 @@ def ocr_command(
                 det_limit_side_len=det_limit,
                 threads=threads,
                 rec_batching="paddle" if exact else "packed",
+                enhance=enhance,
+                unwarp=unwarp,
             )
         )
     except ModelError as exc:

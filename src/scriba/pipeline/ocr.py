@@ -20,10 +20,11 @@ from scriba.document import Block, Document, Line, Page, Word, bbox_of, union_po
 from scriba.errors import InputError
 from scriba.io.sources import PageImage, Source, expand_inputs, iter_pages
 from scriba.models.classification.angle import AngleClassifier
-from scriba.models.detection.db import TextDetector, order_clockwise_many
+from scriba.models.detection.db import TextDetector, boxes_from_probability, order_clockwise_many
 from scriba.models.recognition.ctc import Recognition, TextRecognizer
 from scriba.models.registry import ModelSpec, get_model
 from scriba.models.runtime import RuntimeOptions, available_cores
+from scriba.pipeline import enhance, unwarp
 from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
 from scriba.pipeline.turns import from_upright, to_upright, upright_image
 
@@ -55,6 +56,12 @@ class OCROptions:
     pipeline_pages: bool = True
     # Fold the models' element-wise affine nodes into their convolutions (exact; see scriba.models.optimize).
     fold_affine: bool = True
+    # "auto": on pages whose lines are small (poor scans, small print) the small line crops are brought to the
+    # recognizer's height and smoothed before they are read (scriba.pipeline.enhance); "off": never.
+    enhance: str = "auto"
+    # "auto": pages whose text lines are measurably bent (curled, photographed) are flattened along their lines
+    # before they are read (scriba.pipeline.unwarp); "on": every page with enough lines; "off": never.
+    unwarp: str = "auto"
     det_limit_side_len: int | None = None
     det_limit_type: str | None = None
     det_box_thresh: float | None = None
@@ -71,6 +78,10 @@ class OCROptions:
             raise ValueError(
                 f"threads and rec_workers must be 0 (automatic) or more, not {self.threads}, {self.rec_workers}"
             )
+        if self.enhance not in ("auto", "off"):
+            raise ValueError(f"enhance must be 'auto' or 'off', not {self.enhance!r}")
+        if self.unwarp not in ("auto", "on", "off"):
+            raise ValueError(f"unwarp must be 'auto', 'on' or 'off', not {self.unwarp!r}")
         if self.det_limit_side_len is not None and self.det_limit_side_len < 32:
             raise ValueError(
                 f"det_limit_side_len must be at least 32 (the detector's stride), not {self.det_limit_side_len}"
@@ -216,6 +227,16 @@ def _block_on_given_page(block: Block, angle: int, w: int, h: int) -> Block:
     return block
 
 
+def _block_on_curled_page(block: Block, warp: unwarp.Warp) -> Block:
+    """Map a block read on the flattened page back onto the page as given."""
+    for line in block.lines:
+        line.polygon = warp.to_given(line.polygon)
+        for word in line.words:
+            word.polygon = warp.to_given(word.polygon)
+    block.polygon = warp.to_given(block.polygon)
+    return block
+
+
 def lies_sideways(quads: list[np.ndarray]) -> bool:
     """Most text lines run vertically (a page scanned or photographed on its side, or vertical CJK columns):
     at least 3 lines 1.5x taller than wide, and over 3 times as many as lines 1.5x wider than tall (squarish
@@ -263,6 +284,7 @@ class OCR:
         self.classifier = (
             AngleClassifier(self.spec.cls, runtime) if self.spec.cls and self.options.use_classifier else None
         )
+        self._enhance = replace(enhance.DEFAULT, **opts.extra.get("enhance", {}))
 
     @property
     def recognizer(self) -> TextRecognizer:
@@ -286,9 +308,29 @@ class OCR:
         from the classifier's votes so that the lines are recognized once (this part runs ahead on page n+1),
         unless the votes are few and unsure (see _Crops.page_turned)."""
         t0 = time.perf_counter()
-        det = self.detector(image)
+        warp = None
+        if self.options.unwarp == "off":
+            det = self.detector(image)
+        else:
+            # The probability map both finds the lines and shows whether they bend; a flat page is read from it
+            # as the detector itself would read it.
+            ph, pw = image.shape[:2]
+            prob = self.detector.probability_map(image)
+            warp = unwarp.estimate(prob, pw, ph, force=self.options.unwarp == "on")
+            if warp is None:
+                det = boxes_from_probability(prob, self.detector.spec, ph, pw)
+            else:
+                image = warp.flatten(image)
+                det = self.detector(image)
         t1 = time.perf_counter()
         quads = list(det.boxes)  # ordered, then clipped, by the detector: cropped as PaddleOCR crops them
+        small = False
+        if self.options.enhance == "auto":
+            scale = enhance.small_text_scale(quads, image.shape, self._enhance)
+            if scale > 1 and enhance.is_noisy(image, self._enhance):
+                if self._enhance.redetect:
+                    quads = enhance.detect_enlarged(self.detector, image, scale) or quads
+                small = True
         h, w = image.shape[:2]
         rotation, alternative = 0, None
         if lies_sideways(quads):
@@ -296,15 +338,15 @@ class OCR:
             # page turned the other way then reads upside down and is turned by 180 below.
             rotation = 90
             image, quads = self._turned(image, quads, 90)
-        cropped = self._crop_lines(image, quads)
+        cropped = self._crop_lines(image, quads, small)
         if cropped.turned_share > 0.5:
             image, quads = self._turned(image, quads, 180)
-            turned = self._crop_lines(image, quads)
+            turned = self._crop_lines(image, quads, small)
             if cropped.page_turned:
                 cropped, rotation = turned, (rotation + 180) % 360
             else:  # a few unsure votes: both ways are read, and the surer reading decides (_start_page)
                 alternative = turned
-        return _PreparedPage(w, h, cropped, rotation, round(t1 - t0, 4), alternative)
+        return _PreparedPage(w, h, cropped, rotation, round(t1 - t0, 4), alternative, warp)
 
     @staticmethod
     def _turned(image: np.ndarray, quads: list[np.ndarray], angle: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -331,6 +373,8 @@ class OCR:
             blocks = assemble_blocks(lines)
             if rotation:
                 blocks = [_block_on_given_page(b, rotation, w, h) for b in blocks]
+            if prep.warp is not None:
+                blocks = [_block_on_curled_page(b, prep.warp) for b in blocks]
             timings["detect"] = prep.detect_s
             return Page(
                 width=w,
@@ -338,20 +382,30 @@ class OCR:
                 index=index,
                 source=source,
                 blocks=blocks,
-                metadata={"method": "ocr", "model": self.spec.name, "rotation": rotation, "timings": timings},
+                metadata={
+                    "method": "ocr",
+                    "model": self.spec.name,
+                    "rotation": rotation,
+                    "timings": timings,
+                    **({"unwarped": True} if prep.warp is not None else {}),
+                },
             )
 
         return finish
 
-    def _crop_lines(self, image: np.ndarray, quads: list[np.ndarray]) -> _Crops:
+    def _crop_lines(self, image: np.ndarray, quads: list[np.ndarray], small: bool = False) -> _Crops:
         """Rectify the quads in reading order and turn the ones the classifier says read upside down; also the
-        mean probability that a line is upside down."""
+        mean probability that a line is upside down. `small`: lines lower than the recognizer reads well are
+        cropped at its height (see scriba.pipeline.enhance)."""
         t1 = time.perf_counter()
         order = sort_lines([bbox_of(q.tolist()) for q in quads])
         quads = [quads[i] for i in order]
         crops, rotated = [], []
+        rec_h = self.spec.rec.height
         for q in quads:
             c, r = crop_quad(image, q)
+            if small and not r and c.shape[0] < self._enhance.upsample_below_px:
+                c = enhance.smooth_at_height(c, rec_h, self._enhance)
             crops.append(c)
             rotated.append(r)
         flipped = [False] * len(crops)
@@ -554,6 +608,7 @@ class _PreparedPage:
     rotation: int
     detect_s: float
     alternative: _Crops | None = None  # the page turned by 180, when the classifier's votes were too unsure
+    warp: unwarp.Warp | None = None  # the page was read flattened (see scriba.pipeline.unwarp)
 
 
 def _sureness(lines: list[Line]) -> float:
