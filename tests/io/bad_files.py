@@ -107,3 +107,57 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "zero-pixel": (zero_pixel, ("no pixels",)),
     "huge": (huge, ("MP", "limit")),
 }
+
+
+def pdf_pages(path: Path, texts: list[str], sizes: list[tuple[float, float]] | None = None) -> Path:
+    """A born-digital PDF, one line of text per page; `sizes` gives each page's MediaBox in points."""
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path))
+    for k, text in enumerate(texts):
+        c.setPageSize(sizes[k] if sizes else (612, 792))
+        c.setFont("Helvetica", 28)
+        c.drawString(72, 700, text)
+        c.showPage()
+    c.save()
+    return path
+
+
+def pdf_with_broken_page(path: Path, texts: list[str], broken: int) -> Path:
+    """A PDF whose page `broken` (zero-based) PDFium cannot load: its /Type is no longer /Page, so the page
+    tree still counts it but 'Failed to get page size' / 'Failed to load page' comes back for it."""
+    import re
+
+    data = pdf_pages(path, texts).read_bytes()
+    at = [m.start() for m in re.finditer(rb"/Type /Page\b", data)][broken]
+    path.write_bytes(data[:at] + b"/Type /Pxxx" + data[at + 11 :])
+    return path
+
+
+def absurd_mediabox(d: Path) -> Path:
+    return pdf_pages(d / "giant.pdf", ["Normal first page", "Giant page"], [(612, 792), (9_999_999, 9_999_999)])
+
+
+def thin(d: Path) -> Path:
+    (p := d / "thin.png").write_bytes(raw_png(100_000, 1, 8))  # 1e5 pixels: under the pixel limit
+    return p
+
+
+def self_link(d: Path) -> Path:
+    (p := d / "self.png").symlink_to("self.png")
+    return p
+
+
+def link_loop(d: Path) -> Path:
+    (d / "b.png").symlink_to("a.png")
+    (p := d / "a.png").symlink_to("b.png")
+    return p
+
+
+BAD_INPUTS.update(
+    {
+        "thin": (thin, ("100000x1", "per side")),
+        "self-link": (self_link, ("symbolic link loop",)),
+        "link-loop": (link_loop, ("symbolic link loop",)),
+    }
+)

@@ -14,6 +14,10 @@ from scriba.errors import InputError
 # Pages above this are refused: a 200 MP RGB page alone needs 600 MB before any model runs.
 MAX_PIXELS = 200_000_000
 
+# Longest side accepted (JPEG's and WebP's own maximum). A 100000 x 1 "page" fits the pixel limit but is no
+# page: refused by its header, before any stage that scales a side (orientation's resize, layout) sees it.
+MAX_SIDE = 65_535
+
 # We enforce our own limit with a clear message, so PIL's bomb check (which raises its own error) is lifted.
 Image.MAX_IMAGE_PIXELS = None
 
@@ -52,6 +56,8 @@ def upright(img: Image.Image) -> Image.Image:
 def check_size(name: str, width: int, height: int) -> None:
     if width <= 0 or height <= 0:
         raise InputError(name, f"image has no pixels ({width}x{height})")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise InputError(name, f"image is {width}x{height}, above the limit of {MAX_SIDE} pixels per side")
     if width * height > MAX_PIXELS:
         raise InputError(
             name, f"image is {width}x{height} = {width * height / 1e6:.0f} MP, above the {MAX_PIXELS / 1e6:.0f} MP limit"

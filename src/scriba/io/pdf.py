@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,6 +14,53 @@ if TYPE_CHECKING:
     import pypdfium2 as pdfium
 
 PDF_MAGIC = b"%PDF"
+# PDF's own limit on a page side in user space (ISO 32000-1, Annex C: 14,400 units, 200 inches). A MediaBox
+# beyond it is broken or hostile: rendered to our pixel limit it is a blank 14000-pixel square that costs
+# seconds and gigabytes and reads nothing, so such a page is refused with its size instead.
+MAX_PAGE_PT = 14_400
+
+
+class PageError(InputError):
+    """One page of a document cannot be read; the document's other pages can."""
+
+    def __init__(self, source: str, index: int, reason: str) -> None:
+        super().__init__(source, f"page {index + 1}: {reason}")
+        self.index = index
+        self.page_reason = reason
+
+
+def check_page_size(name: str, index: int, w_pt: float, h_pt: float) -> None:
+    """Refuse a page whose MediaBox is empty or beyond PDF's limits, from its size alone (nothing rendered)."""
+    if not (w_pt >= 1 and h_pt >= 1):  # also NaN
+        raise PageError(name, index, f"no area ({w_pt:.0f} x {h_pt:.0f} pt)")
+    if w_pt > MAX_PAGE_PT or h_pt > MAX_PAGE_PT:
+        raise PageError(
+            name, index, f"size {w_pt:.0f} x {h_pt:.0f} pt is beyond PDF's limit of {MAX_PAGE_PT} pt (200 in) "
+            "per side; not rendered"
+        )
+
+
+def page_size(pdf: pdfium.PdfDocument, name: str, index: int) -> tuple[float, float]:
+    """A page's size in points, read without loading the page, and checked (PageError when unusable)."""
+    import pypdfium2 as pdfium
+
+    try:
+        w, h = pdf.get_page_size(index)
+    except pdfium.PdfiumError as exc:
+        raise PageError(name, index, f"unreadable ({exc})") from None
+    check_page_size(name, index, w, h)
+    return w, h
+
+
+def load_page(pdf: pdfium.PdfDocument, name: str, index: int) -> pdfium.PdfPage:
+    """pdf[index], with its size checked first; PageError when the page cannot be loaded."""
+    import pypdfium2 as pdfium
+
+    page_size(pdf, name, index)
+    try:
+        return pdf[index]
+    except pdfium.PdfiumError as exc:
+        raise PageError(name, index, f"unreadable ({exc})") from None
 
 
 def open_pdf(name: str, data: bytes | str, password: str | None = None) -> pdfium.PdfDocument:
@@ -82,9 +129,15 @@ def render_page(page: pdfium.PdfPage, dpi: float) -> np.ndarray:
 
 
 def iter_pdf_pages(
-    name: str, data: bytes | str, dpi: float = 200, pages: str | None = None, password: str | None = None
+    name: str,
+    data: bytes | str,
+    dpi: float = 200,
+    pages: str | None = None,
+    password: str | None = None,
+    on_page_error: Callable[[PageError], None] | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (zero-based page index, RGB array) for the selected pages."""
+    """Yield (zero-based page index, RGB array) for the selected pages. A page that cannot be read raises
+    PageError, or, with `on_page_error`, is handed to it and skipped so that the other pages are still read."""
     import pypdfium2 as pdfium
 
     pdf = open_pdf(name, data, password)
@@ -97,13 +150,20 @@ def iter_pdf_pages(
         except ValueError as exc:
             raise InputError(name, str(exc)) from None
         for i in selected:
-            page = pdf[i]
             try:
-                yield i, render_page(page, dpi)
-            except pdfium.PdfiumError as exc:
-                raise InputError(name, f"page {i + 1} cannot be rendered ({exc})") from None
-            finally:
-                page.close()
+                page = load_page(pdf, name, i)
+                try:
+                    arr = render_page(page, dpi)
+                except pdfium.PdfiumError as exc:
+                    raise PageError(name, i, f"cannot be rendered ({exc})") from None
+                finally:
+                    page.close()
+            except PageError as exc:
+                if on_page_error is None:
+                    raise
+                on_page_error(exc)
+                continue
+            yield i, arr
     finally:
         pdf.close()
 

@@ -23,7 +23,7 @@ from PIL import Image
 from scriba.document import Block, Document, Line, Page, Word, bbox_of
 from scriba.errors import InputError
 from scriba.io.images import MAX_PIXELS
-from scriba.io.pdf import PDF_MAGIC, open_pdf, parse_page_range
+from scriba.io.pdf import PDF_MAGIC, PageError, load_page, open_pdf, parse_page_range
 from scriba.io.sources import Source, expand_inputs, iter_pages
 from scriba.io.textlayer import TextLayer, read_text_layer
 from scriba.models.runtime import RuntimeOptions
@@ -233,6 +233,11 @@ class Parser:
         """Run one page; a failure becomes a page with `error` set, so the rest of the document goes on."""
         try:
             return fn(*args)  # type: ignore[no-any-return]
+        except PageError as exc:  # this page only (unreadable, or an absurd size): said in its own words
+            return ParsedPage(
+                Page(width=0, height=0, index=index, source=source, metadata={"method": "failed"},
+                     error=exc.page_reason)
+            )
         except InputError:
             raise
         except Exception as exc:  # noqa: BLE001 - one bad page must not lose the document
@@ -242,7 +247,7 @@ class Parser:
             )
 
     def _parse_pdf_index(self, pdf: pdfium.PdfDocument, index: int, source: str, stem: str) -> ParsedPage:
-        page = pdf[index]
+        page = load_page(pdf, source, index)  # size checked before the page is loaded or rendered
         try:
             return self.parse_pdf_page(page, source, index, stem)
         finally:
