@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,10 @@ if TYPE_CHECKING:
     import pypdfium2 as pdfium
 
 PDF_MAGIC = b"%PDF"
+# PDFium is not thread-safe, not even across different documents: every PDFium call Scriba makes holds this
+# lock, and only for the call (opening, page sizes, loading, rendering, the text layer), never across OCR, so
+# that threads parsing or OCRing different documents run their models at the same time.
+PDFIUM_LOCK = threading.RLock()
 # PDF's own limit on a page side in user space (ISO 32000-1, Annex C: 14,400 units, 200 inches). A MediaBox
 # beyond it is broken or hostile: rendered to our pixel limit it is a blank 14000-pixel square that costs
 # seconds and gigabytes and reads nothing, so such a page is refused with its size instead.
@@ -45,7 +50,8 @@ def page_size(pdf: pdfium.PdfDocument, name: str, index: int) -> tuple[float, fl
     import pypdfium2 as pdfium
 
     try:
-        w, h = pdf.get_page_size(index)
+        with PDFIUM_LOCK:
+            w, h = pdf.get_page_size(index)
     except pdfium.PdfiumError as exc:
         raise PageError(name, index, f"unreadable ({exc})") from None
     check_page_size(name, index, w, h)
@@ -58,7 +64,8 @@ def load_page(pdf: pdfium.PdfDocument, name: str, index: int) -> pdfium.PdfPage:
 
     page_size(pdf, name, index)
     try:
-        return pdf[index]
+        with PDFIUM_LOCK:
+            return pdf[index]
     except pdfium.PdfiumError as exc:
         raise PageError(name, index, f"unreadable ({exc})") from None
 
@@ -67,7 +74,8 @@ def open_pdf(name: str, data: bytes | str, password: str | None = None) -> pdfiu
     import pypdfium2 as pdfium  # here, not at the top: an image-only run never pays for loading PDFium
 
     try:
-        return pdfium.PdfDocument(data, password=password)
+        with PDFIUM_LOCK:
+            return pdfium.PdfDocument(data, password=password)
     except pdfium.PdfiumError as exc:
         msg = str(exc)
         if "password" in msg.lower():
@@ -116,16 +124,17 @@ def parse_page_range(spec: str | None, n_pages: int) -> list[int]:
 
 
 def render_page(page: pdfium.PdfPage, dpi: float) -> np.ndarray:
-    w, h = page.get_size()
-    scale = dpi / 72.0
-    if w * h * scale * scale > MAX_PIXELS:
-        scale = (MAX_PIXELS / (w * h)) ** 0.5  # absurd page sizes are rendered at the largest size we accept
-    bitmap = page.render(scale=scale, rev_byteorder=True, fill_color=(255, 255, 255, 255))
-    try:
-        arr = bitmap.to_numpy()
-        return np.ascontiguousarray(arr[:, :, :3])
-    finally:
-        bitmap.close()
+    with PDFIUM_LOCK:
+        w, h = page.get_size()
+        scale = dpi / 72.0
+        if w * h * scale * scale > MAX_PIXELS:
+            scale = (MAX_PIXELS / (w * h)) ** 0.5  # very large pages are rendered at the largest size we accept
+        bitmap = page.render(scale=scale, rev_byteorder=True, fill_color=(255, 255, 255, 255))
+        try:
+            arr = bitmap.to_numpy()
+            return np.ascontiguousarray(arr[:, :, :3])
+        finally:
+            bitmap.close()
 
 
 def iter_pdf_pages(
@@ -142,7 +151,8 @@ def iter_pdf_pages(
 
     pdf = open_pdf(name, data, password)
     try:
-        n = len(pdf)
+        with PDFIUM_LOCK:
+            n = len(pdf)
         if n == 0:
             raise InputError(name, "PDF has no pages")
         try:
@@ -157,7 +167,8 @@ def iter_pdf_pages(
                 except pdfium.PdfiumError as exc:
                     raise PageError(name, i, f"cannot be rendered ({exc})") from None
                 finally:
-                    page.close()
+                    with PDFIUM_LOCK:
+                        page.close()
             except PageError as exc:
                 if on_page_error is None:
                     raise
@@ -165,12 +176,15 @@ def iter_pdf_pages(
                 continue
             yield i, arr
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()
 
 
 def page_count(name: str, data: bytes | str, password: str | None = None) -> int:
     pdf = open_pdf(name, data, password)
     try:
-        return len(pdf)
+        with PDFIUM_LOCK:
+            return len(pdf)
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()

@@ -23,7 +23,7 @@ from PIL import Image
 from scriba.document import Block, Document, Line, Page, Word, bbox_of
 from scriba.errors import InputError
 from scriba.io.images import MAX_PIXELS
-from scriba.io.pdf import PDF_MAGIC, PageError, load_page, open_pdf, parse_page_range
+from scriba.io.pdf import PDF_MAGIC, PDFIUM_LOCK, PageError, load_page, open_pdf, parse_page_range
 from scriba.io.sources import Source, expand_inputs, iter_pages
 from scriba.io.textlayer import TextLayer, read_text_layer
 from scriba.models.runtime import RuntimeOptions
@@ -83,11 +83,12 @@ class _PdfPageReader:
     def render(self, scale: float, crop: tuple[float, float, float, float] = (0, 0, 0, 0)) -> np.ndarray:
         if self.w_pt * self.h_pt * scale * scale > MAX_PIXELS:
             scale = (MAX_PIXELS / (self.w_pt * self.h_pt)) ** 0.5
-        bitmap = self.page.render(scale=scale, crop=crop, rev_byteorder=True, fill_color=(255, 255, 255, 255))
-        try:
-            return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
-        finally:
-            bitmap.close()
+        with PDFIUM_LOCK:
+            bitmap = self.page.render(scale=scale, crop=crop, rev_byteorder=True, fill_color=(255, 255, 255, 255))
+            try:
+                return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
+            finally:
+                bitmap.close()
 
     def full(self) -> np.ndarray:
         if self._full is None:
@@ -102,15 +103,23 @@ class _PdfPageReader:
             min(self.width, box[2]),
             min(self.height, box[3]),
         )
-        if self._full is not None or self.page.get_rotation() != 0:
+        if self._full is not None or self.rotation() != 0:
             img = self.full()
             return img[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))]
         s = self.scale
         crop = (x0 / s, self.h_pt - y1 / s, self.w_pt - x1 / s, y0 / s)
         return self.render(s, crop)
 
+    def rotation(self) -> int:
+        with PDFIUM_LOCK:
+            return int(self.page.get_rotation())
+
     def image_boxes(self) -> list[tuple[float, float, float, float]]:
         """Boxes (page pixels, unrotated pages) of the image objects drawn on the page."""
+        with PDFIUM_LOCK:
+            return self._image_boxes()
+
+    def _image_boxes(self) -> list[tuple[float, float, float, float]]:
         if self._images is None:
             self._images = []
             s = self.scale
@@ -217,7 +226,8 @@ class Parser:
             return
         pdf = open_pdf(source.name, data, password)
         try:
-            n = len(pdf)
+            with PDFIUM_LOCK:
+                n = len(pdf)
             if n == 0:
                 raise InputError(source.name, "PDF has no pages")
             try:
@@ -227,7 +237,8 @@ class Parser:
             for i in selected:
                 yield self._guard(source.name, i, self._parse_pdf_index, pdf, i, source.name, stem)
         finally:
-            pdf.close()
+            with PDFIUM_LOCK:
+                pdf.close()
 
     def _guard(self, source: str, index: int, fn: Any, *args: Any) -> ParsedPage:
         """Run one page; a failure becomes a page with `error` set, so the rest of the document goes on."""
@@ -251,21 +262,23 @@ class Parser:
         try:
             return self.parse_pdf_page(page, source, index, stem)
         finally:
-            page.close()
+            with PDFIUM_LOCK:
+                page.close()
 
     # -- pages ------------------------------------------------------------------------------------------
     def parse_pdf_page(self, pdf_page: pdfium.PdfPage, source: str, index: int, stem: str) -> ParsedPage:
         opts = self.options
         t0 = time.perf_counter()
-        reader = _PdfPageReader(pdf_page, opts.dpi / 72.0)
-        if reader.width < 1 or reader.height < 1:
-            raise ValueError(f"page has no area ({reader.w_pt:.0f} x {reader.h_pt:.0f} pt)")
-        layer = read_text_layer(pdf_page, reader.scale) if opts.ocr != "always" else TextLayer()
-        use_text = opts.ocr == "never" or (
-            opts.ocr == "auto"
-            and layer.usable
-            and not (reader.image_area_share() > 0.5 and layer.n_chars < 200)
-        )
+        with PDFIUM_LOCK:  # PDFium's part of the page; models run after it, without the lock
+            reader = _PdfPageReader(pdf_page, opts.dpi / 72.0)
+            if reader.width < 1 or reader.height < 1:
+                raise ValueError(f"page has no area ({reader.w_pt:.0f} x {reader.h_pt:.0f} pt)")
+            layer = read_text_layer(pdf_page, reader.scale) if opts.ocr != "always" else TextLayer()
+            use_text = opts.ocr == "never" or (
+                opts.ocr == "auto"
+                and layer.usable
+                and not (reader.image_area_share() > 0.5 and layer.n_chars < 200)
+            )
         timings: dict[str, float] = {"text": round(time.perf_counter() - t0, 4)}
         if not use_text:
             image = reader.full()
@@ -362,7 +375,7 @@ class Parser:
         """Text, title and table regions drawn by an image and holding no text-layer characters are pictures
         of text: OCR them."""
         line_boxes = [bbox_of(x.polygon) for x in lines]
-        images = reader.image_boxes() if reader.page.get_rotation() == 0 else []
+        images = reader.image_boxes() if reader.rotation() == 0 else []
         done = 0
         for r in regions:
             if r.kind not in TEXT_KINDS or (r.box[2] - r.box[0]) < 20 or (r.box[3] - r.box[1]) < 12:
