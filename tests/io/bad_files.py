@@ -161,3 +161,12 @@ BAD_INPUTS.update(
         "link-loop": (link_loop, ("symbolic link loop",)),
     }
 )
+
+
+def lying_page_count(path: Path) -> Path:
+    """Two real pages in a page tree that declares 999999 (/Count): PDFium fails on every page past the second."""
+    import re
+
+    data = pdf_pages(path, ["Real page one", "Real page two"]).read_bytes()
+    path.write_bytes(re.sub(rb"/Count 2\b", b"/Count 999999", data, count=1))
+    return path

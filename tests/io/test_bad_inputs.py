@@ -16,6 +16,7 @@ from tests.conftest import render_lines
 from tests.io.bad_files import (
     BAD_INPUTS,
     absurd_mediabox,
+    lying_page_count,
     pdf_with_broken_page,
     raw_png,
     unreadable,
@@ -136,3 +137,28 @@ def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     (src,) = expand_inputs([str(fifo)])
     with pytest.raises(InputError, match="not a regular file"):
         list(iter_pages(src))
+
+
+def test_a_page_tree_that_lies_is_given_up_after_a_run_of_failures(tmp_path: Path, ocr_engine) -> None:
+    (src,) = expand_inputs([str(lying_page_count(tmp_path / "liar.pdf"))])
+    failed: list[PageError] = []
+    pages = []
+    with pytest.raises(InputError, match=r"liar\.pdf: pages 3-12 are all unreadable; .* the 999987 pages after"):
+        for page in iter_pages(src, dpi=30, on_page_error=failed.append):
+            pages.append(page.index)
+    assert pages == [0, 1] and [e.index for e in failed] == list(range(2, 12))
+    # The same document through the OCR API: the two real pages, then the failures, then the reason it stopped.
+    doc = ocr_engine(str(src.path), errors="collect")
+    assert [p.text for p in doc.pages[:2]] == ["Real page one", "Real page two"]
+    assert len(doc.pages) == 13 and "page tree looks broken" in doc.pages[-1].error
+
+
+def test_parser_gives_up_a_lying_page_tree_too(tmp_path: Path) -> None:
+    from scriba.pipeline.parse import Parser
+
+    (src,) = expand_inputs([str(lying_page_count(tmp_path / "liar.pdf"))])
+    seen = []
+    with pytest.raises(InputError, match="page tree looks broken"):
+        for parsed in Parser(ocr="never", layout=False).iter_source(src):
+            seen.append(parsed.page.error is None)
+    assert seen == [True, True] + [False] * 10

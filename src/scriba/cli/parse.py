@@ -132,7 +132,8 @@ def parse_command(
             except InputError as exc:
                 err(str(exc))
                 failed += 1
-                continue
+                if not doc.pages:
+                    continue  # pages parsed before the error are still written
             except ModelError as exc:
                 fail(str(exc))
             outputs = [(output / f"{stem}.json", doc.to_json() + "\n")]

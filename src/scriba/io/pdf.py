@@ -34,6 +34,20 @@ class PageError(InputError):
         self.page_reason = reason
 
 
+# Unreadable pages in a row after which a document is given up: a page tree that declares 999999 pages it does
+# not have would otherwise fail page by page, a million error lines later.
+MAX_FAILED_RUN = 10
+
+
+def broken_page_tree(name: str, selected: list[int], at: int) -> InputError:
+    """The error that ends a document once MAX_FAILED_RUN selected pages in a row, up to selected[at], failed."""
+    first, last, left = selected[at - MAX_FAILED_RUN + 1] + 1, selected[at] + 1, len(selected) - at - 1
+    return InputError(
+        name, f"pages {first}-{last} are all unreadable; the page tree looks broken, so the {left} pages after "
+        "them are not tried"
+    )
+
+
 def check_page_size(name: str, index: int, w_pt: float, h_pt: float) -> None:
     """Refuse a page whose MediaBox is empty or beyond PDF's limits, from its size alone (nothing rendered)."""
     if not (w_pt >= 1 and h_pt >= 1):  # also NaN
@@ -159,7 +173,10 @@ def iter_pdf_pages(
             selected = parse_page_range(pages, n)
         except ValueError as exc:
             raise InputError(name, str(exc)) from None
-        for i in selected:
+        failed_run = 0
+        for at, i in enumerate(selected):
+            if failed_run >= MAX_FAILED_RUN:
+                raise broken_page_tree(name, selected, at - 1)
             try:
                 page = load_page(pdf, name, i)
                 try:
@@ -173,7 +190,9 @@ def iter_pdf_pages(
                 if on_page_error is None:
                     raise
                 on_page_error(exc)
+                failed_run += 1
                 continue
+            failed_run = 0
             yield i, arr
     finally:
         with PDFIUM_LOCK:
@@ -185,6 +204,31 @@ def page_count(name: str, data: bytes | str, password: str | None = None) -> int
     try:
         with PDFIUM_LOCK:
             return len(pdf)
+    finally:
+        with PDFIUM_LOCK:
+            pdf.close()
+
+
+def planned_page_count(name: str, data: bytes | str, password: str | None = None) -> tuple[int, str | None]:
+    """Pages worth planning work for, and why the rest are left out (None when all are): the document's pages
+    up to the end of the first run of MAX_FAILED_RUN pages whose sizes cannot be read (a page tree that lies
+    about its length). Sizes only: no page is loaded."""
+    import pypdfium2 as pdfium
+
+    pdf = open_pdf(name, data, password)
+    try:
+        with PDFIUM_LOCK:
+            n = len(pdf)
+            failed_run = 0
+            for i in range(n):
+                try:
+                    pdf.get_page_size(i)
+                    failed_run = 0
+                except pdfium.PdfiumError:
+                    failed_run += 1
+                    if failed_run >= MAX_FAILED_RUN and i + 1 < n:
+                        return i + 1, broken_page_tree(name, list(range(n)), i).reason
+        return n, None
     finally:
         with PDFIUM_LOCK:
             pdf.close()

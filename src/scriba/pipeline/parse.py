@@ -23,7 +23,16 @@ from PIL import Image
 from scriba.document import Block, Document, Line, Page, Word, bbox_of
 from scriba.errors import InputError
 from scriba.io.images import MAX_PIXELS
-from scriba.io.pdf import PDF_MAGIC, PDFIUM_LOCK, PageError, load_page, open_pdf, parse_page_range
+from scriba.io.pdf import (
+    MAX_FAILED_RUN,
+    PDF_MAGIC,
+    PDFIUM_LOCK,
+    PageError,
+    broken_page_tree,
+    load_page,
+    open_pdf,
+    parse_page_range,
+)
 from scriba.io.sources import Source, expand_inputs, iter_pages
 from scriba.io.textlayer import TextLayer, read_text_layer
 from scriba.models.runtime import RuntimeOptions
@@ -234,8 +243,13 @@ class Parser:
                 selected = parse_page_range(pages, n)
             except ValueError as exc:
                 raise InputError(source.name, str(exc)) from None
-            for i in selected:
-                yield self._guard(source.name, i, self._parse_pdf_index, pdf, i, source.name, stem)
+            failed_run = 0
+            for at, i in enumerate(selected):
+                if failed_run >= MAX_FAILED_RUN:
+                    raise broken_page_tree(source.name, selected, at - 1)
+                parsed = self._guard(source.name, i, self._parse_pdf_index, pdf, i, source.name, stem)
+                failed_run = failed_run + 1 if parsed.page.error else 0
+                yield parsed
         finally:
             with PDFIUM_LOCK:
                 pdf.close()
