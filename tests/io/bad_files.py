@@ -148,6 +148,12 @@ def self_link(d: Path) -> Path:
     return p
 
 
+def self_link_pdf(d: Path) -> Path:
+    """A loop named .pdf: the page count read before any page used to open it through pathlib (RuntimeError)."""
+    (p := d / "self.pdf").symlink_to("self.pdf")
+    return p
+
+
 def link_loop(d: Path) -> Path:
     (d / "b.png").symlink_to("a.png")
     (p := d / "a.png").symlink_to("b.png")
@@ -158,6 +164,7 @@ BAD_INPUTS.update(
     {
         "thin": (thin, ("100000x1", "per side")),
         "self-link": (self_link, ("symbolic link loop",)),
+        "self-link-pdf": (self_link_pdf, ("symbolic link loop",)),
         "link-loop": (link_loop, ("symbolic link loop",)),
     }
 )

@@ -96,7 +96,7 @@ def open_pdf(name: str, data: bytes | str, password: str | None = None) -> pdfiu
             hint = "wrong password" if password else "PDF is encrypted; pass its password (--password)"
             raise InputError(name, hint) from None
         raise InputError(name, f"corrupt or truncated PDF ({msg})") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: pathlib's "Symlink loop from ..."
         raise InputError(name, f"cannot read PDF ({exc})") from None
 
 
