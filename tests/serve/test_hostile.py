@@ -98,3 +98,11 @@ def test_timed_out_parse_is_stopped_and_sigterm_exits(tmp_path: Path, page_png: 
         assert result["status"] != 200
     finally:
         srv.stop()
+
+
+def test_render_of_an_unreadable_page_is_422(server: Server, tmp_path: Path) -> None:
+    broken = pdf_with_broken_page(tmp_path / "broken.pdf", ["Page one here", "Page two here"], 1).read_bytes()
+    with server.client() as c:
+        r = c.post("/v1/render", params={"page": 2}, files={"file": ("broken.pdf", broken)})
+        assert r.status_code == 422 and "page 2: unreadable" in r.json()["error"], r.text
+        assert c.post("/v1/render", params={"page": 1}, files={"file": ("broken.pdf", broken)}).status_code == 200

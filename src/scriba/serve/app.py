@@ -488,7 +488,9 @@ def _render_work(name: str, data: bytes, dpi: float, page: int, password: str | 
     try:
         for _ in range(1 if is_pdf else page):
             pimg = stream.next()
-        assert pimg is not None
+        if pimg is None:  # the page could not be read: say why (422), not an internal error
+            failed = stream.take_failed()
+            raise InputError(name, f"page {page}: {failed[0].error}" if failed else f"page {page} does not exist")
     finally:
         stream.close()
     buf = io.BytesIO()
