@@ -76,6 +76,7 @@ class ParsedPage:
     page: Page
     image: np.ndarray | None = None  # the image layout ran on (for overlays)
     image_scale: float = 1.0  # image pixels per page pixel
+    unreadable: bool = False  # the PDF page itself could not be read (PageError), as opposed to a stage failing
 
 
 class _PdfPageReader:
@@ -248,7 +249,7 @@ class Parser:
                 if failed_run >= MAX_FAILED_RUN:
                     raise broken_page_tree(source.name, selected, at - 1)
                 parsed = self._guard(source.name, i, self._parse_pdf_index, pdf, i, source.name, stem)
-                failed_run = failed_run + 1 if parsed.page.error else 0
+                failed_run = failed_run + 1 if parsed.unreadable else 0
                 yield parsed
         finally:
             with PDFIUM_LOCK:
@@ -261,7 +262,8 @@ class Parser:
         except PageError as exc:  # this page only (unreadable, or an absurd size): said in its own words
             return ParsedPage(
                 Page(width=0, height=0, index=index, source=source, metadata={"method": "failed"},
-                     error=exc.page_reason)
+                     error=exc.page_reason),
+                unreadable=True,
             )
         except InputError:
             raise
