@@ -177,3 +177,14 @@ def lying_page_count(path: Path) -> Path:
     data = pdf_pages(path, ["Real page one", "Real page two"]).read_bytes()
     path.write_bytes(re.sub(rb"/Count 2\b", b"/Count 999999", data, count=1))
     return path
+
+
+def tiff_samples(d: Path) -> Path:
+    """A TIFF declaring 14851 samples per pixel: Pillow logs a complaint of its own before refusing it."""
+    data = _encoded("TIFF")
+    at = data.find(b"\x15\x01\x03\x00\x01\x00\x00\x00")  # tag 277 (SamplesPerPixel), SHORT, count 1
+    (p := d / "samples.tif").write_bytes(data[: at + 8] + (14851).to_bytes(2, "little") + data[at + 10 :])
+    return p
+
+
+BAD_INPUTS["tiff-samples"] = (tiff_samples, ("not a supported image",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
@@ -35,6 +36,10 @@ app.command("bench", no_args_is_help=True)(bench_cli.bench_command)
 
 
 def main() -> None:
+    # Pillow logs what it finds wrong in a corrupt file ("More samples per pixel than can be decoded") before
+    # raising; with no logging set up, Python prints that record bare on stderr. The same problem reaches us
+    # as an exception, reported in one line naming the input.
+    logging.getLogger("PIL").addHandler(logging.NullHandler())
     try:
         app()
     except ScribaError as exc:
