@@ -20,7 +20,7 @@ httpx = pytest.importorskip("httpx")
 
 def running(srv: Server) -> float:
     text = httpx.get(srv.url + "/metrics", timeout=10).text
-    return float(re.search(r"^scriba_inference_running(?:\{[^}]*\})? (\S+)$", text, re.M).group(1))
+    return float(re.search(r"^scriba_inference_running(?:\{[^}]*\})? (\S+)$", text, re.MULTILINE).group(1))
 
 
 def wait_until(condition, timeout: float = 120) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 from tqdm import tqdm
 
-from scriba.io.sources import Source, expand_inputs
+from scriba.io.sources import Source, display_name, expand_inputs
 
 
 def err(message: str) -> None:
@@ -56,15 +56,9 @@ def write_output(path: Path, text: str, source: str) -> bool:
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        err(f"{source}: cannot write {display(str(path))} ({exc.strerror or exc})")
+        err(f"{source}: cannot write {display_name(str(path))} ({exc.strerror or exc})")
         return False
     return True
-
-
-def display(path: str) -> str:
-    from scriba.io.sources import display_name
-
-    return display_name(path)
 
 
 def at_least(flag: str, value: float | None, low: float) -> None:

@@ -11,8 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from scriba.document import Document, Page
-from scriba.io.sources import PageImage, Source, iter_pages
 from scriba.io.pdf import PageError
+from scriba.io.sources import PageImage, Source, iter_pages
 
 T = TypeVar("T")
 
