@@ -71,7 +71,7 @@ def test_loaders_refuse_mutants_in_one_line_naming_them(mutants: list[Mutant]) -
 
 
 def _cli(args: list[str | bytes], home: Path) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "SCRIBA_HOME": str(home), "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "SCRIBA_HOME": str(home)}
     cmd: list[str | bytes] = [sys.executable, "-m", "scriba.cli.main", *args]
     return subprocess.run(cmd, capture_output=True, env=env, timeout=PER_CHUNK_S, check=False)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 import typer
 
@@ -40,6 +41,8 @@ def main() -> None:
     # raising; with no logging set up, Python prints that record bare on stderr. The same problem reaches us
     # as an exception, reported in one line naming the input.
     logging.getLogger("PIL").addHandler(logging.NullHandler())
+    # Likewise its warnings about damaged files ("Truncated File Read", "Tag data larger than file").
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
     try:
         app()
     except ScribaError as exc:
