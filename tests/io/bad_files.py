@@ -188,3 +188,4 @@ def tiff_samples(d: Path) -> Path:
 
 
 BAD_INPUTS["tiff-samples"] = (tiff_samples, ("not a supported image",))
+

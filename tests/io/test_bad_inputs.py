@@ -162,3 +162,19 @@ def test_parser_gives_up_a_lying_page_tree_too(tmp_path: Path) -> None:
         for parsed in Parser(ocr="never", layout=False).iter_source(src):
             seen.append(parsed.page.error is None)
     assert seen == [True, True] + [False] * 10
+
+
+def test_any_exception_from_a_pillow_decoder_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A damaged TIFF found by the fuzz test made Pillow raise TypeError("Missing dimensions") while loading.
+    from PIL import ImageFile
+
+    path = tmp_path / "page.png"
+    Image.fromarray(render_lines(["Hello"], size=30, width=300)).save(path)
+
+    def broken_load(self: ImageFile.ImageFile) -> None:
+        raise TypeError("Missing dimensions")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", broken_load)
+    (src,) = expand_inputs([str(path)])
+    with pytest.raises(InputError, match=r"page\.png: image data is corrupt or truncated \(TypeError: Missing dim"):
+        list(iter_pages(src))

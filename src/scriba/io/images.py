@@ -120,14 +120,25 @@ def iter_image_frames(name: str, data: bytes | None = None, path: str | None = N
         if img.format == "TIFF":
             quiet_libtiff()
         check_size(name, img.width, img.height)
-        n_frames = getattr(img, "n_frames", 1)
-        for frame in ImageSequence.Iterator(img) if n_frames > 1 else [img]:
-            check_size(name, frame.width, frame.height)
-            try:
+        # Pillow's decoders answer a damaged file with all kinds of exceptions (OSError, SyntaxError, and from
+        # seeking frames or reading tags TypeError "Missing dimensions", struct.error, IndexError, ...): each
+        # is this input's problem, said in one line.
+        try:
+            n_frames = getattr(img, "n_frames", 1)
+            frames = ImageSequence.Iterator(img) if n_frames > 1 else iter([img])
+            while True:
+                frame = next(frames, None)
+                if frame is None:
+                    return
+                check_size(name, frame.width, frame.height)
                 frame.load()
-                yield to_rgb_array(upright(frame))
-            except (OSError, ValueError, SyntaxError) as exc:
-                raise InputError(name, f"image data is corrupt or truncated ({exc})") from None
+                rgb = to_rgb_array(upright(frame))
+                yield rgb
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - see above
+            detail = str(exc) if isinstance(exc, (OSError, ValueError, SyntaxError)) else f"{type(exc).__name__}: {exc}"
+            raise InputError(name, f"image data is corrupt or truncated ({detail})") from None
 
 
 def array_to_rgb(name: str, arr: np.ndarray) -> np.ndarray:
