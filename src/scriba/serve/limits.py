@@ -122,7 +122,7 @@ def _inspect_image(data: bytes, limits: ServeLimits, max_pages: int) -> UploadIn
             img = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise LimitError(422, "the upload is not a supported image or PDF (unrecognized file format)") from None
-    except (OSError, ValueError, SyntaxError) as exc:
+    except Exception as exc:  # noqa: BLE001 - OSError, SyntaxError, struct.error, ...: the upload's problem
         raise LimitError(422, f"the upload is not a readable image ({exc})") from None
     with img:
         w, h = img.size
@@ -134,7 +134,10 @@ def _inspect_image(data: bytes, limits: ServeLimits, max_pages: int) -> UploadIn
             raise LimitError(
                 413, f"the image is {w}x{h} = {_mp(w * h)}, above the {_mp(limits.max_pixels)} per-page limit"
             )
-        frames = getattr(img, "n_frames", 1)
+        try:
+            frames = getattr(img, "n_frames", 1)  # seeks through the frames: a damaged file can fail any way
+        except Exception as exc:  # noqa: BLE001 - the upload's problem, not the server's
+            raise LimitError(422, f"the upload is not a readable image ({type(exc).__name__}: {exc})") from None
     if frames > max_pages:
         raise LimitError(413, f"the image has {frames} frames, above this endpoint's limit of {max_pages} pages")
     return UploadInfo("image", frames, None)
