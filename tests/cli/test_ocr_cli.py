@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from tests.conftest import FONTS, font, render_lines
 from tests.export.schema import check_document
-from tests.io.bad_files import BAD_INPUTS, unreadable
+from tests.io.bad_files import BAD_INPUTS, absurd_mediabox, pdf_with_broken_page, unreadable
 
 PAGE_LINES = ["Command line pages", "are read line by line."]
 
@@ -284,3 +284,38 @@ def test_standard_input_is_read_with_a_dash(files: dict[str, Path], tmp_path: Pa
     assert res.returncode == 1 and res.stderr.decode().strip() == "scriba: error: <stdin>: input is empty"
     res = _piped(["ocr", "-", "-"], b"", tmp_path)
     assert res.returncode == 2 and "only once" in res.stderr.decode()
+
+
+def test_a_pdf_page_that_fails_to_load_loses_nothing_else(files: dict[str, Path], tmp_path: Path) -> None:
+    broken = pdf_with_broken_page(tmp_path / "broken.pdf", ["Page one here", "Page two here", "Page three here"], 1)
+    giant = absurd_mediabox(tmp_path)
+    out = tmp_path / "out"
+    res = scriba("ocr", str(broken), str(giant), str(files["page"]), "-o", str(out), "-f", "text", home=tmp_path)
+    assert res.returncode == 1
+    assert_clean_stderr(res.stderr)
+    assert res.stderr.splitlines() == [
+        f"scriba: error: {broken}: page 2: unreadable (Failed to get page size by index.)",
+        (
+            f"scriba: error: {giant}: page 2: size 9999999 x 9999999 pt is beyond PDF's limit of 14400 pt (200 in) "
+            "per side; not rendered"
+        ),
+    ]
+    assert (out / "broken.txt").read_text().split() == ["Page", "one", "here", "Page", "three", "here"]
+    assert (out / "giant.txt").read_text() == "Normal first page\n"
+    assert (out / "page.txt").read_text() == "\n".join(PAGE_LINES) + "\n"
+
+
+def test_a_file_name_that_is_not_utf8(files: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    raw = os.fsencode(folder) + b"/caf\xe9.png"
+    (Path(os.fsdecode(raw))).write_bytes(files["page"].read_bytes())
+    out = tmp_path / "out"
+    res = scriba("ocr", str(folder), "-o", str(out), "-f", "json,text", home=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert_clean_stderr(res.stderr)
+    # Outputs are named after the file's own bytes; inside them the name is shown with \xNN escapes.
+    assert sorted(os.listdir(os.fsencode(out))) == [b"caf\xe9.json", b"caf\xe9.txt"]
+    doc = json.loads(Path(os.fsdecode(os.fsencode(out) + b"/caf\xe9.json")).read_text())
+    assert doc["pages"][0]["source"].endswith("caf\\xe9.png")
+    assert doc["pages"][0]["text"] == "\n".join(PAGE_LINES)

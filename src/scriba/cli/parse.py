@@ -19,6 +19,7 @@ from scriba.cli.common import (
     progress,
     sources_or_fail,
     warn,
+    write_output,
 )
 from scriba.document import Document, Page
 from scriba.errors import InputError, ModelError
@@ -134,7 +135,7 @@ def parse_command(
     failed = 0
     with progress(total, "parse", show_progress) as bar:
         for src in sources:
-            stem = namer.stem_for(src.name)
+            stem = namer.stem_for(src.path or src.name)  # named after the file on disk, odd bytes included
             doc = Document(metadata={"parser": "scriba.parse", "source": src.name, "ocr": ocr})
             try:
                 for parsed in parser.iter_source(src, pages=pages, password=password, stem=stem):
@@ -149,9 +150,14 @@ def parse_command(
             except InputError as exc:
                 err(str(exc))
                 failed += 1
-                continue
+                if not doc.pages:
+                    continue  # pages parsed before the error are still written
             except ModelError as exc:
                 fail(str(exc))
-            (output / f"{stem}.json").write_text(doc.to_json() + "\n", encoding="utf-8")
-            (output / f"{stem}.md").write_text(doc.to_markdown(), encoding="utf-8")
+            outputs = [(output / f"{stem}.json", doc.to_json() + "\n")]
+            if any(p.error is None for p in doc.pages):  # every page failed: the JSON records why, no empty .md
+                outputs.append((output / f"{stem}.md", doc.to_markdown()))
+            for path, text in outputs:
+                if not write_output(path, text, src.name):
+                    failed += 1
     raise SystemExit(1 if failed else 0)

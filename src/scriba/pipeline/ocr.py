@@ -556,17 +556,28 @@ class OCR:
         def feed() -> Iterator[PageImage | _Failed]:
             # One stream over all inputs, so the pipeline also runs ahead across files, not only within PDFs.
             for src in expand_inputs(inputs):
+                # errors='collect': a PDF page that cannot be read is recorded and the next pages are read.
+                page_errors: list[InputError] = []
+                on_page_error = page_errors.append if errors != "raise" else None
                 try:
-                    yield from iter_pages(src, dpi=self.options.dpi, pages=pages, password=password)
+                    for pimg in iter_pages(
+                        src, dpi=self.options.dpi, pages=pages, password=password, on_page_error=on_page_error
+                    ):
+                        yield from (_Failed(src.name, e) for e in page_errors)
+                        page_errors.clear()
+                        yield pimg
                 except InputError as exc:
                     if errors == "raise":
                         raise
-                    yield _Failed(src.name, exc)
+                    page_errors.append(exc)
+                yield from (_Failed(src.name, e) for e in page_errors)
 
         for item in self._pipelined(feed()):
             if isinstance(item, _Failed):
                 print(f"scriba: {item.error}", file=sys.stderr)
-                doc.pages.append(Page(width=0, height=0, source=item.source, error=item.error.reason))
+                index = getattr(item.error, "index", 0)  # a PDF page's own index (PageError)
+                reason = getattr(item.error, "page_reason", item.error.reason)
+                doc.pages.append(Page(width=0, height=0, index=index, source=item.source, error=reason))
             else:
                 doc.pages.append(item[1])
         return doc
