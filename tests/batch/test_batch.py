@@ -220,3 +220,23 @@ def test_chinese_page_after_english_pages_reads_as_alone(tmp_path: Path) -> None
     assert len(texts["both"]) == 3
     assert "2023年08月25日" in texts["alone"]["b_chinese.png"]
     assert texts["both"]["b_chinese.png"] == texts["alone"]["b_chinese.png"]
+
+
+def test_broken_pdf_pages_are_recorded_and_a_lying_page_tree_is_cut(tmp_path: Path) -> None:
+    from tests.io.bad_files import lying_page_count, pdf_with_broken_page
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    pdf_with_broken_page(inputs / "broken.pdf", ["Page one here", "Page two here", "Page three here"], 1)
+    lying_page_count(inputs / "liar.pdf")
+    out = tmp_path / "out"
+    res = subprocess.run(batch_cmd(str(inputs), "-o", str(out), "--dpi", "72"), capture_output=True, text=True,
+                         timeout=600, check=False)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    lines = res.stderr.splitlines()
+    assert "scriba: error: broken.pdf (page 2): unreadable (Failed to get page size by index.)" in lines
+    assert ("scriba: error: liar.pdf: pages 3-12 are all unreadable; the page tree looks broken, so the 999987 "
+            "pages after them are not tried") in lines
+    # The 10 unreadable pages of the run are recorded; the 999987 after them are not planned at all.
+    assert sum(ln.startswith("scriba: error: liar.pdf (page ") for ln in lines) == 10
+    assert sorted(ok_records(out)) == [("broken.pdf", 0), ("broken.pdf", 2), ("liar.pdf", 0), ("liar.pdf", 1)]

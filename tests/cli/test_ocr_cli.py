@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from tests.conftest import FONTS, font, render_lines
 from tests.export.schema import check_document
-from tests.io.bad_files import BAD_INPUTS, unreadable
+from tests.io.bad_files import BAD_INPUTS, absurd_mediabox, pdf_with_broken_page, unreadable
 
 PAGE_LINES = ["Command line pages", "are read line by line."]
 
@@ -79,6 +79,12 @@ def test_exact_mode_reads_the_same_page(files: dict[str, Path], tmp_path: Path) 
     assert res.stdout == "\n".join(PAGE_LINES) + "\n"
     old = scriba("ocr", str(files["page"]), "--fast", home=tmp_path)  # the old flag still parses
     assert old.returncode == 0 and old.stdout == res.stdout
+
+
+def test_enhance_and_unwarp_off_read_a_clean_page_the_same(files: dict[str, Path], tmp_path: Path) -> None:
+    res = scriba("ocr", str(files["page"]), "--enhance", "off", "--unwarp", "off", home=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "\n".join(PAGE_LINES) + "\n"
 
 
 def test_output_folder_gets_one_file_per_input_and_format(files: dict[str, Path], tmp_path: Path) -> None:
@@ -241,6 +247,8 @@ def test_no_detect_with_a_bad_input(files: dict[str, Path], tmp_path: Path) -> N
         (["parse", "{report}", "-o", "{tmp}/p", "--dpi", "-5"], "--dpi must be at least 1, not -5"),
         (["batch", "{page}", "-o", "{page}"], "cannot use {page} as the output folder (File exists)"),
         (["bench", "{page}", "--repeats", "0"], "--repeats must be at least 1, not 0"),
+        (["ocr", "{page}", "--enhance", "sharp"], "--enhance must be auto or off, not 'sharp'"),
+        (["ocr", "{page}", "--unwarp", "yes"], "--unwarp must be auto, on or off, not 'yes'"),
         (["serve", "--port", "70000"], "--port must be between 0 and 65535, not 70000"),
     ],
 )
@@ -276,3 +284,38 @@ def test_standard_input_is_read_with_a_dash(files: dict[str, Path], tmp_path: Pa
     assert res.returncode == 1 and res.stderr.decode().strip() == "scriba: error: <stdin>: input is empty"
     res = _piped(["ocr", "-", "-"], b"", tmp_path)
     assert res.returncode == 2 and "only once" in res.stderr.decode()
+
+
+def test_a_pdf_page_that_fails_to_load_loses_nothing_else(files: dict[str, Path], tmp_path: Path) -> None:
+    broken = pdf_with_broken_page(tmp_path / "broken.pdf", ["Page one here", "Page two here", "Page three here"], 1)
+    giant = absurd_mediabox(tmp_path)
+    out = tmp_path / "out"
+    res = scriba("ocr", str(broken), str(giant), str(files["page"]), "-o", str(out), "-f", "text", home=tmp_path)
+    assert res.returncode == 1
+    assert_clean_stderr(res.stderr)
+    assert res.stderr.splitlines() == [
+        f"scriba: error: {broken}: page 2: unreadable (Failed to get page size by index.)",
+        (
+            f"scriba: error: {giant}: page 2: size 9999999 x 9999999 pt is beyond PDF's limit of 14400 pt (200 in) "
+            "per side; not rendered"
+        ),
+    ]
+    assert (out / "broken.txt").read_text().split() == ["Page", "one", "here", "Page", "three", "here"]
+    assert (out / "giant.txt").read_text() == "Normal first page\n"
+    assert (out / "page.txt").read_text() == "\n".join(PAGE_LINES) + "\n"
+
+
+def test_a_file_name_that_is_not_utf8(files: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    raw = os.fsencode(folder) + b"/caf\xe9.png"
+    (Path(os.fsdecode(raw))).write_bytes(files["page"].read_bytes())
+    out = tmp_path / "out"
+    res = scriba("ocr", str(folder), "-o", str(out), "-f", "json,text", home=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert_clean_stderr(res.stderr)
+    # Outputs are named after the file's own bytes; inside them the name is shown with \xNN escapes.
+    assert sorted(os.listdir(os.fsencode(out))) == [b"caf\xe9.json", b"caf\xe9.txt"]
+    doc = json.loads(Path(os.fsdecode(os.fsencode(out) + b"/caf\xe9.json")).read_text())
+    assert doc["pages"][0]["source"].endswith("caf\\xe9.png")
+    assert doc["pages"][0]["text"] == "\n".join(PAGE_LINES)

@@ -9,6 +9,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from scriba.cli.main import app
+from tests.io.bad_files import absurd_mediabox, pdf_with_broken_page, thin
 from tests.pipeline.parse_fixtures import FIGURE_CAPTION, TITLE, article_pdf, figure_pdf
 
 
@@ -53,3 +54,21 @@ def test_bad_inputs_give_one_line_each_and_the_batch_goes_on(tmp_path: Path) -> 
 def test_unknown_ocr_mode_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["parse", "x.pdf", "-o", str(tmp_path), "--ocr", "sometimes"])
     assert result.exit_code == 2 and "--ocr must be one of auto, always, never" in result.output
+
+
+def test_unreadable_and_absurd_pdf_pages_are_named_and_the_rest_parsed(tmp_path: Path) -> None:
+    broken = pdf_with_broken_page(tmp_path / "broken.pdf", ["Page one here", "Page two here", "Page three here"], 1)
+    giant = absurd_mediabox(tmp_path)
+    thin_png = thin(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["parse", str(broken), str(giant), str(thin_png), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    assert f"scriba: warning: {broken}: page 2 failed: unreadable (Failed to get page size by index.)" in lines
+    assert any(ln.startswith(f"scriba: warning: {giant}: page 2 failed: size 9999999 x 9999999 pt") for ln in lines)
+    assert f"scriba: error: {thin_png}: image is 100000x1, above the limit of 65535 pixels per side" in lines
+    doc = json.loads((out / "broken.json").read_text())
+    assert [p.get("error") is None for p in doc["pages"]] == [True, False, True]
+    assert json.loads((out / "giant.json").read_text())["pages"][0]["width"] == 1700
+    assert sorted(p.name for p in out.iterdir()) == ["broken.json", "broken.md", "giant.json", "giant.md"]

@@ -107,3 +107,85 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
     "zero-pixel": (zero_pixel, ("no pixels",)),
     "huge": (huge, ("MP", "limit")),
 }
+
+
+def pdf_pages(path: Path, texts: list[str], sizes: list[tuple[float, float]] | None = None) -> Path:
+    """A born-digital PDF, one line of text per page; `sizes` gives each page's MediaBox in points."""
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path))
+    for k, text in enumerate(texts):
+        c.setPageSize(sizes[k] if sizes else (612, 792))
+        c.setFont("Helvetica", 28)
+        c.drawString(72, 700, text)
+        c.showPage()
+    c.save()
+    return path
+
+
+def pdf_with_broken_page(path: Path, texts: list[str], broken: int) -> Path:
+    """A PDF whose page `broken` (zero-based) PDFium cannot load: its /Type is no longer /Page, so the page
+    tree still counts it but 'Failed to get page size' / 'Failed to load page' comes back for it."""
+    import re
+
+    data = pdf_pages(path, texts).read_bytes()
+    at = [m.start() for m in re.finditer(rb"/Type /Page\b", data)][broken]
+    path.write_bytes(data[:at] + b"/Type /Pxxx" + data[at + 11 :])
+    return path
+
+
+def absurd_mediabox(d: Path) -> Path:
+    return pdf_pages(d / "giant.pdf", ["Normal first page", "Giant page"], [(612, 792), (9_999_999, 9_999_999)])
+
+
+def thin(d: Path) -> Path:
+    (p := d / "thin.png").write_bytes(raw_png(100_000, 1, 8))  # 1e5 pixels: under the pixel limit
+    return p
+
+
+def self_link(d: Path) -> Path:
+    (p := d / "self.png").symlink_to("self.png")
+    return p
+
+
+def self_link_pdf(d: Path) -> Path:
+    """A loop named .pdf: the page count read before any page used to open it through pathlib (RuntimeError)."""
+    (p := d / "self.pdf").symlink_to("self.pdf")
+    return p
+
+
+def link_loop(d: Path) -> Path:
+    (d / "b.png").symlink_to("a.png")
+    (p := d / "a.png").symlink_to("b.png")
+    return p
+
+
+BAD_INPUTS.update(
+    {
+        "thin": (thin, ("100000x1", "per side")),
+        "self-link": (self_link, ("symbolic link loop",)),
+        "self-link-pdf": (self_link_pdf, ("symbolic link loop",)),
+        "link-loop": (link_loop, ("symbolic link loop",)),
+    }
+)
+
+
+def lying_page_count(path: Path) -> Path:
+    """Two real pages in a page tree that declares 999999 (/Count): PDFium fails on every page past the second."""
+    import re
+
+    data = pdf_pages(path, ["Real page one", "Real page two"]).read_bytes()
+    path.write_bytes(re.sub(rb"/Count 2\b", b"/Count 999999", data, count=1))
+    return path
+
+
+def tiff_samples(d: Path) -> Path:
+    """A TIFF declaring 14851 samples per pixel: Pillow logs a complaint of its own before refusing it."""
+    data = _encoded("TIFF")
+    at = data.find(b"\x15\x01\x03\x00\x01\x00\x00\x00")  # tag 277 (SamplesPerPixel), SHORT, count 1
+    (p := d / "samples.tif").write_bytes(data[: at + 8] + (14851).to_bytes(2, "little") + data[at + 10 :])
+    return p
+
+
+BAD_INPUTS["tiff-samples"] = (tiff_samples, ("not a supported image",))
+

@@ -23,7 +23,7 @@ from typing import Any
 from scriba.batch.manifest import Manifest, ManifestState, repair_jsonl, write_atomic
 from scriba.document import Document, Page
 from scriba.errors import InputError
-from scriba.io.pdf import PDF_MAGIC, page_count
+from scriba.io.pdf import PDF_MAGIC, planned_page_count
 from scriba.io.sources import Source, expand_inputs, iter_pages
 from scriba.models.registry import DEFAULT_MODEL
 
@@ -84,10 +84,14 @@ def is_pdf(path: str) -> bool:
         return False
 
 
-def plan_units(key: str, path: str, password: str | None) -> list[Unit]:
-    """One unit per PDF page, one per image file. Raises InputError for unreadable PDFs."""
+def plan_units(key: str, path: str, password: str | None, on_cut: Callable[[str], None] | None = None) -> list[Unit]:
+    """One unit per PDF page, one per image file. Raises InputError for unreadable PDFs. A page tree that
+    declares pages it does not have is cut after a run of unreadable pages; `on_cut` hears why."""
     if is_pdf(path):
-        return [Unit(key, path, i) for i in range(page_count(key, path, password))]
+        n, cut = planned_page_count(key, path, password)
+        if cut and on_cut:
+            on_cut(cut)
+        return [Unit(key, path, i) for i in range(n)]
     return [Unit(key, path, 0)]
 
 
@@ -142,7 +146,7 @@ def process_unit(unit: Unit, dpi: float, password: str | None) -> dict[str, Any]
             pages.append(_ENGINE.ocr_page_image(pimg).to_dict())
         return {"pages": pages}
     except InputError as exc:
-        return {"error": exc.reason}
+        return {"error": getattr(exc, "page_reason", exc.reason)}  # a PDF page's error: the unit names the page
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch of millions
         return {"error": f"internal error: {type(exc).__name__}: {exc}"}
 
@@ -252,7 +256,7 @@ def run_batch(inputs: Iterable[str], out_dir: Path, options: BatchOptions,
             fail(key, state.source_errors[key] + " (recorded by an earlier run; --retry-errors redoes it)")
             continue
         try:
-            units = plan_units(key, path, options.password)
+            units = plan_units(key, path, options.password, on_cut=lambda reason, key=key: fail(key, reason))
         except InputError as exc:
             if key not in state.source_errors:
                 manifest.source_error(key, exc.reason)

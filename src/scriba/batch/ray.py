@@ -36,15 +36,18 @@ class RaySummary:
 def _units(row: dict[str, Any], password: str | None) -> list[dict[str, Any]]:
     """One row per PDF page (-1 for all frames of an image), or one error row."""
     from scriba.batch.local import is_pdf
-    from scriba.io.pdf import page_count
+    from scriba.io.pdf import planned_page_count
 
     if not is_pdf(row["path"]):
         return [{**row, "page": -1, "error": ""}]
     try:
-        n = page_count(row["source"], row["path"], password)
+        n, cut = planned_page_count(row["source"], row["path"], password)
     except InputError as exc:
         return [{**row, "page": 0, "error": exc.reason}]
-    return [{**row, "page": i, "error": ""} for i in range(n)]
+    rows = [{**row, "page": i, "error": ""} for i in range(n)]
+    if cut:  # a page tree that lies about its length: one error row says where it was cut
+        rows.append({**row, "page": n, "error": cut})
+    return rows
 
 
 def _render(row: dict[str, Any], dpi: float, password: str | None) -> list[dict[str, Any]]:
@@ -61,7 +64,7 @@ def _render(row: dict[str, Any], dpi: float, password: str | None) -> list[dict[
             out.append({**base, "page": pimg.index, "image": pimg.image})
     except InputError as exc:
         out.append({**base, "page": max(0, int(row["page"])), "image": np.zeros((1, 1, 3), np.uint8),
-                    "error": exc.reason})
+                    "error": getattr(exc, "page_reason", exc.reason)})  # the row already names the page
     return out
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
 from tqdm import tqdm
 
-from scriba.io.sources import Source, expand_inputs
+from scriba.io.sources import Source, display_name, expand_inputs
 
 
 def err(message: str) -> None:
@@ -42,6 +43,22 @@ def sources_or_fail(inputs: list[str]) -> list[Source]:
     if not sources:
         fail("no input files matched")
     return sources
+
+
+def write_output(path: Path, text: str, source: str) -> bool:
+    """Write one output file whole or not at all (a temporary file renamed into place), so that a failure
+    never leaves an empty or half-written file behind. On failure: one error line naming the input and the
+    output, and False."""
+    data = text.encode("utf-8", "replace")  # encoded before anything is opened
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        err(f"{source}: cannot write {display_name(str(path))} ({exc.strerror or exc})")
+        return False
+    return True
 
 
 def at_least(flag: str, value: float | None, low: float) -> None:

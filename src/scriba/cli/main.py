@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import warnings
 
 import typer
 
@@ -35,6 +37,12 @@ app.command("bench", no_args_is_help=True)(bench_cli.bench_command)
 
 
 def main() -> None:
+    # Pillow logs what it finds wrong in a corrupt file ("More samples per pixel than can be decoded") before
+    # raising; with no logging set up, Python prints that record bare on stderr. The same problem reaches us
+    # as an exception, reported in one line naming the input.
+    logging.getLogger("PIL").addHandler(logging.NullHandler())
+    # Likewise its warnings about damaged files ("Truncated File Read", "Tag data larger than file").
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
     try:
         app()
     except ScribaError as exc:

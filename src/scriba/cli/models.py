@@ -1,4 +1,4 @@
-"""`scriba models`: list, describe and register OCR models."""
+"""`scriba models`: list, describe and register OCR models; `scriba models tables`: the table models."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from scriba.cli.common import fail
+from scriba.cli.models_compress import compress
 from scriba.errors import ModelError
 from scriba.models.registry import (
     AUXILIARY,
@@ -126,6 +127,7 @@ def models_install(
         fail(str(exc))
     for p in paths:
         typer.echo(str(p))
+app.command("compress")(compress)
 
 
 @app.command("remove")
@@ -136,3 +138,39 @@ def models_remove(name: str) -> None:
     except ModelError as exc:
         fail(str(exc))
     typer.echo(f"removed '{name}'")
+
+
+@app.command("tables")
+def models_tables(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The table structure models (`scriba parse --table`): source files, checksums, converted ONNX."""
+    from scriba.models.registry import TABLE_MODELS
+    from scriba.models.table.convert import converted_path
+
+    infos = []
+    for spec in TABLE_MODELS.values():
+        files: dict[str, dict[str, str | None]] = {}
+        for role, f in spec.files().items():
+            try:
+                files[role] = {"path": f.resolve(), "sha256": f.sha256}
+            except ModelError as exc:
+                files[role] = {"path": f.path, "sha256": f.sha256, "error": str(exc)}
+        onnx = converted_path(spec)
+        infos.append(
+            {
+                "name": spec.name,
+                "description": spec.description,
+                "files": files,
+                "onnx": {"path": str(onnx), "sha256": spec.onnx_sha256, "converted": onnx.is_file()},
+                "converter": spec.converter,
+                "available": not any("error" in f for f in files.values()),
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps(infos, indent=2))
+        return
+    for info, spec in zip(infos, TABLE_MODELS.values()):
+        state = "" if info["available"] else "  [files missing]"
+        state += "  [converted]" if converted_path(spec).is_file() else ""
+        typer.echo(f"{spec.name}  {spec.description}{state}")

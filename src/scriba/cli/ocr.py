@@ -17,11 +17,12 @@ from scriba.cli.common import (
     output_folder,
     progress,
     sources_or_fail,
+    write_output,
 )
 from scriba.document import Document
 from scriba.errors import InputError, ModelError
 from scriba.export.overlay import draw_overlay
-from scriba.io.pdf import page_count
+from scriba.io.pdf import PageError, page_count
 from scriba.io.sources import Source, iter_pages
 from scriba.models.registry import DEFAULT_MODEL
 
@@ -88,6 +89,20 @@ def ocr_command(
             "straightened and read along the arc. Needs the seal detector (`scriba models install`).",
         ),
     ] = False,
+    enhance: Annotated[
+        str,
+        typer.Option(
+            help="auto: on pages with small text (poor scans at about 90 dpi, small print) the small lines are "
+            "brought to the recognizer's height and smoothed before they are read; off: never."
+        ),
+    ] = "auto",
+    unwarp: Annotated[
+        str,
+        typer.Option(
+            help="auto: pages whose text lines are measurably bent (curled, photographed) are flattened along "
+            "their lines before reading, polygons stay on the page as given; on: every page; off: never."
+        ),
+    ] = "auto",
     fast: Annotated[bool, typer.Option("--fast", hidden=True, help="The default now; kept for old scripts.")] = False,
     show_progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: on a TTY).")
@@ -111,6 +126,10 @@ def ocr_command(
     at_least("--dpi", dpi, 1)
     at_least("--threads", threads, 0)
     at_least("--det-limit", det_limit, 32)
+    if enhance not in ("auto", "off"):
+        fail(f"--enhance must be auto or off, not {enhance!r}")
+    if unwarp not in ("auto", "on", "off"):
+        fail(f"--unwarp must be auto, on or off, not {unwarp!r}")
     try:
         engine = OCR(
             options=OCROptions(
@@ -121,6 +140,8 @@ def ocr_command(
                 threads=threads,
                 rec_batching="paddle" if exact else "packed",
                 seals=seals,
+                enhance=enhance,
+                unwarp=unwarp,
             )
         )
         if seals:
@@ -144,24 +165,32 @@ def ocr_command(
     with progress(total, "ocr", show_progress) as bar:
         for src in sources:
             doc = Document(metadata={"model": engine.spec.name, "source": src.name})
+            # Outputs are named after the file as it is on disk (odd bytes in its name included).
+            out_name = src.path or src.name
+            page_errors: list[PageError] = []
             try:
-                # ocr_stream detects page n+1 while page n is recognized.
-                for pimg, page in engine.ocr_stream(iter_pages(src, dpi=dpi, pages=pages, password=password)):
+                # ocr_stream detects page n+1 while page n is recognized; a PDF page that cannot be read is
+                # reported (from the reading thread) and the document's other pages go on.
+                stream = iter_pages(src, dpi=dpi, pages=pages, password=password, on_page_error=page_errors.append)
+                for pimg, page in engine.ocr_stream(stream):
                     doc.pages.append(page)
                     if namer and "overlay" in formats:
                         suffix = "" if pimg.index == 0 and not src.name.lower().endswith((".pdf", ".tif", ".tiff")) else f"_p{pimg.index + 1}"
-                        stem = namer.stem_for(src.name)
+                        stem = namer.stem_for(out_name)
                         draw_overlay(pimg.image, page).save(namer.outdir / f"{stem}{suffix}.png")
                     bar.update(1)
             except InputError as exc:
                 err(str(exc))
                 failed += 1
-                if not doc.pages:
-                    continue
+            for exc in page_errors:
+                err(str(exc))
+                failed += 1
+            if not doc.pages:
+                continue
             if namer:
                 for f in formats:
-                    if f != "overlay":
-                        namer.path(src.name, FORMATS[f]).write_text(render(doc, f), encoding="utf-8")
+                    if f != "overlay" and not write_output(namer.path(out_name, FORMATS[f]), render(doc, f), src.name):
+                        failed += 1
             else:
                 combined = combined + doc if combined.pages else doc
     if namer is None and combined.pages:
@@ -183,7 +212,8 @@ def _recognize_crops(engine, sources, namer, dpi, pages, password) -> int:  # ty
             continue
         texts = [r.text for r in engine.recognize_lines(images)]
         if namer:
-            namer.path(src.name, "txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+            if not write_output(namer.path(src.path or src.name, "txt"), "\n".join(texts) + "\n", src.name):
+                failed += 1
         else:
             lines.extend(texts)
     if lines:

@@ -19,6 +19,7 @@ from scriba.cli.common import (
     progress,
     sources_or_fail,
     warn,
+    write_output,
 )
 from scriba.document import Document, Page
 from scriba.errors import InputError, ModelError
@@ -90,6 +91,13 @@ def parse_command(
     model: Annotated[
         str, typer.Option("--model", "-m", help="OCR model for pages without a text layer.")
     ] = DEFAULT_MODEL,
+    table: Annotated[
+        str,
+        typer.Option(
+            help="Table structure: auto: ruling lines where a table is a full grid, the SLANet-plus model "
+            "elsewhere; slanet: the model for every table; rules: ruling lines or word alignment only."
+        ),
+    ] = "auto",
     threads: Annotated[int, typer.Option(help="ONNX Runtime threads (0: all cores).")] = 0,
     seals: Annotated[
         bool, typer.Option("--seals", help="Read seals (red or blue stamps) on OCR'd pages into 'seal' blocks.")
@@ -105,24 +113,34 @@ def parse_command(
     fails is recorded in the JSON (page.error) and the others are parsed; a bad input prints one error line
     and the batch goes on; the exit code is 1 if any input or page failed.
     """
-    from scriba.pipeline.parse import OCR_MODES, ParseOptions, Parser
+    from scriba.pipeline.parse import OCR_MODES, TABLE_ENGINES, ParseOptions, Parser
 
     if ocr not in OCR_MODES:
         fail(f"--ocr must be one of {', '.join(OCR_MODES)}")
+    if table not in TABLE_ENGINES:
+        fail(f"--table must be one of {', '.join(TABLE_ENGINES)}")
     check_page_range(pages)
     at_least("--dpi", dpi, 1)
     at_least("--threads", threads, 0)
     sources = sources_or_fail(inputs)
     output_folder(output)
     parser = Parser(
-        ParseOptions(dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output), seals=seals)
+        ParseOptions(
+            dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output), table_engine=table,
+            seals=seals,
+        )
     )
+    if table == "slanet":  # a missing converter or model is one error line, not a failure on every page
+        try:
+            _ = parser.tables.model
+        except ModelError as exc:
+            fail(str(exc))
     namer = OutputNamer(output)
     total = sum(_count_pages(s, pages, password) for s in sources)
     failed = 0
     with progress(total, "parse", show_progress) as bar:
         for src in sources:
-            stem = namer.stem_for(src.name)
+            stem = namer.stem_for(src.path or src.name)  # named after the file on disk, odd bytes included
             doc = Document(metadata={"parser": "scriba.parse", "source": src.name, "ocr": ocr})
             try:
                 for parsed in parser.iter_source(src, pages=pages, password=password, stem=stem):
@@ -137,9 +155,14 @@ def parse_command(
             except InputError as exc:
                 err(str(exc))
                 failed += 1
-                continue
+                if not doc.pages:
+                    continue  # pages parsed before the error are still written
             except ModelError as exc:
                 fail(str(exc))
-            (output / f"{stem}.json").write_text(doc.to_json() + "\n", encoding="utf-8")
-            (output / f"{stem}.md").write_text(doc.to_markdown(), encoding="utf-8")
+            outputs = [(output / f"{stem}.json", doc.to_json() + "\n")]
+            if any(p.error is None for p in doc.pages):  # every page failed: the JSON records why, no empty .md
+                outputs.append((output / f"{stem}.md", doc.to_markdown()))
+            for path, text in outputs:
+                if not write_output(path, text, src.name):
+                    failed += 1
     raise SystemExit(1 if failed else 0)

@@ -69,7 +69,7 @@ def serve_command(
     )
     # One private temporary folder for all workers (uploads spilled to disk, jobs); removed on exit.
     tmp_dir = tempfile.mkdtemp(prefix="scriba-serve-")
-    config = ServeConfig(limits=limits, api_key=api_key or None, model=model, tmp_dir=tmp_dir)
+    config = ServeConfig(limits=limits, api_key=api_key or None, model=model, tmp_dir=tmp_dir, exit_when_stuck=True)
     os.environ[CONFIG_ENV] = config.to_json()
     # ONNX Runtime and any library that honours TMPDIR write into the private folder too.
     os.environ["TMPDIR"] = tmp_dir

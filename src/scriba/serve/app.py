@@ -34,7 +34,7 @@ from scriba.errors import InputError, ModelError, ScribaError
 from scriba.models.registry import DEFAULT_MODEL
 from scriba.serve.engine import Busy, Cancelled, Engines, InferenceGate, default_threads, ocr_upload
 from scriba.serve.jobs import JobRunner, JobSpec, JobStore
-from scriba.serve.limits import PDFIUM_LOCK, LimitError, ServeLimits, inspect_upload
+from scriba.serve.limits import LimitError, ServeLimits, inspect_upload
 from scriba.serve.metrics import Metrics
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -53,6 +53,9 @@ class ServeConfig:
     model: str = DEFAULT_MODEL  # loaded at startup; others on first use
     tmp_dir: str | None = None  # private temporary folder; created (and removed) by the app when None
     preload: bool = True
+    # `scriba serve`: exit the worker process when work is still running SHUTDOWN_GRACE_S after shutdown (the
+    # interpreter would wait for it). Off for apps embedded in a process that is not ours to end.
+    exit_when_stuck: bool = False
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -166,7 +169,9 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
             yield
         finally:
             expiry.cancel()
-            gate.shutdown()
+            gate.shutdown()  # work under way is asked to stop at its next check
+            if config.exit_when_stuck:
+                _exit_soon_if_stuck(gate, SHUTDOWN_GRACE_S)
             if own_tmp:
                 shutil.rmtree(tmp_dir, ignore_errors=True)
 
@@ -244,7 +249,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     async def run_limited(endpoint: str, fn: Callable[..., Any], *args: Any, cancel: threading.Event) -> Any:
         """Run on an inference thread with the per-request timeout; 503 when the queue is full."""
         try:
-            future = gate.submit(fn, *args)
+            future = gate.submit(fn, *args, cancel=cancel)
         except Busy as exc:
             metrics.count_error(endpoint, "busy")
             raise HTTPException(503, f"server busy: all inference threads and the queue are taken; retry in "
@@ -252,7 +257,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), timeout=limits.request_timeout_s)
         except TimeoutError:
-            cancel.set()
+            gate.abandon(future)  # stops it at its next check and frees its slot for the next request now
             metrics.count_error(endpoint, "timeout")
             raise HTTPException(504, f"the request took longer than the {limits.request_timeout_s:g} s limit; "
                                 "submit large documents as a job (POST /v1/jobs)") from None
@@ -272,10 +277,14 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/healthz", tags=["service"])
-    async def healthz() -> dict[str, Any]:
-        """Liveness and readiness: the models this worker has loaded."""
-        return {"status": "ok", "version": scriba.__version__, "pid": os.getpid(), "models_loaded": engines.loaded()}
+    @app.get("/healthz", tags=["service"], responses={503: {"description": "No inference thread can take work."}})
+    async def healthz() -> JSONResponse:
+        """Liveness and readiness: the models this worker has loaded; 503 while it is shutting down or every
+        inference thread is held by timed-out work that has not stopped yet."""
+        body = {"status": "ok", "version": scriba.__version__, "pid": os.getpid(), "models_loaded": engines.loaded()}
+        if not gate.healthy():
+            return JSONResponse({**body, "status": "unavailable"}, status_code=503)
+        return JSONResponse(body)
 
     @app.get("/metrics", tags=["service"], response_class=PlainTextResponse)
     async def prometheus() -> PlainTextResponse:
@@ -338,7 +347,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         name = safe_filename(file.filename)
         await inspect(data, dpi, pages, limits.max_pages, password)
         cancel = threading.Event()
-        doc = await run_limited("/v1/parse", _parse_work, make_parser, data, name, dpi, pages, password,
+        doc = await run_limited("/v1/parse", _parse_work, make_parser, data, name, dpi, pages, password, cancel,
                                 cancel=cancel)
         metrics.count_pages("/v1/parse", len(doc.pages))
         return JSONResponse({"markdown": doc.to_markdown(), "document": doc.to_dict()})
@@ -433,6 +442,26 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     return app
 
 
+# After shutdown, work still running this long (one page that is slow to finish) no longer holds the process:
+# the interpreter would otherwise wait for the inference threads before exiting, and SIGTERM would seem ignored.
+SHUTDOWN_GRACE_S = 3.0
+
+
+def _exit_soon_if_stuck(gate: InferenceGate, grace_s: float) -> None:
+    def exit_now() -> None:
+        import sys
+
+        if gate.running == 0:
+            return  # nothing holds the process: it exits on its own
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+    timer = threading.Timer(grace_s, exit_now)
+    timer.daemon = True  # a process that exits cleanly before it fires is not held by it
+    timer.start()
+
+
 def render_document(doc: Document, fmt: str) -> Response:
     if fmt == "json":
         return JSONResponse(doc.to_dict())
@@ -460,7 +489,9 @@ def _render_work(name: str, data: bytes, dpi: float, page: int, password: str | 
     try:
         for _ in range(1 if is_pdf else page):
             pimg = stream.next()
-        assert pimg is not None
+        if pimg is None:  # the page could not be read: say why (422), not an internal error
+            failed = stream.take_failed()
+            raise InputError(name, f"page {page}: {failed[0].error}" if failed else f"page {page} does not exist")
     finally:
         stream.close()
     buf = io.BytesIO()
@@ -490,15 +521,19 @@ def _parser_factory(threads: int = 0) -> Callable[[float], Any] | None:
 
 
 def _parse_work(make_parser: Callable[[float], Any], data: bytes, name: str, dpi: float, pages: str | None,
-                password: str | None) -> Document:
+                password: str | None, cancel: threading.Event) -> Document:
+    """Parse page by page, stopping between pages once `cancel` is set. The parser holds the PDFium lock only
+    for its PDFium calls (text layer, renders), so parse requests run their models side by side."""
+    from scriba.io.sources import Source
+
     parser = make_parser(dpi)
-    # The parser reads the PDF's text layer and renders pages with PDFium, which is not thread-safe.
-    lock = PDFIUM_LOCK if data[:4] == b"%PDF" else contextlib.nullcontext()
-    with lock:
-        doc = parser(data, pages=pages, password=password)
-    for page in doc.pages:
-        page.source = name
-    doc.metadata["source"] = name
+    doc = Document(metadata={"parser": "scriba.parse", "ocr": parser.options.ocr, "source": name})
+    with contextlib.closing(parser.iter_source(Source(name=name, obj=data), pages=pages, password=password)) as it:
+        for parsed in it:
+            parsed.page.source = name
+            doc.pages.append(parsed.page)
+            if cancel.is_set():
+                raise Cancelled()
     return doc
 
 

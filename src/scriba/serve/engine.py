@@ -11,8 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from scriba.document import Document, Page
+from scriba.io.pdf import PageError
 from scriba.io.sources import PageImage, Source, iter_pages
-from scriba.serve.limits import PDFIUM_LOCK
 
 T = TypeVar("T")
 
@@ -29,44 +29,113 @@ class Cancelled(Exception):
     """The request timed out or the job was cancelled; work stopped between pages."""
 
 
+class _Unit:
+    """One unit of work's hold on a slot, and the event that asks it to stop."""
+
+    def __init__(self, cancel: threading.Event | None) -> None:
+        self.cancel = cancel or threading.Event()
+        self.holds_slot = False
+
+
 class InferenceGate:
-    """A fixed pool of inference threads plus a bounded waiting queue. Work beyond slots + queue is refused
-    at once (Busy) rather than piling up: a client told to retry later beats one that times out."""
+    """`slots` units of inference at once plus a bounded waiting queue. Work beyond slots + queue is refused
+    at once (Busy) rather than piling up: a client told to retry later beats one that times out.
+
+    A unit whose request timed out is asked to stop (its cancel event, checked between pages) and gives its
+    slot up at once, running on in a spare thread until it reaches that check, so the next request does not
+    wait behind it. There are as many spare threads as slots; with all of them taken, a unit that times out
+    keeps its slot ("stuck") until a spare thread is free. While every slot is stuck, or after shutdown, no
+    work can be taken and the gate is not healthy (/healthz answers 503)."""
 
     def __init__(self, slots: int, queue: int) -> None:
         self.slots = max(1, slots)
         self.capacity = self.slots + max(0, queue)
-        self.executor = ThreadPoolExecutor(self.slots, thread_name_prefix="scriba-infer")
+        self.executor = ThreadPoolExecutor(2 * self.slots, thread_name_prefix="scriba-infer")
+        self._slots = threading.Semaphore(self.slots)
         self._lock = threading.Lock()
         self.pending = 0  # admitted requests not yet finished (running + waiting)
         self.running = 0
+        self._units: set[_Unit] = set()  # admitted and not finished
+        self._abandoned: set[_Unit] = set()  # timed out, still running, slot given up
+        self._stuck: list[_Unit] = []  # timed out, still running, slot kept (no spare thread was free)
+        self.closed = False
         self._avg_s = 1.0  # moving average of one unit of work, for Retry-After
 
-    def submit(self, fn: Callable[..., T], *args: Any, admit: bool = True) -> Future[T]:
+    def submit(
+        self, fn: Callable[..., T], *args: Any, admit: bool = True, cancel: threading.Event | None = None
+    ) -> Future[T]:
         """Run fn(*args) on an inference thread. admit=False (job pages) skips the queue limit: jobs are
-        already bounded by their own limit and must not be refused halfway through."""
+        already bounded by their own limit and must not be refused halfway through. `cancel` is set when the
+        work should stop: on timeout (abandon) and on shutdown."""
+        unit = _Unit(cancel)
         with self._lock:
-            if admit and self.pending >= self.capacity:
+            if self.closed or (admit and self.pending >= self.capacity):
                 raise Busy(self.retry_after())
             self.pending += 1
-        future = self.executor.submit(self._timed, fn, *args)
-        future.add_done_callback(self._release)
+            self._units.add(unit)
+        future = self.executor.submit(self._timed, unit, fn, *args)
+        future._scriba_unit = unit  # type: ignore[attr-defined]  # for abandon()
+        future.add_done_callback(lambda f: self._release(unit))
         return future
 
-    def _timed(self, fn: Callable[..., T], *args: Any) -> T:
+    def _timed(self, unit: _Unit, fn: Callable[..., T], *args: Any) -> T:
+        self._slots.acquire()
         with self._lock:
+            unit.holds_slot = True
             self.running += 1
         t0 = time.perf_counter()
         try:
+            if unit.cancel.is_set():
+                raise Cancelled()
             return fn(*args)
         finally:
             with self._lock:
                 self.running -= 1
                 self._avg_s = 0.8 * self._avg_s + 0.2 * (time.perf_counter() - t0)
+                if unit.holds_slot:
+                    unit.holds_slot = False
+                    self._slots.release()
 
-    def _release(self, _: Future[Any]) -> None:
+    def _release(self, unit: _Unit) -> None:
         with self._lock:
             self.pending -= 1
+            self._units.discard(unit)
+            if unit in self._stuck:
+                self._stuck.remove(unit)
+            if unit in self._abandoned:
+                self._abandoned.discard(unit)
+                while self._stuck:  # a spare thread is free again: a stuck unit gives its slot up
+                    other = self._stuck.pop(0)
+                    if other.holds_slot:
+                        self._give_up_slot(other)
+                        break
+
+    def _give_up_slot(self, unit: _Unit) -> None:
+        unit.holds_slot = False
+        self._abandoned.add(unit)
+        self._slots.release()
+
+    def abandon(self, future: Future[Any]) -> None:
+        """The request gave up on this work (timeout): stop it, and free its slot for the next request."""
+        unit: _Unit | None = getattr(future, "_scriba_unit", None)
+        if unit is None:
+            return
+        unit.cancel.set()
+        if future.cancel():
+            return  # had not started
+        with self._lock:
+            if not unit.holds_slot or future.done():
+                return
+            if len(self._abandoned) < self.slots:
+                self._give_up_slot(unit)
+            else:
+                self._stuck.append(unit)
+
+    def healthy(self) -> bool:
+        """Whether new work can be taken: not shutting down, and not every slot held by work that was given
+        up on and has not stopped yet."""
+        with self._lock:
+            return not self.closed and len(self._stuck) < self.slots
 
     def retry_after(self) -> int:
         return max(1, math.ceil(self._avg_s * self.pending / self.slots))
@@ -76,6 +145,12 @@ class InferenceGate:
             return max(0, self.pending - self.running)
 
     def shutdown(self) -> None:
+        """Refuse new work, ask all work under way to stop, and drop what has not started."""
+        with self._lock:
+            self.closed = True
+            units = list(self._units)
+        for unit in units:
+            unit.cancel.set()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -108,19 +183,25 @@ def default_threads(slots: int) -> int:
 
 
 class PageStream:
-    """Pages of one upload, decoded one at a time under the PDFium lock (rendering is not thread-safe)."""
+    """Pages of one upload, decoded one at a time (PDFium calls take the PDFium lock themselves). A PDF page
+    that cannot be read is kept as an error page (`take_failed`) and the next pages are read."""
 
     def __init__(self, name: str, data: bytes, dpi: float, pages: str | None, password: str | None) -> None:
+        self._failed: list[PageError] = []
         self._gen: Iterator[PageImage] = iter_pages(Source(name=name, obj=data), dpi=dpi, pages=pages,
-                                                    password=password)
+                                                    password=password, on_page_error=self._failed.append)
 
     def next(self) -> PageImage | None:
-        with PDFIUM_LOCK:
-            return next(self._gen, None)
+        return next(self._gen, None)
+
+    def take_failed(self) -> list[Page]:
+        """Pages that failed since the last call, as pages with `error` set."""
+        pages = [Page(width=0, height=0, index=e.index, source=e.source, error=e.page_reason) for e in self._failed]
+        self._failed.clear()
+        return pages
 
     def close(self) -> None:
-        with PDFIUM_LOCK:
-            self._gen.close()
+        self._gen.close()
 
 
 def ocr_upload(
@@ -141,6 +222,7 @@ def ocr_upload(
             if cancel.is_set():
                 raise Cancelled()
             pimg = stream.next()
+            doc.pages.extend(stream.take_failed())
             if pimg is None:
                 return doc
             page = engine.ocr_page_image(pimg)

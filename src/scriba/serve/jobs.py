@@ -167,11 +167,11 @@ class JobRunner:
                     while True:
                         if self.store.cancel_requested(job_id):
                             raise Cancelled()
-                        page = await asyncio.wrap_future(self.gate.submit(_next_page, engine, stream, admit=False))
-                        if page is None:
+                        got = await asyncio.wrap_future(self.gate.submit(_next_pages, engine, stream, admit=False))
+                        if got is None:
                             break
-                        pages.append(page)
-                        self.metrics.count_pages("/v1/jobs", 1)
+                        pages.extend(got)
+                        self.metrics.count_pages("/v1/jobs", len(got))
                         self.store.update(job_id, progress={"pages_done": len(pages), "pages_total": spec.pages_total})
                 finally:
                     await asyncio.wrap_future(self.gate.submit(stream.close, admit=False))
@@ -192,6 +192,10 @@ class JobRunner:
                 self.store.update(job_id, status="failed", finished=time.time(), error=f"internal error: {exc}")
 
 
-def _next_page(engine: Any, stream: PageStream) -> Page | None:
+def _next_pages(engine: Any, stream: PageStream) -> list[Page] | None:
+    """The next page read, after any pages that failed before it (kept with their error); None at the end."""
     pimg = stream.next()
-    return None if pimg is None else engine.ocr_page_image(pimg)
+    failed = stream.take_failed()
+    if pimg is None:
+        return failed or None
+    return [*failed, engine.ocr_page_image(pimg)]

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import io
-import threading
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-# PDFium is not thread-safe, not even across different documents: every PDFium call the server makes (page
-# counts here, rendering in the inference threads) holds this lock.
-PDFIUM_LOCK = threading.RLock()
+from scriba.io.images import MAX_SIDE
+from scriba.io.pdf import PDFIUM_LOCK as _PDFIUM_LOCK
+
+# PDFium is not thread-safe: every PDFium call the server makes holds the library's lock (io.pdf).
+PDFIUM_LOCK = _PDFIUM_LOCK
 
 
 @dataclass
@@ -73,7 +74,7 @@ def _inspect_pdf(
 ) -> UploadInfo:
     import pypdfium2 as pdfium
 
-    from scriba.io.pdf import parse_page_range
+    from scriba.io.pdf import PageError, page_size, parse_page_range
 
     with PDFIUM_LOCK:
         try:
@@ -98,7 +99,10 @@ def _inspect_pdf(
                 )
             scale = dpi / 72.0
             for i in indices:
-                w, h = pdf.get_page_size(i)
+                try:
+                    w, h = page_size(pdf, "upload", i)
+                except PageError:
+                    continue  # unreadable or beyond PDF's limits: that page alone fails, with its reason
                 px = w * h * scale * scale
                 if px > limits.max_pixels:
                     raise LimitError(
@@ -118,17 +122,22 @@ def _inspect_image(data: bytes, limits: ServeLimits, max_pages: int) -> UploadIn
             img = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise LimitError(422, "the upload is not a supported image or PDF (unrecognized file format)") from None
-    except (OSError, ValueError, SyntaxError) as exc:
+    except Exception as exc:  # noqa: BLE001 - OSError, SyntaxError, struct.error, ...: the upload's problem
         raise LimitError(422, f"the upload is not a readable image ({exc})") from None
     with img:
         w, h = img.size
         if w <= 0 or h <= 0:
             raise LimitError(422, f"the image has no pixels ({w}x{h})")
+        if max(w, h) > MAX_SIDE:
+            raise LimitError(413, f"the image is {w}x{h}, above the limit of {MAX_SIDE} pixels per side")
         if w * h > limits.max_pixels:
             raise LimitError(
                 413, f"the image is {w}x{h} = {_mp(w * h)}, above the {_mp(limits.max_pixels)} per-page limit"
             )
-        frames = getattr(img, "n_frames", 1)
+        try:
+            frames = getattr(img, "n_frames", 1)  # seeks through the frames: a damaged file can fail any way
+        except Exception as exc:  # noqa: BLE001 - the upload's problem, not the server's
+            raise LimitError(422, f"the upload is not a readable image ({type(exc).__name__}: {exc})") from None
     if frames > max_pages:
         raise LimitError(413, f"the image has {frames} frames, above this endpoint's limit of {max_pages} pages")
     return UploadInfo("image", frames, None)

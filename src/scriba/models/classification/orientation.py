@@ -42,6 +42,17 @@ class PageOrientation:
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
         k = 256.0 / max(min(h, w), 1)
+        # Only the centre 224 x 224 of the resized page is used. On a long thin page the resize alone would be
+        # vast (100000 x 1 -> 25.6M x 256 pixels, 19 GB), so the long side is first cut to about the part that
+        # becomes the crop (plus a margin for the filter); pages up to 8:1 are resized whole, as before.
+        if max(h, w) * k > 2048:
+            keep = int(np.ceil(2048 / k))
+            if w > h:
+                left = (w - keep) // 2
+                rgb, w = rgb[:, left : left + keep], keep
+            else:
+                top = (h - keep) // 2
+                rgb, h = rgb[top : top + keep], keep
         resized = cv2.resize(
             rgb, (max(224, round(w * k)), max(224, round(h * k))), interpolation=cv2.INTER_LANCZOS4
         )
