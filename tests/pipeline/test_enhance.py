@@ -34,7 +34,10 @@ def poor_scan(page: np.ndarray, scale: float, seed: int = 0) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def engines() -> tuple[OCR, OCR]:
-    return OCR(options=OCROptions(enhance="auto")), OCR(options=OCROptions(enhance="off"))
+    # The floors below were measured with PP-OCRv5; PP-OCRv6 (the default now) reads these scans about as well
+    # without the enhancement (0.94 either way on the 0.35x sans page), so the gain is checked where it was measured.
+    return (OCR(options=OCROptions(model="ppocrv5", enhance="auto")),
+            OCR(options=OCROptions(model="ppocrv5", enhance="off")))
 
 
 def _texts(engine: OCR, image: np.ndarray) -> list[str]:
