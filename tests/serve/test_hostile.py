@@ -75,7 +75,7 @@ def test_timed_out_parse_is_stopped_and_sigterm_exits(tmp_path: Path, page_png: 
             assert r.status_code == 504, r.text
             # The slot was given up at the timeout: the next request does not wait for the 60 pages.
             r = c.post("/v1/ocr", params={"format": "text"}, files={"file": ("page.png", page_png)})
-            assert r.status_code == 200 and r.text.splitlines() == PAGE_LINES
+            assert r.status_code == 200 and [x for x in r.text.splitlines() if x] == PAGE_LINES
             assert c.get("/healthz").status_code == 200
             # ... and the parse itself stops at its next page instead of running on.
             wait_until(lambda: running(srv) == 0)
