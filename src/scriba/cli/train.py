@@ -122,6 +122,26 @@ def train_rec_command(
     typer.echo(f"final weights: {final}")
 
 
+@app.command("formula")
+def train_formula_command(
+    config: Annotated[Path, typer.Option("--config", "-c", help="YAML training configuration.")],
+    output: Annotated[str | None, typer.Option(help="Override loop.output.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Override loop.optim.steps.")] = None,
+) -> None:
+    """Train the elastic formula recognizer (full network plus sampled sub-networks distilled in place);
+    resumable: rerun to continue from OUTPUT/last.pt."""
+    _need_torch()
+    from scriba.train.formula import load_formula_config, train_formula
+
+    cfg = _config(config, load_formula_config)
+    if output:
+        cfg.loop.output = output
+    if steps:
+        cfg.loop.optim.steps = steps
+    train_formula(cfg)
+    typer.echo(f"final weights: {Path(cfg.loop.output) / 'final.pt'}")
+
+
 @app.command("cls")
 def train_cls_command(
     config: Annotated[Path, typer.Option("--config", "-c", help="YAML training configuration.")],
