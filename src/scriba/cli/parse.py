@@ -90,6 +90,11 @@ def parse_command(
         str, typer.Option("--model", "-m", help="OCR model for pages without a text layer.")
     ] = "ppocrv5",
     threads: Annotated[int, typer.Option(help="ONNX Runtime threads (0: all cores).")] = 0,
+    formulas: Annotated[
+        str | None,
+        typer.Option(help="Formula recognizer that writes LaTeX for formula blocks when confident "
+                     "(scriba-formula, scriba-formula-s, scriba-formula-xs; default: none, latex is null)."),
+    ] = None,
     show_progress: Annotated[
         bool | None,
         typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: on a TTY)."),
@@ -110,7 +115,9 @@ def parse_command(
     at_least("--threads", threads, 0)
     sources = sources_or_fail(inputs)
     output_folder(output)
-    parser = Parser(ParseOptions(dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output)))
+    parser = Parser(
+        ParseOptions(dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output), formula_model=formulas)
+    )
     namer = OutputNamer(output)
     total = sum(_count_pages(s, pages, password) for s in sources)
     failed = 0

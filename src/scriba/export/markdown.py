@@ -46,6 +46,8 @@ def block_markdown(block: Block) -> str:
         return "#" * max(1, min(level, 6)) + " " + _join_lines(block)
     if kind == "table" and attrs.get("html"):
         return str(attrs["html"])
+    if kind == "formula" and attrs.get("latex") and not attrs.get("image"):
+        return f"$$\n{attrs['latex']}\n$$"
     if kind in ("figure", "formula") and attrs.get("image"):
         alt = "formula" if kind == "formula" else "figure"
         link = f"![{alt}]({attrs['image']})"

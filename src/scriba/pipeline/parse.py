@@ -43,6 +43,8 @@ class ParseOptions:
     dpi: resolution of page coordinates, OCR renders and figure crops. ocr: 'auto' reads the text layer where
     it is usable and OCRs the rest, 'always' OCRs every page, 'never' uses only the text layer.
     figures_dir: where figure and formula crops are written (None: not written; blocks then carry no image).
+    formula_model: a formula recognizer (`scriba-formula`, `-s`, `-xs`) that fills formula blocks' `latex`
+    when confident (None: `latex` stays null); formula_threshold: the confidence it needs.
     """
 
     dpi: float = 200
@@ -54,6 +56,8 @@ class ParseOptions:
     figures_dir: str | None = None
     layout_thresholds: dict[str, float] = field(default_factory=dict)
     threads: int = 0
+    formula_model: str | None = None
+    formula_threshold: float = 0.6
 
     def __post_init__(self) -> None:
         if self.ocr not in OCR_MODES:
@@ -400,9 +404,12 @@ class Parser:
                 counters[block.kind] = counters.get(block.kind, 0) + 1
                 self._save_crop(block, crop, stem, index, counters[block.kind])
             if block.kind == "formula":
-                block.attributes["latex"] = (
-                    None  # no formula recognizer: the crop and text-layer text are kept
-                )
+                block.attributes["latex"] = None  # without a formula recognizer: the crop and text are kept
+                if self.options.formula_model:
+                    from scriba.formula.blocks import fill_formula, recognizer
+
+                    o = self.options
+                    fill_formula(block, crop, recognizer(o.formula_model, o.formula_threshold, o.threads))
         timings["tables_figures"] = round(time.perf_counter() - t1, 4)
         layout = [
             {"class": r.kind, "score": round(r.score, 3), "bbox": [round(v, 1) for v in r.box]}

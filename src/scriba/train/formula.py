@@ -48,7 +48,8 @@ class FormulaTrainConfig:
     arch: dict[str, Any] = field(default_factory=dict)
     kd_weight: float = 0.5  # sub-networks: (1 - kd) x label loss + kd x distillation from the full network
     label_smoothing: float = 0.05
-    sandwich: bool = True  # also train the smallest and one random sub-network every step
+    sandwich: bool = True  # also train sub-networks every step (see subnets_per_step)
+    subnets_per_step: int = 2  # 2: the smallest and a sampled one; 1: they alternate from step to step
     max_tokens: int = 64
 
 
@@ -153,7 +154,10 @@ def elastic_loss(model: FormulaNet, batch: dict[str, torch.Tensor], cfg: Formula
     if not cfg.sandwich:
         return loss
     teacher = logits.detach()[valid].log_softmax(-1)
-    for sub in (SMALLEST, sample_subnet(rng, model.arch)):
+    subs = [SMALLEST, sample_subnet(rng, model.arch)]
+    if cfg.subnets_per_step == 1:
+        subs = [subs[rng.random() < 0.5]]
+    for sub in subs:
         out = model(images, inp, sub, cols)[valid]
         ce = F.cross_entropy(out, tgt[valid], label_smoothing=cfg.label_smoothing)
         kd = F.kl_div(out.log_softmax(-1), teacher, log_target=True, reduction="batchmean")
@@ -162,7 +166,7 @@ def elastic_loss(model: FormulaNet, batch: dict[str, torch.Tensor], cfg: Formula
 
 
 @torch.no_grad()
-def greedy(model: FormulaNet, images: torch.Tensor, cols: torch.Tensor | None, tok: Tokens, max_len: int = 96) -> tuple[list[str], list[float]]:
+def greedy(model: FormulaNet, images: torch.Tensor, cols: torch.Tensor | None, tok: Tokens, max_len: int = 150) -> tuple[list[str], list[float]]:
     """Greedy decoding with the incremental decoder (a standalone model: use `extract` for a sub-network)."""
     model.eval()
     memory, mask = model.encode(images, FULL, cols)
