@@ -34,6 +34,8 @@ torch = pytest.importorskip("torch")
         ("\\label{eq}\\alpha\\to\\beta", "\\alpha \\rightarrow \\beta"),
         ("$\\displaystyle e^{i\\pi}$", "e ^ { i \\pi }"),
         ("x^{a^b}", "x ^ { a ^ { b } }"),
+        ("{1 \\over 2}+x", "\\frac { 1 } { 2 } + x"),
+        ("\\mbox{if }x", "\\mathrm { i f } x"),
     ],
 )
 def test_normalize_gives_one_canonical_form(raw: str, canonical: str) -> None:

@@ -25,7 +25,7 @@ DROP = {
     "\\displaystyle", "\\textstyle", "\\scriptstyle", "\\nonumber", "\\notag", "\\limits", "\\nolimits",
     "\\,", "\\;", "\\:", "\\!", "\\ ", "\\quad", "\\qquad", "~", "\\enspace", "\\thinspace", "\\medskip",
     "\\hfill", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\biggl",
-    "\\biggr", "$", "\\protect", "\\hspace", "\\vspace",
+    "\\biggr", "$", "\\protect", "\\hspace", "\\vspace", "\\>", "\\small", "\\large", "\\scriptsize",
 }
 SYNONYMS = {
     "\\le": "\\leq", "\\ge": "\\geq", "\\ne": "\\neq", "\\to": "\\rightarrow", "\\gets": "\\leftarrow",
@@ -35,7 +35,7 @@ SYNONYMS = {
     "\\bm": "\\mathbf", "\\boldsymbol": "\\mathbf", "\\textbf": "\\mathbf", "\\textit": "\\mathit",
     "\\textrm": "\\mathrm", "\\rm": "\\mathrm", "\\bf": "\\mathbf", "\\it": "\\mathit", "\\cal": "\\mathcal",
     "\\mit": "\\mathit", "\\sf": "\\mathsf", "\\tt": "\\mathtt", "\\Bbb": "\\mathbb", "\\emptyset": "\\varnothing",
-    "\\implies": "\\Rightarrow", "\\iff": "\\Leftrightarrow", "\\owns": "\\ni", "\\bmod": "\\mod",
+    "\\implies": "\\Rightarrow", "\\mbox": "\\mathrm", "\\hbox": "\\mathrm", "\\textnormal": "\\mathrm", "\\iff": "\\Leftrightarrow", "\\owns": "\\ni", "\\bmod": "\\mod",
 }
 OLD_FONT_SWITCHES = {"\\rm", "\\bf", "\\it", "\\cal", "\\mit", "\\sf", "\\tt"}
 # commands with a number of required arguments (`\\sqrt` also takes an optional [n])
@@ -113,6 +113,16 @@ class _Parser:
         return tok
 
     def seq(self, closing: str | None) -> list[_Node]:
+        """A sequence up to `closing`; `{A \\over B}` becomes `\\frac { A } { B }`."""
+        nodes = self._seq(closing)
+        for i, n in enumerate(nodes):
+            if n.kind == "tok" and n.tok in ("\\over", "\\atop"):
+                cmd = "\\frac" if n.tok == "\\over" else "\\binom"
+                num, den = _Node("group", children=nodes[:i]), _Node("group", children=nodes[i + 1 :])
+                return [_Node("cmd", tok=cmd, args=[num, den])]
+        return nodes
+
+    def _seq(self, closing: str | None) -> list[_Node]:
         nodes: list[_Node] = []
         while True:
             tok = self.peek()
