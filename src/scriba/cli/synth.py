@@ -83,6 +83,7 @@ def synth_formulas(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 0,
     start: Annotated[int, typer.Option(help="First index to write (appends to a set made with the same seed).")] = 0,
     clean: Annotated[bool, typer.Option(help="No degradation (white background, no blur, noise or JPEG).")] = False,
+    max_tokens: Annotated[int, typer.Option(help="Longest formula in tokens (shorter ones: more glyphs per token).")] = 64,
 ) -> None:
     """Formula images with `img<TAB>canonical LaTeX` labels (random grammar and SymPy formulas)."""
     from scriba.train.synth.formulas import write_set
@@ -90,5 +91,6 @@ def synth_formulas(
     at_least("--count", count, 1)
     if not start:
         output_folder(out)
-    path = write_set(out, count, seed, start, clean)
+    at_least("--max-tokens", max_tokens, 1)
+    path = write_set(out, count, seed, start, clean, max_tokens)
     typer.echo(f"wrote {count - start} formulas: {path}")

@@ -165,6 +165,7 @@ def eval_formula_command(
     max_tokens: Annotated[int | None, typer.Option(help="Only synthetic formulas of at most this many tokens.")] = None,
     im2latex: Annotated[bool, typer.Option(help="Also im2latex_sample from the shared data folder.")] = True,
     threads: Annotated[int, typer.Option(help="ONNX Runtime threads (0: all cores).")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Only the first N formulas of each set.")] = None,
 ) -> None:
     """Exact match, normalized token edit distance, emitted share and ms per formula of formula recognizers."""
     from scriba.formula.recognizer import FormulaRecognizer
@@ -179,7 +180,7 @@ def eval_formula_command(
         rec = (FormulaRecognizer.from_folder(name, threads=threads) if Path(name).is_dir()
                else FormulaRecognizer.named(name, threads=threads))
         for set_name, items in sets.items():
-            typer.echo(json.dumps({"model": name, "set": set_name, **evaluate(rec, items)}))
+            typer.echo(json.dumps({"model": name, "set": set_name, **evaluate(rec, items[:limit])}))
 
 
 @app.command("cls")

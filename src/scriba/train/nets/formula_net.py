@@ -1,7 +1,8 @@
 """FormulaNet: a compact image -> LaTeX-token encoder-decoder trained as one elastic network (ERNIE 5.0's
 elastic training: one run yields a family of sub-networks that share weights).
 
-- Encoder: four 3x3 conv - GroupNorm - GELU layers, each of stride 2 (1 x 48 x W -> C x 3 x W/16), a linear
+- Encoder: four stages of a stride-2 3x3 conv - GroupNorm - GELU, the last three followed by a residual 3x3
+  conv (1 x 48 x W -> C x 3 x W/16), a linear
   projection to d_model, 2-D sinusoidal positions, pre-norm Transformer layers.
 - Decoder: token + learned position embeddings, pre-norm Transformer layers (causal self-attention,
   cross-attention to the encoder's memory, GELU MLP), output projection tied to the token embedding.
@@ -159,16 +160,25 @@ class DecoderLayer(nn.Module):
 
 
 class ConvStage(nn.Module):
-    def __init__(self, cin: int, cout: int) -> None:
+    """A stride-2 3x3 conv, then (residual=True) a residual stride-1 3x3 conv; GroupNorm(1) and GELU."""
+
+    def __init__(self, cin: int, cout: int, residual: bool) -> None:
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, 3, stride=2, padding=1)
         self.norm = nn.GroupNorm(1, cout)
+        self.residual = residual
+        if residual:
+            self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+            self.norm2 = nn.GroupNorm(1, cout)
 
     def forward(self, x: torch.Tensor, cout: int) -> torch.Tensor:
         cin = x.shape[1]
         x = F.conv2d(x, self.conv.weight[:cout, :cin], self.conv.bias[:cout], stride=2, padding=1)
-        x = F.group_norm(x, 1, self.norm.weight[:cout], self.norm.bias[:cout], 1e-5)
-        return F.gelu(x)
+        x = F.gelu(F.group_norm(x, 1, self.norm.weight[:cout], self.norm.bias[:cout], 1e-5))
+        if self.residual:
+            y = F.conv2d(x, self.conv2.weight[:cout, :cout], self.conv2.bias[:cout], padding=1)
+            x = x + F.gelu(F.group_norm(y, 1, self.norm2.weight[:cout], self.norm2.bias[:cout], 1e-5))
+        return x
 
 
 def sinusoid_2d(h: int, w: int, d: int, device: torch.device | None = None) -> torch.Tensor:
@@ -187,7 +197,7 @@ class FormulaNet(nn.Module):
         super().__init__()
         self.arch = arch
         chans = (1, *arch.channels)
-        self.stages = nn.ModuleList(ConvStage(chans[i], chans[i + 1]) for i in range(len(arch.channels)))
+        self.stages = nn.ModuleList(ConvStage(chans[i], chans[i + 1], i > 0) for i in range(len(arch.channels)))
         self.proj = nn.Linear(arch.channels[-1], arch.d_model)
         self.enc = nn.ModuleList(EncoderLayer(arch) for _ in range(arch.enc_layers))
         self.enc_norm = nn.LayerNorm(arch.d_model)
@@ -290,9 +300,9 @@ def count_macs(arch: Arch, width: int = 256, tokens: int = 32, height: int = 48)
     """Multiply-accumulates to read one formula: an image height x width and `tokens` decoded tokens
     (incremental decoding with a cache)."""
     macs, h, w, cin = 0, height, width, 1
-    for c in arch.channels:
+    for i, c in enumerate(arch.channels):
         h, w = (h + 1) // 2, (w + 1) // 2
-        macs += cin * c * 9 * h * w
+        macs += cin * c * 9 * h * w + (c * c * 9 * h * w if i > 0 else 0)
         cin = c
     s, d = h * w, arch.d_model
     macs += s * cin * d

@@ -246,11 +246,11 @@ def degrade(ink: np.ndarray, rng: random.Random, clean: bool = False) -> Image.I
     return pil
 
 
-def sample(seed: int, index: int, clean: bool = False) -> tuple[Image.Image, str, dict]:
+def sample(seed: int, index: int, clean: bool = False, max_tokens: int = 64) -> tuple[Image.Image, str, dict]:
     """Sample `index` of the set with this seed: (image, canonical LaTeX, rendering settings)."""
     rng = random.Random(seed * 1_000_003 + index)
     while True:
-        latex = random_formula(rng)
+        latex = random_formula(rng, max_tokens)
         fontset = rng.choice(FONTSETS)
         size = rng.uniform(10, 18)
         dpi = rng.choice([72, 100, 100, 120, 150])
@@ -263,15 +263,15 @@ def sample(seed: int, index: int, clean: bool = False) -> tuple[Image.Image, str
         return degrade(ink, rng, clean), latex, {"fontset": fontset, "size": round(size, 2), "dpi": dpi}
 
 
-def write_set(out: str | Path, n: int, seed: int = 0, start: int = 0, clean: bool = False) -> Path:
+def write_set(out: str | Path, n: int, seed: int = 0, start: int = 0, clean: bool = False, max_tokens: int = 64) -> Path:
     """Writes images/NNNNNN.png and labels.tsv (`images/NNNNNN.png<TAB>canonical LaTeX`) under `out`; with
     start > 0 appends samples start..n-1 to an existing set."""
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
-    (out / "meta.json").write_text(json.dumps({"seed": seed, "n": n, "clean": clean, "renderer": "matplotlib.mathtext", "fontsets": FONTSETS}))
+    (out / "meta.json").write_text(json.dumps({"seed": seed, "n": n, "clean": clean, "max_tokens": max_tokens, "renderer": "matplotlib.mathtext", "fontsets": FONTSETS}))
     with open(out / "labels.tsv", "a" if start else "w", encoding="utf-8") as fh:
         for i in range(start, n):
-            img, latex, _ = sample(seed, i, clean)
+            img, latex, _ = sample(seed, i, clean, max_tokens)
             name = f"images/{i:06d}.png"
             img.save(out / name)
             fh.write(f"{name}\t{latex}\n")
