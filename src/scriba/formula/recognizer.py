@@ -19,7 +19,7 @@ import numpy as np
 from scriba.formula.latex import BOS, EOS, PAD, check
 from scriba.formula.preprocess import prepare
 
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = 0.9
 MAX_TOKENS = 150
 
 

@@ -33,7 +33,35 @@ def _spec(name: str, description: str, enc_sha: str, dec_sha: str, params: int, 
     )
 
 
-FORMULA_MODELS: dict[str, FormulaModelSpec] = {}
+FORMULA_MODELS: dict[str, FormulaModelSpec] = {
+    spec.name: spec
+    for spec in (
+        _spec(
+            "scriba-formula",
+            "Scriba's own formula recognizer, full elastic network (1.52M parameters; synthetic training only)",
+            "8f11d8e182dcee7bc5270dcfd741917591baf7a85d94735db58dbb2c0e0c53e2",
+            "e37a3a5481c8b628950a125363945615aed8c0f924f5e061ba3b2c14cf3af340",
+            1_516_272,
+            96_587_776,
+        ),
+        _spec(
+            "scriba-formula-s",
+            "sub-network of scriba-formula with about half its compute (0.74M parameters, shared weights)",
+            "a6a10e1819251349b6439122e3e1ad015e910183eaac4db0441858041f0d3449",
+            "5fbf58277670179d2e36264dfae971b68bc2b949f99e894c7720e29df32cc932",
+            739_648,
+            46_743_552,
+        ),
+        _spec(
+            "scriba-formula-xs",
+            "sub-network of scriba-formula with about a quarter of its compute (0.32M parameters, shared weights)",
+            "b1012a13d2a41f33f772e8216123967d2c2458824adcab9b255fe7c0835ee72d",
+            "83d7aa1045ae7a67c0bfb939038f0768b7086220193b99a65e3fe8f993d79658",
+            323_888,
+            21_471_232,
+        ),
+    )
+}
 
 _verified: set[str] = set()
 

@@ -57,7 +57,7 @@ class ParseOptions:
     layout_thresholds: dict[str, float] = field(default_factory=dict)
     threads: int = 0
     formula_model: str | None = None
-    formula_threshold: float = 0.6
+    formula_threshold: float = 0.9
 
     def __post_init__(self) -> None:
         if self.ocr not in OCR_MODES:
