@@ -22,7 +22,9 @@ class _Fake(FormulaRecognizer):
 
 
 def _block() -> Block:
-    return Block(polygon=[[10, 20], [110, 20], [110, 60], [10, 60]], kind="formula", attributes={"image": "f.png"})
+    return Block(
+        polygon=[[10, 20], [110, 20], [110, 60], [10, 60]], kind="formula", attributes={"image": "f.png"}
+    )
 
 
 def _crop(box: tuple[float, float, float, float]) -> np.ndarray:

@@ -119,11 +119,11 @@ def test_named_subnetworks_compute_what_the_elastic_network_computes() -> None:
 
 def test_elastic_training_step_runs_and_lowers_the_loss(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
+    import random
+
     from scriba.train.formula import FormulaTrainConfig, batches, elastic_loss
     from scriba.train.loop import LoopConfig
     from scriba.train.synth.formulas import write_set
-
-    import random
 
     write_set(tmp_path / "d", 8, seed=1)
     model, tok = _tiny_model()
@@ -183,16 +183,22 @@ def katex_errors(formulas: list[str]) -> list[str | None]:
         "console.log(JSON.stringify(xs.map(x=>{try{k.renderToString(x,{throwOnError:true,displayMode:true});return null}"
         "catch(e){return e.message}})))"
     )
-    out = subprocess.run(["node", "-e", script], input=json.dumps(formulas), capture_output=True, text=True,
-                         env={"NODE_PATH": root, "PATH": "/usr/bin:/bin"}, check=True)
+    out = subprocess.run(
+        ["node", "-e", script],
+        input=json.dumps(formulas),
+        capture_output=True,
+        text=True,
+        env={"NODE_PATH": root, "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
 @pytest.mark.skipif(_katex() is None, reason="KaTeX (npm install -g katex) is not installed")
 def test_well_formed_latex_compiles_with_katex() -> None:
-    from scriba.train.synth.formulas import random_formula
-
     import random
+
+    from scriba.train.synth.formulas import random_formula
 
     rng = random.Random(3)
     formulas = [random_formula(rng) for _ in range(150)]

@@ -33,9 +33,9 @@ MIN_EXACT = {"scriba-formula": 3, "scriba-formula-s": 2, "scriba-formula-xs": 1}
 
 
 def _render(latex: str, fontset: str) -> np.ndarray:
-    from scriba.train.synth.formulas import degrade, render
-
     import random
+
+    from scriba.train.synth.formulas import degrade, render
 
     img = degrade(render(latex, fontset, 16.0, 100), random.Random(0), clean=True)
     return np.asarray(img.convert("RGB"))

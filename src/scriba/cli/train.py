@@ -144,9 +144,16 @@ def train_formula_command(
 
 @app.command("export-formula")
 def export_formula_command(
-    checkpoint: Annotated[Path, typer.Argument(help="An elastic formula checkpoint (.pt) from `scriba train formula`.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Folder: one sub-folder per model (encoder.onnx, decoder.onnx).")],
-    names: Annotated[str, typer.Option(help="Sub-networks to export, comma-separated.")] = "scriba-formula,scriba-formula-s,scriba-formula-xs",
+    checkpoint: Annotated[
+        Path, typer.Argument(help="An elastic formula checkpoint (.pt) from `scriba train formula`.")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("-o", "--out", help="Folder: one sub-folder per model (encoder.onnx, decoder.onnx)."),
+    ],
+    names: Annotated[
+        str, typer.Option(help="Sub-networks to export, comma-separated.")
+    ] = "scriba-formula,scriba-formula-s,scriba-formula-xs",
 ) -> None:
     """Export named sub-networks of an elastic formula checkpoint to ONNX (checked against PyTorch)."""
     _need_torch()
@@ -160,9 +167,18 @@ def export_formula_command(
 
 @app.command("eval-formula")
 def eval_formula_command(
-    models: Annotated[str, typer.Option(help="Comma-separated shipped formula models, or folders with encoder.onnx and decoder.onnx.")] = "scriba-formula,scriba-formula-s,scriba-formula-xs",
-    synthetic: Annotated[Path | None, typer.Option(help="A held-out set from `scriba synth formulas`.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Only synthetic formulas of at most this many tokens.")] = None,
+    models: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated shipped formula models, or folders with encoder.onnx and decoder.onnx."
+        ),
+    ] = "scriba-formula,scriba-formula-s,scriba-formula-xs",
+    synthetic: Annotated[
+        Path | None, typer.Option(help="A held-out set from `scriba synth formulas`.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Only synthetic formulas of at most this many tokens.")
+    ] = None,
     im2latex: Annotated[bool, typer.Option(help="Also im2latex_sample from the shared data folder.")] = True,
     threads: Annotated[int, typer.Option(help="ONNX Runtime threads (0: all cores).")] = 0,
     limit: Annotated[int | None, typer.Option(help="Only the first N formulas of each set.")] = None,
@@ -177,8 +193,11 @@ def eval_formula_command(
     if im2latex:
         sets["im2latex_sample"] = im2latex_set()
     for name in [m.strip() for m in models.split(",") if m.strip()]:
-        rec = (FormulaRecognizer.from_folder(name, threads=threads) if Path(name).is_dir()
-               else FormulaRecognizer.named(name, threads=threads))
+        rec = (
+            FormulaRecognizer.from_folder(name, threads=threads)
+            if Path(name).is_dir()
+            else FormulaRecognizer.named(name, threads=threads)
+        )
         for set_name, items in sets.items():
             typer.echo(json.dumps({"model": name, "set": set_name, **evaluate(rec, items[:limit])}))
 

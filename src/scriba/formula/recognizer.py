@@ -38,7 +38,14 @@ class FormulaResult:
 class FormulaRecognizer:
     """Reads cropped formula images. `FormulaRecognizer("scriba-formula")` loads a registered model."""
 
-    def __init__(self, encoder: str, decoder: str, threshold: float = DEFAULT_THRESHOLD, max_tokens: int = MAX_TOKENS, threads: int = 0) -> None:
+    def __init__(
+        self,
+        encoder: str,
+        decoder: str,
+        threshold: float = DEFAULT_THRESHOLD,
+        max_tokens: int = MAX_TOKENS,
+        threads: int = 0,
+    ) -> None:
         from scriba.models.runtime import RuntimeOptions, get_session, model_metadata
 
         opts = RuntimeOptions(threads=threads, fold_affine=False)
@@ -78,8 +85,17 @@ class FormulaRecognizer:
         probs: list[float] = []
         ended = False
         for t in range(self.max_tokens + 1):
-            lp, pk, pv = self.decoder.run(None, {"token": token, "pos": np.array([t], np.int64), "past_k": pk,
-                                                 "past_v": pv, "cross_k": ck, "cross_v": cv})
+            lp, pk, pv = self.decoder.run(
+                None,
+                {
+                    "token": token,
+                    "pos": np.array([t], np.int64),
+                    "past_k": pk,
+                    "past_v": pv,
+                    "cross_k": ck,
+                    "cross_v": cv,
+                },
+            )
             i = int(lp[0].argmax())
             probs.append(float(np.exp(lp[0, i])))
             if i == self.eos:

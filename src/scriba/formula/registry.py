@@ -22,7 +22,9 @@ class FormulaModelSpec:
     macs: int  # multiply-accumulates for a 48 x 256 image and 32 output tokens
 
 
-def _spec(name: str, description: str, enc_sha: str, dec_sha: str, params: int, macs: int) -> FormulaModelSpec:
+def _spec(
+    name: str, description: str, enc_sha: str, dec_sha: str, params: int, macs: int
+) -> FormulaModelSpec:
     return FormulaModelSpec(
         name,
         description,

@@ -34,7 +34,9 @@ from scriba.train.nets.formula_net import FULL, Arch, FormulaNet, SubNet, extrac
 NAMED: dict[str, SubNet] = {
     "scriba-formula": FULL,
     "scriba-formula-s": SubNet(width=0.75, enc_layers=1, enc_ffn=256, dec_layers=2, dec_ffn=256),
-    "scriba-formula-xs": SubNet(width=0.5, enc_layers=1, enc_heads=2, enc_ffn=128, dec_layers=1, dec_heads=2, dec_ffn=256),
+    "scriba-formula-xs": SubNet(
+        width=0.5, enc_layers=1, enc_heads=2, enc_ffn=128, dec_layers=1, dec_heads=2, dec_ffn=256
+    ),
 }
 SMALLEST = NAMED["scriba-formula-xs"]
 
@@ -96,7 +98,9 @@ def load_image(path: str) -> np.ndarray:
         return np.asarray(im.convert("L"))
 
 
-def make_batch(items: list[tuple[str, str]], tok: Tokens, rng: random.Random | None) -> dict[str, torch.Tensor]:
+def make_batch(
+    items: list[tuple[str, str]], tok: Tokens, rng: random.Random | None
+) -> dict[str, torch.Tensor]:
     arrays, seqs = [], []
     for path, latex in items:
         jitter = rng.uniform(0.7, 1.0) if rng is not None and rng.random() < 0.5 else 1.0
@@ -111,7 +115,9 @@ def make_batch(items: list[tuple[str, str]], tok: Tokens, rng: random.Random | N
     return {"images": torch.from_numpy(images), "cols": torch.from_numpy(cols), "tokens": tokens}
 
 
-def batches(folders: list[str], batch_size: int, seed: int, tok: Tokens, max_tokens: int) -> Iterator[dict[str, torch.Tensor]]:
+def batches(
+    folders: list[str], batch_size: int, seed: int, tok: Tokens, max_tokens: int
+) -> Iterator[dict[str, torch.Tensor]]:
     """Batches of similar widths, forever; the folders' label files are re-read every pass (a set that is
     still being written grows while training runs)."""
     rng = random.Random(seed)
@@ -145,7 +151,9 @@ def sample_subnet(rng: random.Random, arch: Arch) -> SubNet:
     )
 
 
-def elastic_loss(model: FormulaNet, batch: dict[str, torch.Tensor], cfg: FormulaTrainConfig, rng: random.Random) -> torch.Tensor:
+def elastic_loss(
+    model: FormulaNet, batch: dict[str, torch.Tensor], cfg: FormulaTrainConfig, rng: random.Random
+) -> torch.Tensor:
     images, cols, tokens = batch["images"], batch["cols"], batch["tokens"]
     inp, tgt = tokens[:, :-1], tokens[:, 1:]
     valid = tgt != 0
@@ -166,7 +174,9 @@ def elastic_loss(model: FormulaNet, batch: dict[str, torch.Tensor], cfg: Formula
 
 
 @torch.no_grad()
-def greedy(model: FormulaNet, images: torch.Tensor, cols: torch.Tensor | None, tok: Tokens, max_len: int = 150) -> tuple[list[str], list[float]]:
+def greedy(
+    model: FormulaNet, images: torch.Tensor, cols: torch.Tensor | None, tok: Tokens, max_len: int = 150
+) -> tuple[list[str], list[float]]:
     """Greedy decoding with the incremental decoder (a standalone model: use `extract` for a sub-network)."""
     model.eval()
     memory, mask = model.encode(images, FULL, cols)
@@ -192,16 +202,27 @@ def greedy(model: FormulaNet, images: torch.Tensor, cols: torch.Tensor | None, t
         if all(done):
             break
         token = idx[:, None]
-    return [tok.decode(o) for o in out], [float(np.exp(np.mean(np.log(np.maximum(c, 1e-9))))) if c else 0.0 for c in conf]
+    return [tok.decode(o) for o in out], [
+        float(np.exp(np.mean(np.log(np.maximum(c, 1e-9))))) if c else 0.0 for c in conf
+    ]
 
 
 def score(preds: list[str], refs: list[str]) -> dict[str, float]:
     exact = sum(p == r for p, r in zip(preds, refs)) / max(len(refs), 1)
-    ned = [edit_distance(p.split(), r.split()) / max(len(p.split()), len(r.split()), 1) for p, r in zip(preds, refs)]
+    ned = [
+        edit_distance(p.split(), r.split()) / max(len(p.split()), len(r.split()), 1)
+        for p, r in zip(preds, refs)
+    ]
     return {"exact": round(exact, 4), "ned": round(float(np.mean(ned)) if ned else 0.0, 4)}
 
 
-def evaluate_set(model: FormulaNet, items: list[tuple[str, str]], tok: Tokens, subs: dict[str, SubNet], batch_size: int = 16) -> dict[str, Any]:
+def evaluate_set(
+    model: FormulaNet,
+    items: list[tuple[str, str]],
+    tok: Tokens,
+    subs: dict[str, SubNet],
+    batch_size: int = 16,
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, sub in subs.items():
         small = extract(model, sub)
@@ -218,10 +239,19 @@ def evaluate_set(model: FormulaNet, items: list[tuple[str, str]], tok: Tokens, s
 
 def train_formula(cfg: FormulaTrainConfig) -> FormulaNet:
     tok = Tokens()
-    arch = Arch(**{**cfg.arch, "vocab": len(tok.vocab)}) if "channels" not in cfg.arch else Arch.from_dict({**Arch().to_dict(), **cfg.arch, "vocab": len(tok.vocab)})
+    arch = (
+        Arch(**{**cfg.arch, "vocab": len(tok.vocab)})
+        if "channels" not in cfg.arch
+        else Arch.from_dict({**Arch().to_dict(), **cfg.arch, "vocab": len(tok.vocab)})
+    )
     model = FormulaNet(arch)
     print(f"FormulaNet: {sum(p.numel() for p in model.parameters()):,} parameters", file=sys.stderr)
-    meta = {"task": "formula", "arch": arch.to_dict(), "vocab": tok.vocab, "named": {k: v.__dict__ for k, v in NAMED.items()}}
+    meta = {
+        "task": "formula",
+        "arch": arch.to_dict(),
+        "vocab": tok.vocab,
+        "named": {k: v.__dict__ for k, v in NAMED.items()},
+    }
     rng = random.Random(cfg.loop.seed)
 
     def evaluate(m: torch.nn.Module, step: int) -> dict[str, Any]:
@@ -233,7 +263,9 @@ def train_formula(cfg: FormulaTrainConfig) -> FormulaNet:
 
     return train_loop(  # type: ignore[return-value]
         model,
-        lambda start: batches(cfg.data, cfg.loop.optim.batch_size, cfg.loop.seed + start, tok, cfg.max_tokens),
+        lambda start: batches(
+            cfg.data, cfg.loop.optim.batch_size, cfg.loop.seed + start, tok, cfg.max_tokens
+        ),
         lambda m, b: elastic_loss(m, b, cfg, rng),  # type: ignore[arg-type]
         cfg.loop,
         meta,

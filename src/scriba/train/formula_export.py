@@ -36,7 +36,9 @@ class _Step(nn.Module):
         return self.model.step(token, pos, past_k, past_v, cross_k, cross_v)
 
 
-def export_model(model: FormulaNet, vocab: list[str], out: str | Path, name: str, opset: int = 17) -> dict[str, Any]:
+def export_model(
+    model: FormulaNet, vocab: list[str], out: str | Path, name: str, opset: int = 17
+) -> dict[str, Any]:
     """Writes out/encoder.onnx and out/decoder.onnx for a standalone FormulaNet; returns a report with the
     largest difference between ONNX Runtime and PyTorch on a sample image."""
     from scriba.formula.preprocess import HEIGHT
@@ -48,21 +50,34 @@ def export_model(model: FormulaNet, vocab: list[str], out: str | Path, name: str
     x = torch.rand(1, 1, HEIGHT, 160)
     enc_path, dec_path = out / "encoder.onnx", out / "decoder.onnx"
     torch.onnx.export(
-        _Encoder(model), (x,), str(enc_path), input_names=["image"], output_names=["cross_k", "cross_v"],
-        opset_version=opset, dynamic_axes={"image": {0: "n", 3: "w"}, "cross_k": {1: "n", 3: "s"}, "cross_v": {1: "n", 3: "s"}},
+        _Encoder(model),
+        (x,),
+        str(enc_path),
+        input_names=["image"],
+        output_names=["cross_k", "cross_v"],
+        opset_version=opset,
+        dynamic_axes={"image": {0: "n", 3: "w"}, "cross_k": {1: "n", 3: "s"}, "cross_v": {1: "n", 3: "s"}},
         dynamo=False,
     )
     with torch.no_grad():
         ck, cv = model.cross_kv(model.encode(x)[0])
     pk = torch.zeros(a.dec_layers, 1, a.dec_heads, 2, a.head_dim)
     torch.onnx.export(
-        _Step(model), (torch.tensor([[1]]), torch.tensor([2]), pk, pk.clone(), ck, cv), str(dec_path),
+        _Step(model),
+        (torch.tensor([[1]]), torch.tensor([2]), pk, pk.clone(), ck, cv),
+        str(dec_path),
         input_names=["token", "pos", "past_k", "past_v", "cross_k", "cross_v"],
-        output_names=["logprobs", "present_k", "present_v"], opset_version=opset,
+        output_names=["logprobs", "present_k", "present_v"],
+        opset_version=opset,
         dynamic_axes={
-            "token": {0: "n"}, "past_k": {1: "n", 3: "t"}, "past_v": {1: "n", 3: "t"},
-            "cross_k": {1: "n", 3: "s"}, "cross_v": {1: "n", 3: "s"}, "logprobs": {0: "n"},
-            "present_k": {1: "n", 3: "t1"}, "present_v": {1: "n", 3: "t1"},
+            "token": {0: "n"},
+            "past_k": {1: "n", 3: "t"},
+            "past_v": {1: "n", 3: "t"},
+            "cross_k": {1: "n", 3: "s"},
+            "cross_v": {1: "n", 3: "s"},
+            "logprobs": {0: "n"},
+            "present_k": {1: "n", 3: "t1"},
+            "present_v": {1: "n", 3: "t1"},
         },
         dynamo=False,
     )
@@ -79,12 +94,18 @@ def export_model(model: FormulaNet, vocab: list[str], out: str | Path, name: str
             e.key, e.value = k, v
         m.producer_name = "scriba.train"
         onnx.save(m, str(path))
-    return {"name": name, "params": sum(p.numel() for p in model.parameters()),
-            "bytes": enc_path.stat().st_size + dec_path.stat().st_size, "macs_256x32": count_macs(a),
-            **parity(model, vocab, out)}
+    return {
+        "name": name,
+        "params": sum(p.numel() for p in model.parameters()),
+        "bytes": enc_path.stat().st_size + dec_path.stat().st_size,
+        "macs_256x32": count_macs(a),
+        **parity(model, vocab, out),
+    }
 
 
-def parity(model: FormulaNet, vocab: list[str], folder: Path, image: np.ndarray | None = None) -> dict[str, Any]:
+def parity(
+    model: FormulaNet, vocab: list[str], folder: Path, image: np.ndarray | None = None
+) -> dict[str, Any]:
     """ONNX Runtime against PyTorch on one image: the largest log-probability difference over a greedy decode
     (both fed PyTorch's tokens) and whether both decode the same tokens."""
     from scriba.formula.preprocess import HEIGHT
@@ -108,8 +129,17 @@ def parity(model: FormulaNet, vocab: list[str], folder: Path, image: np.ndarray 
     for t in range(12):
         with torch.no_grad():
             lp, pk, pv = model.step(token, torch.tensor([t]), pk, pv, ck, cv)
-        olp, npk, npv = rec.decoder.run(None, {"token": token.numpy(), "pos": np.array([t], np.int64), "past_k": npk,
-                                               "past_v": npv, "cross_k": ok, "cross_v": ov})
+        olp, npk, npv = rec.decoder.run(
+            None,
+            {
+                "token": token.numpy(),
+                "pos": np.array([t], np.int64),
+                "past_k": npk,
+                "past_v": npv,
+                "cross_k": ok,
+                "cross_v": ov,
+            },
+        )
         diff = max(diff, float(np.abs(lp.numpy() - olp).max()))
         token = lp.argmax(-1)[:, None]
     ref, _ = greedy(model, x, None, tok)

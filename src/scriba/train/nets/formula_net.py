@@ -87,7 +87,7 @@ class SubNet:
 
 
 def _ch(c: int, width: float) -> int:
-    return max(8, int(round(c * width / 8)) * 8)
+    return max(8, round(c * width / 8) * 8)
 
 
 FULL = SubNet()
@@ -110,7 +110,9 @@ class Attention(nn.Module):
         v = F.linear(x, self.v.weight[:n], self.v.bias[:n]).view(b, t, heads, self.head_dim).transpose(1, 2)
         return k, v
 
-    def attend(self, x: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, mask: torch.Tensor | None) -> torch.Tensor:
+    def attend(
+        self, x: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, mask: torch.Tensor | None
+    ) -> torch.Tensor:
         n = heads * self.head_dim
         b, t, _ = x.shape
         q = F.linear(x, self.q.weight[:n], self.q.bias[:n]).view(b, t, heads, self.head_dim).transpose(1, 2)
@@ -184,7 +186,9 @@ class ConvStage(nn.Module):
 def sinusoid_2d(h: int, w: int, d: int, device: torch.device | None = None) -> torch.Tensor:
     """(h*w) x d fixed positions: half the channels for the row, half for the column."""
     quarter = d // 4
-    freq = torch.exp(torch.arange(quarter, dtype=torch.float32, device=device) * (-math.log(10000.0) / quarter))
+    freq = torch.exp(
+        torch.arange(quarter, dtype=torch.float32, device=device) * (-math.log(10000.0) / quarter)
+    )
     ys = torch.arange(h, dtype=torch.float32, device=device)[:, None] * freq[None, :]
     xs = torch.arange(w, dtype=torch.float32, device=device)[:, None] * freq[None, :]
     ye = torch.cat([ys.sin(), ys.cos()], 1)[:, None, :].expand(h, w, 2 * quarter)
@@ -197,7 +201,9 @@ class FormulaNet(nn.Module):
         super().__init__()
         self.arch = arch
         chans = (1, *arch.channels)
-        self.stages = nn.ModuleList(ConvStage(chans[i], chans[i + 1], i > 0) for i in range(len(arch.channels)))
+        self.stages = nn.ModuleList(
+            ConvStage(chans[i], chans[i + 1], i > 0) for i in range(len(arch.channels))
+        )
         self.proj = nn.Linear(arch.channels[-1], arch.d_model)
         self.enc = nn.ModuleList(EncoderLayer(arch) for _ in range(arch.enc_layers))
         self.enc_norm = nn.LayerNorm(arch.d_model)
@@ -209,7 +215,9 @@ class FormulaNet(nn.Module):
         nn.init.normal_(self.pos.weight, std=0.02)
 
     # -- encoder -------------------------------------------------------------------------------------------
-    def encode(self, images: torch.Tensor, sub: SubNet = FULL, cols: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def encode(
+        self, images: torch.Tensor, sub: SubNet = FULL, cols: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """N x 1 x H x W -> memory N x S x d (S = H/16 * W/16), and the memory padding mask (N x 1 x 1 x S,
         True where padded) when `cols` (valid encoder columns per image) is given."""
         s = sub.resolve(self.arch)
@@ -218,7 +226,9 @@ class FormulaNet(nn.Module):
             x = stage(x, _ch(c, s.width))
         n, c, h, w = x.shape
         x = x.flatten(2).transpose(1, 2)  # N x (h*w) x c, row-major
-        x = F.linear(x, self.proj.weight[:, :c], self.proj.bias) + sinusoid_2d(h, w, self.arch.d_model, x.device)
+        x = F.linear(x, self.proj.weight[:, :c], self.proj.bias) + sinusoid_2d(
+            h, w, self.arch.d_model, x.device
+        )
         mask = None
         if cols is not None:
             col = torch.arange(w, device=x.device)[None, :] >= cols[:, None]  # N x w
@@ -228,7 +238,9 @@ class FormulaNet(nn.Module):
         return self.enc_norm(x), mask
 
     # -- decoder (teacher forcing) ---------------------------------------------------------------------------
-    def decode(self, tokens: torch.Tensor, memory: torch.Tensor, mem_mask: torch.Tensor | None, sub: SubNet = FULL) -> torch.Tensor:
+    def decode(
+        self, tokens: torch.Tensor, memory: torch.Tensor, mem_mask: torch.Tensor | None, sub: SubNet = FULL
+    ) -> torch.Tensor:
         """N x T input tokens (BOS first) -> N x T x V logits."""
         s = sub.resolve(self.arch)
         t = tokens.shape[1]
@@ -244,7 +256,9 @@ class FormulaNet(nn.Module):
             x = x + layer.mlp(layer.ln3(x), s.dec_ffn)
         return F.linear(self.dec_norm(x), self.embed.weight)
 
-    def forward(self, images: torch.Tensor, tokens: torch.Tensor, sub: SubNet = FULL, cols: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, images: torch.Tensor, tokens: torch.Tensor, sub: SubNet = FULL, cols: torch.Tensor | None = None
+    ) -> torch.Tensor:
         memory, mask = self.encode(images, sub, cols)
         return self.decode(tokens, memory, mask, sub)
 

@@ -23,11 +23,82 @@ from scriba.formula.latex import check, normalize, vocabulary
 
 FONTSETS = ("cm", "stix", "stixsans", "dejavuserif", "dejavusans")
 LATIN = "abcdefghijklmnopqrstuvwxyz"
-GREEK_COMMON = "alpha beta gamma delta epsilon theta lambda mu nu pi rho sigma tau phi psi omega xi eta kappa chi zeta Gamma Delta Theta Lambda Sigma Phi Psi Omega Pi".split()
-REL = ["=", "=", "=", "\\leq", "\\geq", "<", ">", "\\neq", "\\approx", "\\equiv", "\\sim", "\\in", "\\subset", "\\rightarrow", "\\propto"]
+GREEK_COMMON = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "theta",
+    "lambda",
+    "mu",
+    "nu",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "phi",
+    "psi",
+    "omega",
+    "xi",
+    "eta",
+    "kappa",
+    "chi",
+    "zeta",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Sigma",
+    "Phi",
+    "Psi",
+    "Omega",
+    "Pi",
+]
+REL = [
+    "=",
+    "=",
+    "=",
+    "\\leq",
+    "\\geq",
+    "<",
+    ">",
+    "\\neq",
+    "\\approx",
+    "\\equiv",
+    "\\sim",
+    "\\in",
+    "\\subset",
+    "\\rightarrow",
+    "\\propto",
+]
 BIN = ["+", "+", "-", "-", "\\cdot", "\\times", "\\pm", "/"]
-FUNCS = ["\\sin", "\\cos", "\\tan", "\\log", "\\ln", "\\exp", "\\det", "\\max", "\\min", "\\sinh", "\\cosh", "\\arctan"]
-ACCENTS = ["\\hat", "\\bar", "\\vec", "\\tilde", "\\dot", "\\mathbf", "\\mathrm", "\\overline", "\\mathcal", "\\mathbb"]
+FUNCS = [
+    "\\sin",
+    "\\cos",
+    "\\tan",
+    "\\log",
+    "\\ln",
+    "\\exp",
+    "\\det",
+    "\\max",
+    "\\min",
+    "\\sinh",
+    "\\cosh",
+    "\\arctan",
+]
+ACCENTS = [
+    "\\hat",
+    "\\bar",
+    "\\vec",
+    "\\tilde",
+    "\\dot",
+    "\\mathbf",
+    "\\mathrm",
+    "\\overline",
+    "\\mathcal",
+    "\\mathbb",
+]
 BIGOPS = ["\\sum", "\\sum", "\\prod", "\\int", "\\int", "\\oint", "\\bigcup", "\\lim"]
 SYMS = ["\\infty", "\\partial", "\\nabla", "\\hbar", "\\ell", "\\ldots", "\\cdots", "\\prime"]
 
@@ -219,10 +290,9 @@ def degrade(ink: np.ndarray, rng: random.Random, clean: bool = False) -> Image.I
     bg = rng.uniform(200, 255) if not clean else 255.0
     fg = rng.uniform(0, 80) if not clean else 0.0
     img = bg + (fg - bg) * canvas
-    if not clean:
-        if rng.random() < 0.3:  # illumination gradient
-            ramp = np.linspace(0, rng.uniform(-30, 30), img.shape[1], dtype=np.float32)
-            img = img + ramp[None, :]
+    if not clean and rng.random() < 0.3:  # illumination gradient
+        ramp = np.linspace(0, rng.uniform(-30, 30), img.shape[1], dtype=np.float32)
+        img = img + ramp[None, :]
     pil = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "L")
     if clean:
         return pil
@@ -256,19 +326,32 @@ def sample(seed: int, index: int, clean: bool = False, max_tokens: int = 64) -> 
         dpi = rng.choice([72, 100, 100, 120, 150])
         try:
             ink = render(latex, fontset, size, dpi)
-        except Exception:  # a construct the engine cannot draw: draw another formula
+        except (ValueError, RuntimeError):  # a construct mathtext cannot draw: draw another formula
             continue
         if ink.size == 0 or ink.max() == 0:
             continue
         return degrade(ink, rng, clean), latex, {"fontset": fontset, "size": round(size, 2), "dpi": dpi}
 
 
-def write_set(out: str | Path, n: int, seed: int = 0, start: int = 0, clean: bool = False, max_tokens: int = 64) -> Path:
+def write_set(
+    out: str | Path, n: int, seed: int = 0, start: int = 0, clean: bool = False, max_tokens: int = 64
+) -> Path:
     """Writes images/NNNNNN.png and labels.tsv (`images/NNNNNN.png<TAB>canonical LaTeX`) under `out`; with
     start > 0 appends samples start..n-1 to an existing set."""
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
-    (out / "meta.json").write_text(json.dumps({"seed": seed, "n": n, "clean": clean, "max_tokens": max_tokens, "renderer": "matplotlib.mathtext", "fontsets": FONTSETS}))
+    (out / "meta.json").write_text(
+        json.dumps(
+            {
+                "seed": seed,
+                "n": n,
+                "clean": clean,
+                "max_tokens": max_tokens,
+                "renderer": "matplotlib.mathtext",
+                "fontsets": FONTSETS,
+            }
+        )
+    )
     with open(out / "labels.tsv", "a" if start else "w", encoding="utf-8") as fh:
         for i in range(start, n):
             img, latex, _ = sample(seed, i, clean, max_tokens)
