@@ -154,7 +154,7 @@ def test_onnx_export_matches_pytorch_and_decoding_is_capped(tmp_path: Path) -> N
     report = export_model(small, tok.vocab, tmp_path / "xs", "scriba-formula-xs")
     assert report["max_abs_diff"] < 1e-4
     assert report["same_tokens"]
-    # random weights never end a formula: the cap stops decoding and nothing is emitted
+    # random weights never end a formula: the cap ends decoding and nothing is emitted
     rec = FormulaRecognizer.from_folder(tmp_path / "xs", max_tokens=10)
     page = np.full((40, 120, 3), 255, np.uint8)
     page[15:25, 20:100] = 0
