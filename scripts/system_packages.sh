@@ -3,6 +3,10 @@
 # test); installed when missing, so `make test` works on a fresh machine. Fails loudly when they cannot be.
 set -euo pipefail
 APT_PKGS="fonts-dejavu-core fonts-liberation fonts-wqy-microhei fonts-ipafont-gothic tesseract-ocr tesseract-ocr-eng chromium poppler-utils"
+# KaTeX (npm) lets the formula tests compile-check LaTeX; they are skipped without it, so this is best effort.
+if command -v npm >/dev/null 2>&1 && [ ! -d "$(npm root -g)/katex" ]; then
+  npm install -g --silent katex@0.19.1 >/dev/null 2>&1 || echo "scriba: KaTeX not installed (npm install -g katex): the LaTeX compile test will be skipped" >&2
+fi
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 [ -z "$missing" ] && exit 0

@@ -102,6 +102,11 @@ def parse_command(
     seals: Annotated[
         bool, typer.Option("--seals", help="Read seals (red or blue stamps) on OCR'd pages into 'seal' blocks.")
     ] = False,
+    formulas: Annotated[
+        str | None,
+        typer.Option(help="Formula recognizer that writes LaTeX for formula blocks when confident "
+                     "(scriba-formula, scriba-formula-s, scriba-formula-xs; default: none, latex is null)."),
+    ] = None,
     show_progress: Annotated[
         bool | None,
         typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: on a TTY)."),
@@ -127,7 +132,7 @@ def parse_command(
     parser = Parser(
         ParseOptions(
             dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output), table_engine=table,
-            seals=seals,
+            seals=seals, formula_model=formulas,
         )
     )
     if table == "slanet":  # a missing converter or model is one error line, not a failure on every page

@@ -74,3 +74,29 @@ def synth_pages(
     sampler, fonts, rng = _setup(seed, True)
     path = write_det_set(out, count, sampler, fonts, rng, width, height)  # type: ignore[arg-type]
     typer.echo(f"wrote {count} pages: {path}")
+
+
+@app.command("formulas")
+def synth_formulas(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder (images/ and labels.tsv).")],
+    count: Annotated[int, typer.Option("-n", "--count", help="Number of formula images.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 0,
+    start: Annotated[
+        int, typer.Option(help="First index to write (appends to a set made with the same seed).")
+    ] = 0,
+    clean: Annotated[
+        bool, typer.Option(help="No degradation (white background, no blur, noise or JPEG).")
+    ] = False,
+    max_tokens: Annotated[
+        int, typer.Option(help="Longest formula in tokens (shorter ones: more glyphs per token).")
+    ] = 64,
+) -> None:
+    """Formula images with `img<TAB>canonical LaTeX` labels (random grammar and SymPy formulas)."""
+    from scriba.train.synth.formulas import write_set
+
+    at_least("--count", count, 1)
+    if not start:
+        output_folder(out)
+    at_least("--max-tokens", max_tokens, 1)
+    path = write_set(out, count, seed, start, clean, max_tokens)
+    typer.echo(f"wrote {count - start} formulas: {path}")

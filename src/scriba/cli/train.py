@@ -122,6 +122,86 @@ def train_rec_command(
     typer.echo(f"final weights: {final}")
 
 
+@app.command("formula")
+def train_formula_command(
+    config: Annotated[Path, typer.Option("--config", "-c", help="YAML training configuration.")],
+    output: Annotated[str | None, typer.Option(help="Override loop.output.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Override loop.optim.steps.")] = None,
+) -> None:
+    """Train the elastic formula recognizer (full network plus sampled sub-networks distilled in place);
+    resumable: rerun to continue from OUTPUT/last.pt."""
+    _need_torch()
+    from scriba.train.formula import load_formula_config, train_formula
+
+    cfg = _config(config, load_formula_config)
+    if output:
+        cfg.loop.output = output
+    if steps:
+        cfg.loop.optim.steps = steps
+    train_formula(cfg)
+    typer.echo(f"final weights: {Path(cfg.loop.output) / 'final.pt'}")
+
+
+@app.command("export-formula")
+def export_formula_command(
+    checkpoint: Annotated[
+        Path, typer.Argument(help="An elastic formula checkpoint (.pt) from `scriba train formula`.")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("-o", "--out", help="Folder: one sub-folder per model (encoder.onnx, decoder.onnx)."),
+    ],
+    names: Annotated[
+        str, typer.Option(help="Sub-networks to export, comma-separated.")
+    ] = "scriba-formula,scriba-formula-s,scriba-formula-xs",
+) -> None:
+    """Export named sub-networks of an elastic formula checkpoint to ONNX (checked against PyTorch)."""
+    _need_torch()
+    from scriba.train.formula_export import export_named
+
+    if not checkpoint.is_file():
+        fail(f"{checkpoint}: no such checkpoint")
+    for report in export_named(checkpoint, out, [n.strip() for n in names.split(",") if n.strip()]):
+        typer.echo(json.dumps(report))
+
+
+@app.command("eval-formula")
+def eval_formula_command(
+    models: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated shipped formula models, or folders with encoder.onnx and decoder.onnx."
+        ),
+    ] = "scriba-formula,scriba-formula-s,scriba-formula-xs",
+    synthetic: Annotated[
+        Path | None, typer.Option(help="A held-out set from `scriba synth formulas`.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Only synthetic formulas of at most this many tokens.")
+    ] = None,
+    im2latex: Annotated[bool, typer.Option(help="Also im2latex_sample from the shared data folder.")] = True,
+    threads: Annotated[int, typer.Option(help="ONNX Runtime threads (0: all cores).")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Only the first N formulas of each set.")] = None,
+) -> None:
+    """Exact match, normalized token edit distance, emitted share and ms per formula of formula recognizers."""
+    from scriba.formula.recognizer import FormulaRecognizer
+    from scriba.train.formula_eval import evaluate, im2latex_set, synthetic_set
+
+    sets = {}
+    if synthetic:
+        sets["synthetic" + (f"<={max_tokens}" if max_tokens else "")] = synthetic_set(synthetic, max_tokens)
+    if im2latex:
+        sets["im2latex_sample"] = im2latex_set()
+    for name in [m.strip() for m in models.split(",") if m.strip()]:
+        rec = (
+            FormulaRecognizer.from_folder(name, threads=threads)
+            if Path(name).is_dir()
+            else FormulaRecognizer.named(name, threads=threads)
+        )
+        for set_name, items in sets.items():
+            typer.echo(json.dumps({"model": name, "set": set_name, **evaluate(rec, items[:limit])}))
+
+
 @app.command("cls")
 def train_cls_command(
     config: Annotated[Path, typer.Option("--config", "-c", help="YAML training configuration.")],

@@ -56,6 +56,8 @@ class ParseOptions:
     figures_dir: where figure and formula crops are written (None: not written; blocks then carry no image).
     table_engine: 'auto' ruling lines where a table is drawn as a full grid, the SLANet-plus model elsewhere;
     'slanet' the model for every table; 'rules' ruling lines or word alignment only (no model).
+    formula_model: a formula recognizer (`scriba-formula`, `-s`, `-xs`) that fills formula blocks' `latex`
+    when confident (None: `latex` stays null); formula_threshold: the confidence it needs.
     """
 
     dpi: float = 200
@@ -70,6 +72,8 @@ class ParseOptions:
     threads: int = 0
     # Read seals (coloured stamps, text along arcs) on OCR'd pages into blocks of kind "seal".
     seals: bool = False
+    formula_model: str | None = None
+    formula_threshold: float = 0.9
 
     def __post_init__(self) -> None:
         if self.ocr not in OCR_MODES:
@@ -455,9 +459,12 @@ class Parser:
                 counters[block.kind] = counters.get(block.kind, 0) + 1
                 self._save_crop(block, crop, stem, index, counters[block.kind])
             if block.kind == "formula":
-                block.attributes["latex"] = (
-                    None  # no formula recognizer: the crop and text-layer text are kept
-                )
+                block.attributes["latex"] = None  # without a formula recognizer: the crop and text are kept
+                if self.options.formula_model:
+                    from scriba.formula.blocks import fill_formula, recognizer
+
+                    o = self.options
+                    fill_formula(block, crop, recognizer(o.formula_model, o.formula_threshold, o.threads))
         timings["tables_figures"] = round(time.perf_counter() - t1, 4)
         layout = [
             {"class": r.kind, "score": round(r.score, 3), "bbox": [round(v, 1) for v in r.box]}
