@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from omnidoc_metrics import match_formulas, match_tables, match_text, overall, split_markdown
 from omnidoc_pages import make_pages
-from parse import load_pubtabnet, shared_data, teds
+from parse import load_pubtabnet, shared_data, teds, write_section
 
 REPO = Path(__file__).resolve().parent.parent
 SECTION = "## Document parsing, OmniDocBench metrics"
@@ -167,17 +167,6 @@ def main() -> None:
     body += [f"Reproduce: `python benchmarks/omnidoc.py --sets {args.sets}` ({took:.0f} s here, 2 cores).", ""]
     if not args.no_write:
         write_section(Path(args.output), "\n".join(body), SECTION)
-
-
-def write_section(path: Path, body: str, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.is_file() else "# Scriba benchmarks\n"
-    start = text.find(section)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body.rstrip("\n") + "\n"
-    else:
-        nxt = text.find("\n## ", start + len(section))
-        text = text[:start] + body.rstrip("\n") + "\n" + (text[nxt:] if nxt >= 0 else "")
-    path.write_text(text, encoding="utf-8")
 
 
 _INTRO = (

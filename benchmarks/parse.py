@@ -650,15 +650,16 @@ def bench_bigpdf(n_pages: int) -> tuple[list[str], dict[str, Any]]:
 
 
 # -- main -----------------------------------------------------------------------------------------------------
-def write_section(path: Path, body: str) -> None:
-    text = path.read_text() if path.is_file() else "# Scriba benchmarks\n"
-    start = text.find(SECTION)
+def write_section(path: Path, body: str, section: str = SECTION) -> None:
+    """Replace the section of the Markdown file that starts with `section` by `body` (or append it)."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else "# Scriba benchmarks\n"
+    start = text.find(section)
     if start < 0:
         text = text.rstrip("\n") + "\n\n" + body.rstrip("\n") + "\n"
     else:
-        nxt = text.find("\n## ", start + len(SECTION))
+        nxt = text.find("\n## ", start + len(section))
         text = text[:start] + body.rstrip("\n") + "\n" + (text[nxt:] if nxt >= 0 else "")
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
 
 
 def main() -> None:

@@ -83,16 +83,22 @@ def restrict_head_command(
     typer.echo(json.dumps(report))
 
 
-def _config(path: Path, loader: Callable[[Path], T]) -> T:
-    """A training configuration, or one line saying what is wrong with the file."""
+def _config(path: Path, loader: Callable[[Path], T], output: str | None = None, steps: int | None = None) -> T:
+    """A training configuration with the command line's overrides of its output folder and step count, or one
+    line saying what is wrong with the file."""
     import yaml
 
     if not path.is_file():
         fail(f"{path}: no such configuration file")
     try:
-        return loader(path)
+        cfg = loader(path)
     except (ValueError, TypeError, AttributeError, KeyError, yaml.YAMLError) as exc:
         fail(f"{path}: {' '.join(str(exc).split())}")  # YAML errors span lines
+    if output:
+        cfg.loop.output = output  # type: ignore[attr-defined]
+    if steps:
+        cfg.loop.optim.steps = steps  # type: ignore[attr-defined]
+    return cfg
 
 
 def _writable(path: Path) -> Path:
@@ -113,11 +119,7 @@ def train_rec_command(
     from scriba.train.config import load_rec_config
     from scriba.train.rec import train_rec
 
-    cfg = _config(config, load_rec_config)
-    if output:
-        cfg.loop.output = output
-    if steps:
-        cfg.loop.optim.steps = steps
+    cfg = _config(config, load_rec_config, output, steps)
     final = train_rec(cfg, resume=resume)
     typer.echo(f"final weights: {final}")
 
@@ -133,11 +135,7 @@ def train_formula_command(
     _need_torch()
     from scriba.train.formula import load_formula_config, train_formula
 
-    cfg = _config(config, load_formula_config)
-    if output:
-        cfg.loop.output = output
-    if steps:
-        cfg.loop.optim.steps = steps
+    cfg = _config(config, load_formula_config, output, steps)
     train_formula(cfg)
     typer.echo(f"final weights: {Path(cfg.loop.output) / 'final.pt'}")
 
@@ -212,11 +210,7 @@ def train_cls_command(
     _need_torch()
     from scriba.train.cls import load_cls_config, train_cls
 
-    cfg = _config(config, load_cls_config)
-    if output:
-        cfg.loop.output = output
-    if steps:
-        cfg.loop.optim.steps = steps
+    cfg = _config(config, load_cls_config, output, steps)
     typer.echo(f"final weights: {train_cls(cfg)}")
 
 
@@ -230,11 +224,7 @@ def train_det_command(
     _need_torch()
     from scriba.train.det import load_det_config, train_det
 
-    cfg = _config(config, load_det_config)
-    if output:
-        cfg.loop.output = output
-    if steps:
-        cfg.loop.optim.steps = steps
+    cfg = _config(config, load_det_config, output, steps)
     typer.echo(f"final weights: {train_det(cfg)}")
 
 
