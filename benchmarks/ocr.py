@@ -48,7 +48,7 @@ from metrics import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-SECTION = "## OCR accuracy (issue 2)"
+SECTION = "## OCR accuracy"
 ALL_SETS = ("funsd", "sroie", "icdar2015", "docling", "debian")
 ENGINES = (
     "scriba-ppocrv6-tiny",

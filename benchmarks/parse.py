@@ -45,7 +45,7 @@ from metrics import bag_counts
 from parse_text import bench_generated, bench_lost
 
 REPO = Path(__file__).resolve().parent.parent
-SECTION = "## Document parsing (issue 4)"
+SECTION = "## Document parsing"
 DPI = 200
 
 
@@ -232,7 +232,7 @@ def olmo_test(test: dict[str, Any], md: str) -> bool:
     if kind == "table":
         return olmo_table_test(test, md)
     if kind == "math":
-        # Only LaTeX in the output can pass; Scriba does not recognize formulas (by design, issue 4).
+        # Only LaTeX in the output can pass; Scriba writes LaTeX only with an opt-in formula recognizer.
         return test["math"].strip() in re.findall(r"\$\$?(.+?)\$\$?", md, re.DOTALL)
     if kind == "baseline":
         n = len("".join(c for c in md if c.isalnum()))
