@@ -3,7 +3,6 @@ time steps of every character (from which word boxes are derived)."""
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,11 +55,6 @@ def load_characters(spec: RecognizerSpec) -> list[str]:
 # Blocks of characters that Latin-script pages use: Latin, Greek, Cyrillic, punctuation, symbols, CJK
 # punctuation and full-width forms (PP-OCRv5 writes some of those on Latin text).
 _LATIN_BLOCKS = ((0x0000, 0x0530), (0x1E00, 0x1F00), (0x2000, 0x2C00), (0x3000, 0x3040), (0xFB00, 0xFB07), (0xFF00, 0xFFF0))
-
-
-@functools.cache  # called for every recognized character; the inputs are a model's few thousand classes
-def is_latin_char(ch: str) -> bool:
-    return len(ch) == 1 and any(a <= ord(ch) < b for a, b in _LATIN_BLOCKS)
 
 
 def latin_classes(characters: list[str]) -> tuple[int, ...]:
@@ -492,4 +486,3 @@ class TextRecognizer:
         for i, rec, _ in read:
             results[i] = rec
         return results
-
