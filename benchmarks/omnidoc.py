@@ -44,7 +44,7 @@ class Systems:
         from scriba import OCR, ParseOptions, Parser
 
         self.parser = Parser(ParseOptions(dpi=DPI))
-        self.parser_ocr = Parser(ParseOptions(dpi=DPI, ocr="always"))
+        self.parser_ocr = Parser(ParseOptions(dpi=DPI, ocr_mode="always"))
         self.ocr = OCR()
         langs = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, check=False).stdout
         self.tess_lang = "eng+chi_sim" if "chi_sim" in langs.split() else "eng"

@@ -71,7 +71,7 @@ class Systems:
         # As `scriba parse -o DIR` runs: figure and formula crops written, linked from the Markdown.
         figures = tempfile.mkdtemp()
         self.parser = Parser(ParseOptions(dpi=DPI, figures_dir=figures))
-        self.parser_ocr = Parser(ParseOptions(dpi=DPI, ocr="always", figures_dir=figures))
+        self.parser_ocr = Parser(ParseOptions(dpi=DPI, ocr_mode="always", figures_dir=figures))
         self.ocr = OCR()
 
     def run(self, name: str, pdf: Path, page: int | None) -> str:
@@ -527,8 +527,9 @@ def bench_teds_parse(engines: list[str]) -> tuple[list[str], dict[str, Any]]:
     from PIL import Image
 
     from scriba import ParseOptions, Parser
+    from scriba.pipeline.parse import TableOptions
 
-    parsers = {e: Parser(ParseOptions(dpi=DPI, ocr="always", table_engine=e)) for e in engines}
+    parsers = {e: Parser(ParseOptions(dpi=DPI, ocr_mode="always", table=TableOptions(engine=e))) for e in engines}
     rows: dict[str, list[tuple[str, float, float, bool]]] = {e: [] for e in engines}
     for name, path, gt in load_pubtabnet():
         img = np.asarray(Image.open(path).convert("RGB"))

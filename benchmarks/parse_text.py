@@ -242,7 +242,7 @@ def bench_generated(
     # is a recognizer matter; this section measures how lines and paragraphs are joined.
     parsers = {
         "scriba-parse": Parser(ParseOptions(dpi=dpi, figures_dir=tempfile.mkdtemp())),
-        "scriba-parse-ocr": Parser(ParseOptions(dpi=dpi, ocr="always", figures_dir=tempfile.mkdtemp())),
+        "scriba-parse-ocr": Parser(ParseOptions(dpi=dpi, ocr_mode="always", figures_dir=tempfile.mkdtemp())),
     }
     tmp = Path(tempfile.mkdtemp())
     cases: list[tuple[str, Path, list[str], bool]] = [

@@ -5,6 +5,7 @@
     print(doc.text())
 """
 
+from scriba.block_types import BlockKind, FigureData, FormulaData, HeadingData, TableData
 from scriba.document import Block, Document, Line, Page, Word
 from scriba.errors import InputError, ModelError, ScribaError
 from scriba.models.registry import get_model, list_models, register_model
@@ -24,7 +25,11 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "OCR",
     "Block",
+    "BlockKind",
     "Document",
+    "FigureData",
+    "FormulaData",
+    "HeadingData",
     "InputError",
     "Line",
     "ModelError",
@@ -33,6 +38,7 @@ __all__ = [
     "ParseOptions",
     "Parser",
     "ScribaError",
+    "TableData",
     "Word",
     "get_model",
     "list_models",

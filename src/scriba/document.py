@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from scriba.block_types import PAYLOAD_OF, BlockData, BlockKind, block_kind
+
+D = TypeVar("D", bound=BlockData)
 
 Polygon = list[list[float]]
 
@@ -91,14 +95,36 @@ class Line:
 class Block:
     """A group of lines read together (a paragraph, a title, a table, ...).
 
-    `kind` names the block type ("text" for plain OCR; layout analysis adds title, table, figure, formula, ...);
-    `attributes` carries type-specific data (table HTML, figure path, heading level, latex) as JSON values.
+    `kind` is the block type (`BlockKind.TEXT` for plain OCR; layout analysis adds title, table, figure,
+    formula, ...; a plain string is turned into its BlockKind). `data` is the kind's typed payload
+    (`TableData`, `FigureData`, `FormulaData`, `HeadingData`: see scriba.block_types), None until a stage
+    fills it; `attributes` holds any further JSON values a custom stage adds. Both are written flat into the
+    block's JSON object.
     """
 
     lines: list[Line] = field(default_factory=list)
     polygon: Polygon = field(default_factory=list)
-    kind: str = "text"
+    kind: BlockKind = BlockKind.TEXT
     attributes: dict[str, Any] = field(default_factory=dict)
+    data: BlockData | None = None
+
+    def __post_init__(self) -> None:
+        self.kind = block_kind(self.kind)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Stages retype blocks (a header that reads as body text becomes text): keep `kind` a BlockKind.
+        object.__setattr__(self, name, block_kind(value) if name == "kind" else value)
+
+    def payload(self, cls: type[D]) -> D:
+        """The block's payload of type `cls`, created (empty) when it has none or one of another type; a
+        caption already attached moves over."""
+        if not isinstance(self.data, cls):
+            new = cls()
+            caption = getattr(self.data, "caption", None)
+            if caption is not None and hasattr(new, "caption"):
+                new.caption = caption  # type: ignore[attr-defined]
+            self.data = new
+        return self.data
 
     @property
     def text(self) -> str:
@@ -112,23 +138,32 @@ class Block:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "type": self.kind,
+            "type": self.kind.value,
             "text": self.text,
             "confidence": _serialized_mean_confidence(self.lines),
             "polygon": _round_polygon(self.polygon),
             "lines": [line.to_dict() for line in self.lines],
         }
+        if self.data is not None:
+            d.update(self.data.to_dict())
         d.update(self.attributes)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Block:
         reserved = {"type", "text", "confidence", "polygon", "lines"}
+        kind = block_kind(d.get("type", "text"))
+        payload_type = PAYLOAD_OF.get(kind)
+        data = None
+        if payload_type is not None and payload_type.field_names() & d.keys():
+            data = payload_type.from_dict(d)
+            reserved |= payload_type.field_names()
         return cls(
             lines=[Line.from_dict(x) for x in d.get("lines", [])],
             polygon=d.get("polygon", []),
-            kind=d.get("type", "text"),
+            kind=kind,
             attributes={k: v for k, v in d.items() if k not in reserved},
+            data=data,
         )
 
 

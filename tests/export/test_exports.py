@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from scriba.block_types import BlockKind, FigureData, TableData
 from scriba.document import Block, Document, Line, Page, Word
 from scriba.export.overlay import draw_overlay
 from tests.conftest import font
@@ -69,13 +70,34 @@ def test_json_round_trip(doc: Document) -> None:
 def test_json_keeps_block_types_attributes_and_errors() -> None:
     word = Word("42", 0.9, [[0, 0], [10, 0], [10, 5], [0, 5]])
     line = Line("42", 0.9, word.polygon, [word])
-    table = Block([line], word.polygon, kind="table", attributes={"html": "<table></table>", "rows": 1})
+    table = Block(
+        [line],
+        word.polygon,
+        kind="table",
+        attributes={"source_id": "t1"},
+        data=TableData(html="<table></table>", rows=1),
+    )
     page = Page(100, 50, 3, "x.pdf", [table], metadata={"method": "text-layer"})
     bad = Page(0, 0, 0, "broken.png", error="file is empty")
     doc = Document([page, bad], metadata={"model": "ppocrv5"})
     loaded = Document.from_json(doc.to_json())
     assert loaded == doc
-    assert json.loads(doc.to_json())["pages"][0]["blocks"][0]["html"] == "<table></table>"
+    block = json.loads(doc.to_json())["pages"][0]["blocks"][0]
+    assert block["type"] == "table" and block["html"] == "<table></table>" and block["source_id"] == "t1"
+    assert loaded.pages[0].blocks[0].kind is BlockKind.TABLE
+    assert isinstance(loaded.pages[0].blocks[0].data, TableData) and loaded.pages[0].blocks[0].data.rows == 1
+
+
+def test_block_kinds_are_typed() -> None:
+    block = Block(kind="figure")
+    assert block.kind is BlockKind.FIGURE and block.kind == "figure"
+    block.kind = "text"  # stages retype blocks with plain names too
+    assert block.kind is BlockKind.TEXT
+    with pytest.raises(ValueError, match="unknown block kind 'picture'"):
+        Block(kind="picture")
+    figure = Block(kind="figure")
+    figure.payload(FigureData).caption = "Figure 1. A chart"
+    assert figure.to_dict()["caption"] == "Figure 1. A chart" and figure.to_dict()["image"] is None
 
 
 def test_hocr_is_xml_with_word_boxes(doc: Document) -> None:

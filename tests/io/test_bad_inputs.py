@@ -154,12 +154,12 @@ def test_a_page_tree_that_lies_is_given_up_after_a_run_of_failures(tmp_path: Pat
 
 
 def test_parser_gives_up_a_lying_page_tree_too(tmp_path: Path) -> None:
-    from scriba.pipeline.parse import Parser
+    from scriba.pipeline.parse import LayoutOptions, ParseOptions, Parser
 
     (src,) = expand_inputs([str(lying_page_count(tmp_path / "liar.pdf"))])
     seen = []
     with pytest.raises(InputError, match="page tree looks broken"):
-        for parsed in Parser(ocr="never", layout=False).iter_source(src):
+        for parsed in Parser(ParseOptions(ocr_mode="never", layout=LayoutOptions(enabled=False))).iter_source(src):
             seen.append(parsed.page.error is None)
     assert seen == [True, True] + [False] * 10
 

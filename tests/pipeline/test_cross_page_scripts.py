@@ -47,7 +47,7 @@ def test_recognizer_decides_its_head_per_call() -> None:
 
 def test_parser_reads_a_chinese_page_after_latin_pages_as_alone() -> None:
     zh, en = chinese_page(), latin_page()
-    options = ParseOptions(ocr="always")
+    options = ParseOptions(ocr_mode="always")
     alone = Parser(options)(zh).pages[0]
     text_alone = [line.text for block in alone.blocks for line in block.lines]
     assert "会议时间：2023年08月25日" in text_alone

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from scriba.block_types import FormulaData
 from scriba.document import Block
 from scriba.export.markdown import block_markdown
 from scriba.formula.blocks import fill_formula
@@ -23,7 +24,7 @@ class _Fake(FormulaRecognizer):
 
 def _block() -> Block:
     return Block(
-        polygon=[[10, 20], [110, 20], [110, 60], [10, 60]], kind="formula", attributes={"image": "f.png"}
+        polygon=[[10, 20], [110, 20], [110, 60], [10, 60]], kind="formula", data=FormulaData(image="f.png")
     )
 
 
@@ -37,12 +38,12 @@ def test_confident_formula_gets_latex_and_markdown_math() -> None:
     rec = _Fake(FormulaResult("\\frac { a } { b }", 0.93, "\\frac { a } { b }"))
     fill_formula(block, _crop, rec)
     assert rec.seen == [(40, 100, 3)]
-    assert block.attributes["latex"] == "\\frac { a } { b }"
-    assert block.attributes["latex_confidence"] == pytest.approx(0.93)
-    assert block.attributes["latex_status"] == "ok"
+    assert block.data.latex == "\\frac { a } { b }"
+    assert block.data.latex_confidence == pytest.approx(0.93)
+    assert block.data.latex_status == "ok"
     md = block_markdown(block)
     assert "![formula](f.png)" in md and "$$\n\\frac { a } { b }\n$$" in md
-    block.attributes["image"] = None  # no crop written: the LaTeX alone
+    block.data.image = None  # no crop written: the LaTeX alone
     assert block_markdown(block) == "$$\n\\frac { a } { b }\n$$"
 
 
@@ -50,13 +51,13 @@ def test_confident_formula_gets_latex_and_markdown_math() -> None:
 def test_unsure_or_malformed_formula_keeps_the_crop(reason: str) -> None:
     block = _block()
     fill_formula(block, _crop, _Fake(FormulaResult(None, 0.3, "\\frac { a", reason)))
-    assert block.attributes["latex"] is None
-    assert block.attributes["latex_status"] == f"{reason}: crop kept"
-    assert block.attributes["image"] == "f.png"
+    assert block.data.latex is None
+    assert block.data.latex_status == f"{reason}: crop kept"
+    assert block.data.image == "f.png"
     assert "$$" not in block_markdown(block)
 
 
 def test_parser_leaves_latex_null_without_a_formula_model() -> None:
     from scriba.pipeline.parse import ParseOptions
 
-    assert ParseOptions().formula_model is None
+    assert ParseOptions().formula.model is None

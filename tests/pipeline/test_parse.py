@@ -72,15 +72,15 @@ def test_ruled_table_cells_and_caption(article_doc: Document) -> None:
     kinds = [b.kind for b in page.blocks]
     assert kinds[:2] == ["table_caption", "table"]
     table = page.blocks[1]
-    assert table.attributes["rows"] == 4 and table.attributes["cols"] == 3
+    assert table.data.rows == 4 and table.data.cols == 3
     grid = [["" for _ in range(3)] for _ in range(4)]
-    for cell in table.attributes["cells"]:
+    for cell in table.data.cells:
         assert cell["rowspan"] == 1 and cell["colspan"] == 1
         grid[cell["row"]][cell["col"]] = cell["text"]
     assert grid == TABLE
-    assert table.attributes["table_method"] == "ruled"
-    assert table.attributes["caption"] == CAPTION
-    assert table.attributes["html"] == (
+    assert table.data.table_method == "ruled"
+    assert table.data.caption == CAPTION
+    assert table.data.html == (
         "<table><thead><tr><td>Region</td><td>2022</td><td>2023</td></tr></thead><tbody>"
         "<tr><td>North</td><td>120</td><td>135</td></tr><tr><td>South</td><td>98</td><td>101</td></tr>"
         "<tr><td>East</td><td>77</td><td>80</td></tr></tbody></table>"
@@ -106,13 +106,13 @@ def test_json_round_trip_keeps_block_types(article_doc: Document) -> None:
 
 
 def test_ocr_never_and_always(parser: Parser, article: Path) -> None:
-    never = Parser(ParseOptions(dpi=144, ocr="never"))(article, pages="1")
+    never = Parser(ParseOptions(dpi=144, ocr_mode="never"))(article, pages="1")
     assert never.pages[0].metadata["method"] == "text-layer"
-    always = Parser(ParseOptions(dpi=144, ocr="always"))(article, pages="2")
+    always = Parser(ParseOptions(dpi=144, ocr_mode="always"))(article, pages="2")
     page = always.pages[0]
     assert page.metadata["method"] == "ocr"
     table = next(b for b in page.blocks if b.kind == "table")
-    texts = {c["text"] for c in table.attributes["cells"]}
+    texts = {c["text"] for c in table.data.cells}
     assert {"North", "South", "East", "120"} <= texts
 
 

@@ -104,7 +104,7 @@ def test_figure_labels_stay_in_the_markdown_with_the_crop(tmp_path: Path) -> Non
     pdf = figure_pdf(tmp_path / "chart.pdf", labels=True)
     doc = Parser(ParseOptions(dpi=144, figures_dir=str(tmp_path / "out")))(pdf)
     figure = next(b for b in doc.pages[0].blocks if b.kind == "figure")
-    assert figure.attributes["image"] == "chart_figures/page1_figure1.png"
+    assert figure.data.image == "chart_figures/page1_figure1.png"
     md = doc.to_markdown()
     link = md.index("![figure](chart_figures/page1_figure1.png)")
     after = md[link:]

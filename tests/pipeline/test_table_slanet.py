@@ -193,16 +193,17 @@ def test_parser_table_engines(converter: None, tmp_path: Path) -> None:
     """The generated article's ruled table: 'slanet' reads it with the model, 'auto' with the rules (a full
     grid); both give the same HTML. An unknown engine is refused."""
     from scriba import ParseOptions, Parser
+    from scriba.pipeline.parse import TableOptions
     from tests.pipeline.parse_fixtures import article_pdf
 
     pdf = article_pdf(tmp_path / "article.pdf")
     for engine, method in (("slanet", "slanet"), ("auto", "ruled")):
-        page = Parser(ParseOptions(dpi=144, table_engine=engine))(pdf, pages="2").pages[0]
+        page = Parser(ParseOptions(dpi=144, table=TableOptions(engine=engine)))(pdf, pages="2").pages[0]
         table = next(b for b in page.blocks if b.kind == "table")
-        assert table.attributes["table_method"] == method
-        assert table.attributes["html"] == ARTICLE_TABLE
-    with pytest.raises(ValueError, match="table_engine"):
-        ParseOptions(table_engine="lattice")
+        assert table.data.table_method == method
+        assert table.data.html == ARTICLE_TABLE
+    with pytest.raises(ValueError, match="table engine"):
+        TableOptions(engine="lattice")
 
 
 def test_cli_table_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,7 +215,8 @@ def test_cli_table_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
     pdf = article_pdf(tmp_path / "article.pdf")
     bad = CliRunner().invoke(app, ["parse", str(pdf), "-o", str(tmp_path / "out"), "--table", "lattice"])
-    assert bad.exit_code != 0 and "--table must be one of auto, slanet, rules" in bad.output
+    flat = " ".join(bad.output.replace("│", " ").split())
+    assert bad.exit_code == 2 and "Invalid value for '--table'" in flat and "'lattice' is not one of" in flat
     monkeypatch.setattr(convert.importlib.util, "find_spec", lambda name: None)
     missing = CliRunner().invoke(app, ["parse", str(pdf), "-o", str(tmp_path / "out"), "--table", "slanet"])
     assert missing.exit_code != 0 and "Traceback" not in missing.output

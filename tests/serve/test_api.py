@@ -120,6 +120,15 @@ def test_parse_endpoint(server: Server) -> None:
         assert r.status_code == 200, r.text
         assert "The harbour reopened on Monday after repairs." in r.json()["markdown"]
         assert c.post("/v1/parse", files={"file": ("junk.pdf", b"%PDF-1.4 junk")}).status_code == 422
+        # The parser's options are query parameters, checked like the command line's flags.
+        bad = c.post("/v1/parse", params={"table": "lattice"}, files={"file": ("harbour.pdf", buf.getvalue())})
+        assert bad.status_code == 422 and "table" in bad.text
+        plain = c.post("/v1/parse", params={"ocr": "always", "layout": "false"},
+                       files={"file": ("harbour.pdf", buf.getvalue())})
+        assert plain.status_code == 200, plain.text
+        page = plain.json()["document"]["pages"][0]
+        assert page["metadata"]["method"] == "ocr" and page["metadata"]["layout"] == []
+        assert "The harbour reopened on Monday after repairs." in plain.json()["markdown"]
 
 
 def test_upload_size_limit(server: Server) -> None:

@@ -80,9 +80,9 @@ def test_parser_hook_with_the_shipped_model() -> None:
 
     image = _render("\\frac { a } { b }", "cm")
     h, w = image.shape[:2]
-    block = Block(polygon=[[0, 0], [w, 0], [w, h], [0, h]], kind="formula", attributes={})
+    block = Block(polygon=[[0, 0], [w, 0], [w, h], [0, h]], kind="formula")
     fill_formula(block, lambda box: image, recognizer("scriba-formula", 0.9, 1))
-    status = block.attributes["latex_status"]
+    status = block.data.latex_status
     assert status == "ok" or status.endswith("crop kept")
-    if block.attributes["latex"] is not None:
-        assert check(block.attributes["latex"]) == []
+    if block.data.latex is not None:
+        assert check(block.data.latex) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -25,7 +25,8 @@ from scriba.document import Document, Page
 from scriba.errors import InputError, ModelError
 from scriba.io.pdf import page_count, parse_page_range
 from scriba.io.sources import Source
-from scriba.models.registry import DEFAULT_MODEL
+from scriba.options import build_options, cli_parameters, option_flags, with_parameters
+from scriba.pipeline.parse_options import ParseOptions
 
 LAYOUT_COLORS = {
     "text": (0, 110, 255),
@@ -72,15 +73,6 @@ def parse_command(
     inputs: Annotated[list[str], typer.Argument(help="PDFs, images, folders or globs (quote globs); - reads one from standard input.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (created if missing).")],
     pages: Annotated[str | None, typer.Option(help="PDF pages to parse, 1-based: 1-3,5,9-")] = None,
-    dpi: Annotated[
-        float, typer.Option(help="Resolution of page coordinates, OCR renders and figure crops.")
-    ] = 200,
-    ocr: Annotated[
-        str,
-        typer.Option(
-            help="auto: text layer where usable, OCR elsewhere; always: OCR every page; never: text layer only."
-        ),
-    ] = "auto",
     password: Annotated[str | None, typer.Option(help="Password of encrypted PDFs.")] = None,
     visualize: Annotated[
         bool,
@@ -88,29 +80,11 @@ def parse_command(
             "--visualize", help="Also write OUTDIR/<stem>_layout_p<N>.png: blocks, kinds and reading order."
         ),
     ] = False,
-    model: Annotated[
-        str, typer.Option("--model", "-m", help="OCR model for pages without a text layer.")
-    ] = DEFAULT_MODEL,
-    table: Annotated[
-        str,
-        typer.Option(
-            help="Table structure: auto: ruling lines where a table is a full grid, the SLANet-plus model "
-            "elsewhere; slanet: the model for every table; rules: ruling lines or word alignment only."
-        ),
-    ] = "auto",
-    threads: Annotated[int, typer.Option(help="ONNX Runtime threads (0: all cores).")] = 0,
-    seals: Annotated[
-        bool, typer.Option("--seals", help="Read seals (red or blue stamps) on OCR'd pages into 'seal' blocks.")
-    ] = False,
-    formulas: Annotated[
-        str | None,
-        typer.Option(help="Formula recognizer that writes LaTeX for formula blocks when confident "
-                     "(scriba-formula, scriba-formula-s, scriba-formula-xs; default: none, latex is null)."),
-    ] = None,
     show_progress: Annotated[
         bool | None,
         typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: on a TTY)."),
     ] = None,
+    **options: Any,
 ) -> None:
     """Parse documents into Markdown and JSON with layout, reading order, tables and figures.
 
@@ -118,26 +92,24 @@ def parse_command(
     fails is recorded in the JSON (page.error) and the others are parsed; a bad input prints one error line
     and the batch goes on; the exit code is 1 if any input or page failed.
     """
-    from scriba.pipeline.parse import OCR_MODES, TABLE_ENGINES, ParseOptions, Parser
+    from scriba.pipeline.parse import Parser
+    from scriba.pipeline.stages import TableStage
 
-    if ocr not in OCR_MODES:
-        fail(f"--ocr must be one of {', '.join(OCR_MODES)}")
-    if table not in TABLE_ENGINES:
-        fail(f"--table must be one of {', '.join(TABLE_ENGINES)}")
     check_page_range(pages)
-    at_least("--dpi", dpi, 1)
-    at_least("--threads", threads, 0)
+    at_least("--dpi", options.get("dpi"), 1)
+    at_least("--threads", options.get("threads"), 0)
+    at_least("--det-limit", options.get("ocr__det_limit_side_len"), 32)
     sources = sources_or_fail(inputs)
     output_folder(output)
-    parser = Parser(
-        ParseOptions(
-            dpi=dpi, ocr=ocr, model=model, threads=threads, figures_dir=str(output), table_engine=table,
-            seals=seals, formula_model=formulas,
-        )
-    )
-    if table == "slanet":  # a missing converter or model is one error line, not a failure on every page
-        try:
-            _ = parser.tables.model
+    try:
+        parse_options = build_options(ParseOptions, options, figures_dir=str(output))
+    except ValueError as exc:
+        fail(str(exc))
+    parser = Parser(parse_options)
+    tables = parser.stage(TableStage)
+    if tables is not None and parse_options.table.engine == "slanet":
+        try:  # a missing converter or model is one error line, not a failure on every page
+            _ = tables.recognizer.model
         except ModelError as exc:
             fail(str(exc))
     namer = OutputNamer(output)
@@ -146,7 +118,9 @@ def parse_command(
     with progress(total, "parse", show_progress) as bar:
         for src in sources:
             stem = namer.stem_for(src.path or src.name)  # named after the file on disk, odd bytes included
-            doc = Document(metadata={"parser": "scriba.parse", "source": src.name, "ocr": ocr})
+            doc = Document(
+                metadata={"parser": "scriba.parse", "source": src.name, "ocr": parse_options.ocr_mode}
+            )
             try:
                 for parsed in parser.iter_source(src, pages=pages, password=password, stem=stem):
                     doc.pages.append(parsed.page)
@@ -171,3 +145,7 @@ def parse_command(
                 if not write_output(path, text, src.name):
                     failed += 1
     raise SystemExit(1 if failed else 0)
+
+
+# The parser's options (ParseOptions and the options nested in it) become this command's flags.
+with_parameters(parse_command, cli_parameters(option_flags(ParseOptions)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from scriba.block_types import BlockKind, FigureData, FormulaData, HeadingData, TableData
 from scriba.document import Block, Document
 from scriba.export.prose import PROSE_KINDS, continues, join_lines, join_pair
 
@@ -33,21 +34,22 @@ def escape_md(text: str) -> str:
 
 
 def block_markdown(block: Block) -> str:
-    kind = block.kind
-    attrs = block.attributes
+    kind, data = block.kind, block.data
     if kind in SKIPPED_KINDS:
         return ""
-    if kind == "title":
-        level = int(attrs.get("level", 2))
+    if kind == BlockKind.TITLE:
+        level = data.level if isinstance(data, HeadingData) else 2
         return "#" * max(1, min(level, 6)) + " " + escape_md(_join_lines(block))
-    if kind == "table" and attrs.get("html"):
-        return str(attrs["html"])
-    if kind in ("figure", "formula"):
+    if isinstance(data, TableData) and data.html:
+        return data.html
+    if kind in (BlockKind.FIGURE, BlockKind.FORMULA):
         # The crop, then what was read inside it (a figure's labels, a formula's text): never dropped.
-        link = f"![{kind}]({attrs['image']})" if attrs.get("image") else ""
-        text = f"$$\n{attrs['latex']}\n$$" if attrs.get("latex") else escape_md(_join_lines(block))
+        image = data.image if isinstance(data, (FigureData, FormulaData)) else None
+        link = f"![{kind}]({image})" if image else ""
+        latex = data.latex if isinstance(data, FormulaData) else None
+        text = f"$$\n{latex}\n$$" if latex else escape_md(_join_lines(block))
         return "\n\n".join(x for x in (link, text) if x)
-    if kind in ("figure_caption", "table_caption"):
+    if kind in (BlockKind.FIGURE_CAPTION, BlockKind.TABLE_CAPTION):
         return "*" + escape_md(_join_lines(block)) + "*"
     return escape_md(_join_lines(block))
 

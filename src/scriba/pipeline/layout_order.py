@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from scriba.block_types import FigureData, HeadingData, TableData
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines
 from scriba.pipeline.tables import count_words, looks_like_prose
@@ -277,7 +278,7 @@ def set_heading_levels(blocks: list[Block], body_height: float) -> None:
     for b in blocks:
         if b.kind == "title" and b.lines:
             ratio = median_line_height(b.lines) / max(body_height, 1e-6)
-            b.attributes["level"] = 1 if ratio >= 1.6 else 2
+            b.payload(HeadingData).level = 1 if ratio >= 1.6 else 2
 
 
 def attach_captions(order: list[Block]) -> list[Block]:
@@ -298,7 +299,7 @@ def attach_captions(order: list[Block]) -> list[Block]:
                 best, best_d = t, d
         if best is None:
             continue
-        best.attributes["caption"] = " ".join(x.text for x in cap.lines)
+        best.payload(TableData if best.kind == "table" else FigureData).caption = " ".join(x.text for x in cap.lines)
         moves[id(best)] = (cap, cb[1] < bbox_of(best.polygon)[1])
     if not moves:
         return order

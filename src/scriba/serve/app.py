@@ -331,26 +331,43 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         metrics.count_pages("/v1/ocr", len(doc.pages))
         return render_document(doc, format)
 
-    @app.post("/v1/parse", tags=["parse"], dependencies=auth, responses={501: {"description": "No parser."}})
+    from scriba.options import build_options, option_flags, rest_parameters, with_parameters
+    from scriba.pipeline.parse_options import ParseOptions
+
     async def parse(
         file: Annotated[UploadFile, File(description="An image or a PDF.")],
         dpi: Annotated[float | None, Query(description="Resolution for rendering PDF pages.")] = None,
         pages: Annotated[str | None, Query(description="PDF pages, 1-based: 1-3,5")] = None,
         password: Annotated[str | None, Form(description="Password of an encrypted PDF.")] = None,
+        **options: Any,
     ) -> JSONResponse:
-        """Parse a document (layout, reading order, tables): {"markdown": ..., "document": ...}."""
-        make_parser = _parser_factory(default_threads(limits.concurrency))
+        """Parse a document (layout, reading order, tables): {"markdown": ..., "document": ...}. The query
+        parameters after `password` are the parser's options, as `scriba parse` has them."""
+        make_parser = _parser_factory()
         if make_parser is None:
             raise HTTPException(501, "document parsing is not available in this build (scriba.Parser is missing)")
         dpi = check_dpi(dpi)
+        try:
+            parse_options = build_options(
+                ParseOptions, options, dpi=dpi, threads=default_threads(limits.concurrency)
+            )
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        check_model(parse_options.ocr.model)
         data = await read_upload(file)
         name = safe_filename(file.filename)
         await inspect(data, dpi, pages, limits.max_pages, password)
         cancel = threading.Event()
-        doc = await run_limited("/v1/parse", _parse_work, make_parser, data, name, dpi, pages, password, cancel,
-                                cancel=cancel)
+        doc = await run_limited("/v1/parse", _parse_work, make_parser, parse_options, data, name, pages, password,
+                                cancel, cancel=cancel)
         metrics.count_pages("/v1/parse", len(doc.pages))
         return JSONResponse({"markdown": doc.to_markdown(), "document": doc.to_dict()})
+
+    # The parser's options (ParseOptions and the options nested in it) become query parameters.
+    with_parameters(parse, rest_parameters(option_flags(ParseOptions)))
+    app.post("/v1/parse", tags=["parse"], dependencies=auth, responses={
+        422: {"description": "Not a readable image or PDF, or an option out of range."},
+        501: {"description": "No parser."}})(parse)
 
     @app.post("/v1/render", tags=["ocr"], dependencies=auth, response_class=Response,
               responses={200: {"content": {"image/png": {}}}})
@@ -499,41 +516,50 @@ def _render_work(name: str, data: bytes, dpi: float, page: int, password: str | 
     return buf.getvalue()
 
 
-_PARSERS: dict[float, Any] = {}
+_PARSERS: dict[str, Any] = {}  # by repr(ParseOptions), most recently used last
 _PARSER_LOCK = threading.Lock()
+MAX_PARSERS = 8  # parsers share their loaded models (sessions are cached by file); this bounds the rest
 
 
-def _parser_factory(threads: int = 0) -> Callable[[float], Any] | None:
-    """scriba.Parser when this build has it (imported lazily: parsing is optional), one per dpi, cached."""
+def _parser_factory() -> Callable[[Any], Any] | None:
+    """scriba.Parser when this build has it (imported lazily: parsing is optional), one per set of options."""
     try:
-        from scriba.pipeline.parse import ParseOptions, Parser
+        from scriba.pipeline.parse import Parser
     except ImportError:
         return None
 
-    def get(dpi: float) -> Any:
+    def get(options: Any) -> Any:
+        key = repr(options)
         with _PARSER_LOCK:
-            if dpi not in _PARSERS:
-                # figures_dir stays None: the server writes no figure crops anywhere.
-                _PARSERS[dpi] = Parser(ParseOptions(dpi=dpi, threads=threads))
-            return _PARSERS[dpi]
+            parser = _PARSERS.pop(key, None) or Parser(options)  # figures_dir stays None: no crops written
+            _PARSERS[key] = parser
+            while len(_PARSERS) > MAX_PARSERS:
+                _PARSERS.pop(next(iter(_PARSERS)))
+            return parser
 
     return get
 
 
-def _parse_work(make_parser: Callable[[float], Any], data: bytes, name: str, dpi: float, pages: str | None,
+def _parse_work(make_parser: Callable[[Any], Any], options: Any, data: bytes, name: str, pages: str | None,
                 password: str | None, cancel: threading.Event) -> Document:
-    """Parse page by page, stopping between pages once `cancel` is set. The parser holds the PDFium lock only
-    for its PDFium calls (text layer, renders), so parse requests run their models side by side."""
+    """Parse page by page; once `cancel` is set the parser stops at its next stage boundary. The parser holds
+    the PDFium lock only for its PDFium calls (text layer, renders), so parse requests run their models side by
+    side."""
     from scriba.io.sources import Source
+    from scriba.pipeline.stages import StageCancelled
 
-    parser = make_parser(dpi)
-    doc = Document(metadata={"parser": "scriba.parse", "ocr": parser.options.ocr, "source": name})
-    with contextlib.closing(parser.iter_source(Source(name=name, obj=data), pages=pages, password=password)) as it:
-        for parsed in it:
-            parsed.page.source = name
-            doc.pages.append(parsed.page)
-            if cancel.is_set():
-                raise Cancelled()
+    parser = make_parser(options)
+    doc = Document(metadata={"parser": "scriba.parse", "ocr": options.ocr_mode, "source": name})
+    source = Source(name=name, obj=data)
+    try:
+        with contextlib.closing(parser.iter_source(source, pages=pages, password=password, cancel=cancel)) as it:
+            for parsed in it:
+                parsed.page.source = name
+                doc.pages.append(parsed.page)
+                if cancel.is_set():
+                    raise Cancelled()
+    except StageCancelled:
+        raise Cancelled() from None
     return doc
 
 
