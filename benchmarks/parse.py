@@ -650,6 +650,36 @@ def bench_bigpdf(n_pages: int) -> tuple[list[str], dict[str, Any]]:
     return lines, {"rss_mb": marks, "seconds": float(secs)}
 
 
+def bench_bigscan(n_pages: int) -> tuple[list[str], dict[str, Any]]:
+    """An n-page image-only PDF (real scans, as `benchmarks/speed.py --rss-pages` makes it) parsed page by page
+    in a child process (OCR, layout, tables on every page): peak RSS after 10% of the pages and at the end."""
+    import tempfile
+
+    from speed import scanned_pdf
+
+    tmp = Path(tempfile.mkdtemp()) / "scanned.pdf"
+    made_of = scanned_pdf(n_pages, tmp)
+    code = (
+        "import resource, sys, time; from scriba import Parser\n"
+        "p = Parser(); t = time.perf_counter(); marks = {}\n"
+        f"src = __import__('scriba.io.sources', fromlist=['x']).expand_inputs([{str(tmp)!r}])[0]\n"
+        "for k, parsed in enumerate(p.iter_source(src), 1):\n"
+        f"    if k in ({max(1, n_pages // 10)}, {n_pages}): marks[k] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "print(marks, round(time.perf_counter() - t, 1))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    marks_s, secs = res.stdout.strip().splitlines()[-1].rsplit(" ", 1)
+    marks = eval(marks_s)  # our own child's dict literal
+    lines = [
+        f"Long scanned document: a {n_pages}-page image-only PDF ({made_of}; 150 dpi) parsed in one streaming "
+        "pass (OCR, layout and tables on every page): peak RSS "
+        + ", ".join(f"{v} MB after {k} pages" for k, v in marks.items())
+        + f"; {secs} s in all ({n_pages / float(secs):.2f} pages/s).",
+    ]
+    tmp.unlink()
+    return lines, {"rss_mb": marks, "seconds": float(secs)}
+
+
 # -- main -----------------------------------------------------------------------------------------------------
 def write_section(path: Path, body: str, section: str = SECTION) -> None:
     """Replace the section of the Markdown file that starts with `section` by `body` (or append it)."""
@@ -665,9 +695,10 @@ def write_section(path: Path, body: str, section: str = SECTION) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sections", default="olmocr,docling,teds,lost,generated,speed,bigpdf")
+    ap.add_argument("--sections", default="olmocr,docling,teds,lost,generated,speed,bigpdf,bigscan")
     ap.add_argument("--systems", default="scriba-parse,scriba-parse-ocr,ocr-sorted,pdftotext,tesseract")
     ap.add_argument("--big-pages", type=int, default=1000)
+    ap.add_argument("--scan-pages", type=int, default=200, help="Pages of the bigscan section's scanned PDF.")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--output", default=str(REPO / "docs" / "benchmarks.md"))
@@ -697,6 +728,7 @@ def main() -> None:
         ("generated", lambda: bench_generated(strip_markdown, ned, DPI)),
         ("speed", lambda: bench_speed(systems, args.repeats)),
         ("bigpdf", lambda: bench_bigpdf(args.big_pages)),
+        ("bigscan", lambda: bench_bigscan(args.scan_pages)),
     ):
         if sec in sections:
             lines, raw[sec] = fn()

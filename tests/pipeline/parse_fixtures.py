@@ -149,3 +149,45 @@ def figure_pdf(path: Path, labels: bool = False) -> Path:
     c.showPage()
     c.save()
     return path
+
+
+SIDEWAYS_CAPTION = "Table 4. Quarterly sales by region, in thousands of units"
+SIDEWAYS_TABLE = [
+    ["Region", "Q1 sales", "Q2 sales", "Q3 sales", "Q4 sales", "Total"],
+    ["North", "120", "135", "150", "160", "565"],
+    ["South", "98", "101", "110", "118", "427"],
+    ["East", "77", "80", "91", "95", "343"],
+    ["West", "64", "70", "72", "81", "287"],
+    ["Central", "55", "61", "66", "70", "252"],
+]
+SIDEWAYS_NOTE = "Sales rose in every region during the year; the North led with 565 thousand units sold."
+
+
+def sideways_pdf(path: Path, quarter: int = 1) -> Path:
+    """A landscape table with its caption and a note, printed sideways on a portrait page: turned a quarter
+    counter-clockwise (quarter=1, reads upwards) or clockwise (quarter=-1, reads downwards). Only the header
+    and the last row are ruled; the columns are whitespace."""
+    c, (w, h) = _canvas(path)
+    c.saveState()
+    if quarter == 1:
+        c.translate(w, 0)
+        c.rotate(90)
+    else:
+        c.translate(0, h)
+        c.rotate(-90)
+    c.setFont("Serif", 12)
+    c.drawString(72, w - 72, SIDEWAYS_CAPTION)
+    y0, cw, rh = w - 110, 105, 26
+    for r, row in enumerate(SIDEWAYS_TABLE):
+        for k, cell in enumerate(row):
+            c.setFont("Serif", 11)
+            c.drawString(72 + k * cw, y0 - r * rh, cell)
+    right = 72 + len(SIDEWAYS_TABLE[0]) * cw
+    for y in (y0 + 16, y0 - 8, y0 - (len(SIDEWAYS_TABLE) - 1) * rh - 8):
+        c.line(72, y, right, y)
+    c.setFont("Serif", 10)
+    c.drawString(72, y0 - len(SIDEWAYS_TABLE) * rh - 20, SIDEWAYS_NOTE)
+    c.restoreState()
+    c.showPage()
+    c.save()
+    return path

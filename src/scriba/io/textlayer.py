@@ -8,6 +8,7 @@ form a line, and a wide gap (a table column or a page column gutter) starts a ne
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from scriba.document import Line, Word, polygon_of_bbox
+from scriba.pipeline.turns import from_upright, to_upright
 
 # PDFium reports a hyphen it believes ends a line as one of these.
 _SOFT_HYPHENS = {0x02, 0xAD, 0xFFFE}
@@ -34,6 +36,17 @@ class TextLayer:
     lines: list[Line] = field(default_factory=list)
     n_chars: int = 0  # visible characters
     n_bad: int = 0  # characters without a usable Unicode mapping
+    # Visible characters per quarter turn of their text (0, 90, 180, 270: how far the text is turned
+    # clockwise on the page, the convention of scriba.pipeline.turns). A table printed sideways is 270.
+    turns: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def turn(self) -> int:
+        """The page's turn when most of its text is turned (a landscape page printed sideways), else 0."""
+        if not self.turns:
+            return 0
+        turn, count = max(self.turns.items(), key=lambda kv: kv[1])
+        return turn if turn and count >= 0.5 * max(self.n_chars, 1) else 0
 
     @property
     def usable(self) -> bool:
@@ -61,16 +74,26 @@ def _device_affine(page: pdfium.PdfPage, scale: float) -> np.ndarray:
     return np.linalg.solve(src, dst).T  # (2, 3)
 
 
-def _char_table(textpage: pdfium.PdfTextPage) -> tuple[list[int], np.ndarray]:
+def _char_table(textpage: pdfium.PdfTextPage) -> tuple[list[int], np.ndarray, list[int]]:
+    """Codes, PDF boxes and quarter turns (clockwise, on the rendered page) of the page's characters."""
     n = textpage.count_chars()
     codes: list[int] = []
+    turns: list[int] = []
     boxes = np.zeros((n, 4), dtype=np.float64)
     rect = pdfium_c.FS_RECTF()
+    turn = 0
     for i in range(n):
         codes.append(pdfium_c.FPDFText_GetUnicode(textpage.raw, i))
         if pdfium_c.FPDFText_GetLooseCharBox(textpage.raw, i, rect):
             boxes[i] = (rect.left, rect.bottom, rect.right, rect.top)
-    return codes, boxes
+        # Radians, measured on the page as PDFium sees it: a glyph turned to read upwards (rotated 90 degrees
+        # counter-clockwise in PDF space) has pi/2 and its text is turned 270 degrees clockwise. -1: none.
+        angle = pdfium_c.FPDFText_GetCharAngle(textpage.raw, i)
+        if angle >= 0 and codes[-1] not in _SPACES:  # generated spaces and breaks follow the glyph before
+            turn = (360 - 90 * (round(angle / (math.pi / 2)) % 4)) % 360
+            turn = (360 - turn) % 360 if turn % 180 else turn
+        turns.append(turn)
+    return codes, boxes, turns
 
 
 def _to_pixels(boxes: np.ndarray, affine: np.ndarray) -> np.ndarray:
@@ -112,20 +135,61 @@ def _char_texts(codes: list[int], boxes: np.ndarray) -> list[str]:
 
 
 def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
-    """Words and lines of one page, with boxes in pixels of the page rendered at `scale` (= dpi / 72)."""
+    """Words and lines of one page, with boxes in pixels of the page rendered at `scale` (= dpi / 72).
+
+    Text turned on the page (a table printed sideways) is grouped into words and lines in its own upright
+    frame; its polygons are quads on the page in reading order (the first corner is the text's top-left)."""
     textpage = page.get_textpage()
     try:
-        codes, pdf_boxes = _char_table(textpage)
+        codes, pdf_boxes, turns = _char_table(textpage)
     finally:
         textpage.close()
     layer = TextLayer()
     if not codes:
         return layer
-    boxes = _to_pixels(pdf_boxes, _device_affine(page, scale))
+    affine = _device_affine(page, scale)
+    boxes = _to_pixels(pdf_boxes, affine)
+    w, h = page.get_size()
+    width, height = round(w * scale), round(h * scale)  # the rendered page's size, as in _device_affine
+    turn_of = np.array(turns)
+    for turn in sorted(set(turns)):
+        idx = np.flatnonzero(turn_of == turn)
+        sub_codes = [codes[i] for i in idx]
+        sub_boxes = _turn_boxes(boxes[idx], turn, width, height)
+        words, breaks_after = _words(sub_codes, sub_boxes, layer, turn)
+        lines = _words_to_lines(words, breaks_after)
+        if turn:
+            for line in lines:
+                _turn_back(line, turn, width, height)
+        layer.lines.extend(lines)
+    return layer
+
+
+def _turn_boxes(boxes: np.ndarray, turn: int, width: int, height: int) -> np.ndarray:
+    """Pixel boxes on the page -> boxes on the page turned so that text turned by `turn` reads upright."""
+    if turn == 0:
+        return boxes
+    corners = np.stack([boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [2, 3]], boxes[:, [0, 3]]], 1)
+    up = to_upright(corners, turn, width, height)
+    return np.stack([up[..., 0].min(1), up[..., 1].min(1), up[..., 0].max(1), up[..., 1].max(1)], 1)
+
+
+def _turn_back(line: Line, turn: int, width: int, height: int) -> None:
+    """A line grouped in its upright frame -> its quad (and its words') on the page, corners as read."""
+    line.polygon = from_upright(np.array(line.polygon), turn, width, height).tolist()
+    for word in line.words:
+        word.polygon = from_upright(np.array(word.polygon), turn, width, height).tolist()
+
+
+def _words(
+    codes: list[int], boxes: np.ndarray, layer: TextLayer, turn: int
+) -> tuple[list[tuple[str, np.ndarray]], set[int]]:
+    """Characters (in content-stream order, boxes upright) -> words with boxes, and the indices of the words
+    followed by an explicit line break. Counts visible and unmapped characters into `layer`."""
     words: list[tuple[str, np.ndarray]] = []
     chars: list[str] = []
     wbox: list[np.ndarray] = []
-    breaks_after: set[int] = set()  # word indices followed by an explicit line break
+    breaks_after: set[int] = set()
     space_pending = False
 
     def close_word() -> None:
@@ -158,6 +222,7 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
             space_pending = True  # decided at the next character: PDFium adds spaces where glyphs jump
             continue
         layer.n_chars += 1
+        layer.turns[turn] = layer.turns.get(turn, 0) + 1
         if _is_bad(code):
             layer.n_bad += 1
             if code in (0, 0xFFFD) or unicodedata.category(chr(code)) == "Cc":
@@ -181,8 +246,7 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
         chars.append(text)
         wbox.append(box)
     close_word()
-    layer.lines = _words_to_lines(words, breaks_after)
-    return layer
+    return words, breaks_after
 
 
 # TeX control words a PDF may carry as the "actual text" of a formula, as the characters they typeset.

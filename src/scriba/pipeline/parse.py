@@ -309,23 +309,32 @@ class Parser:
             parsed = self.parse_image(image, source, index, stem, timings=timings, reader=reader, cancel=cancel)
             parsed.page.metadata["text_layer_chars"] = layer.n_chars
             return parsed
-        # Text-layer page: layout on a small render, about the model's input size.
+        # Text-layer page: layout on a small render, about the model's input size. A page whose text is mostly
+        # turned (a landscape table printed sideways) is laid out and read turned upright.
+        turn = layer.turn
         t1 = time.perf_counter()
         small_scale = min(reader.scale, max(800 / reader.h_pt, 608 / reader.w_pt))
-        small = reader.render(small_scale)
+        small = upright_image(reader.render(small_scale), turn)
         regions = self._regions(small, reader.scale / small_scale)
         timings["layout"] = round(time.perf_counter() - t1, 4)
         lines = list(layer.lines)
         ocr_regions = 0
-        if opts.ocr_mode == "auto":
+        if opts.ocr_mode == "auto" and not turn:
             ocr_regions = self._ocr_empty_regions(regions, lines, reader)
-        page = self._build_page(regions, lines, reader.width, reader.height, source, index, timings)
+        width, height, crop = reader.width, reader.height, reader.region
+        if turn:
+            for line in lines:
+                _turn_line(line, turn, reader.width, reader.height)
+            if turn % 180:
+                width, height = height, width
+            crop = _TurnedCrop(reader, turn)
+        page = self._build_page(regions, lines, width, height, source, index, timings)
         _stop_if(cancel)
-        self._run_stages(PageContext(page, reader.region, stem, cancel=cancel, timings=timings))
+        self._run_stages(PageContext(page, crop, stem, cancel=cancel, timings=timings))
         page.metadata.update(
             {
                 "method": "text-layer" + ("+ocr" if ocr_regions else ""),
-                "rotation": 0,
+                "rotation": turn,
                 "dpi": opts.dpi,
                 "ocr_regions": ocr_regions,
             }
@@ -469,6 +478,26 @@ def _centre_in(b: tuple[float, float, float, float], box: tuple[float, float, fl
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+class _TurnedCrop:
+    """Crops of a turned page in its upright frame (the whole page is rendered once, on first use)."""
+
+    def __init__(self, reader: _PdfPageReader, turn: int) -> None:
+        self.reader, self.turn = reader, turn
+        self._image: np.ndarray | None = None
+
+    def __call__(self, box: tuple[float, float, float, float]) -> np.ndarray:
+        if self._image is None:
+            self._image = upright_image(self.reader.full(), self.turn)
+        return self._image[int(max(0, box[1])) : int(np.ceil(box[3])), int(max(0, box[0])) : int(np.ceil(box[2]))]
+
+
+def _turn_line(line: Line, turn: int, width: int, height: int) -> None:
+    """A line's polygons on the page as given -> on the page turned upright."""
+    line.polygon = to_upright(np.array(line.polygon), turn, width, height).tolist()
+    for w in line.words:
+        w.polygon = to_upright(np.array(w.polygon), turn, width, height).tolist()
 
 
 def _shift_line(line: Line, dx: float, dy: float) -> None:
