@@ -11,7 +11,7 @@ import re
 
 from scriba.block_types import BlockKind, FigureData, FormulaData, HeadingData, TableData
 from scriba.document import Block, Document
-from scriba.export.prose import PROSE_KINDS, continues, join_lines, join_pair
+from scriba.export.prose import PROSE_KINDS, continues, join_lines, join_pair, numbered_items
 
 SKIPPED_KINDS = {"header", "footer", "page_number"}
 
@@ -51,7 +51,13 @@ def block_markdown(block: Block) -> str:
         return "\n\n".join(x for x in (link, text) if x)
     if kind in (BlockKind.FIGURE_CAPTION, BlockKind.TABLE_CAPTION):
         return "*" + escape_md(_join_lines(block)) + "*"
-    return escape_md(_join_lines(block))
+    return "\n\n".join(escape_md(item) for item in _items(block))
+
+
+def _items(block: Block) -> list[str]:
+    """A prose block as its paragraphs: one per entry of a numbered list (references), else one."""
+    items = numbered_items([line.text for line in block.lines]) if block.kind in PROSE_KINDS else None
+    return [join_lines(item) for item in items] if items else [_join_lines(block)]
 
 
 def to_markdown(doc: Document) -> str:
@@ -69,6 +75,10 @@ def to_markdown(doc: Document) -> str:
             if last is not None and continues(last, paragraph, block, text):
                 paragraph = join_pair(paragraph, text)
                 parts[-1] = escape_md(paragraph)
+            elif block.kind in PROSE_KINDS:
+                items = _items(block)  # each entry its own part: the next block may continue the last one
+                parts.extend(escape_md(item) for item in items)
+                paragraph = items[-1]
             else:
                 parts.append(md)
                 paragraph = text

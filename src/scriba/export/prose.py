@@ -49,6 +49,27 @@ def join_lines(texts: list[str]) -> str:
     return out
 
 
+_ITEM_NUMBER = re.compile(r"^\[?(\d{1,3})[\].)]?\s+\S")
+
+
+def numbered_items(texts: list[str]) -> list[list[str]] | None:
+    """A block's lines split into its numbered entries (a reference list '1 Smith J. ...', '[2] ...', a
+    numbered list '3. ...'), or None when it is not one. An entry starts only at the next number in sequence,
+    so a line that happens to start with a number ('17 May 2004' inside entry 2) stays in its entry."""
+    first = _ITEM_NUMBER.match(texts[0]) if texts else None
+    if first is None:
+        return None
+    items, expected = [[texts[0]]], int(first.group(1)) + 1
+    for text in texts[1:]:
+        m = _ITEM_NUMBER.match(text)
+        if m and int(m.group(1)) == expected:
+            items.append([text])
+            expected += 1
+        else:
+            items[-1].append(text)
+    return items if len(items) >= 2 else None
+
+
 def _line_height(block: Block) -> float:
     hs = sorted(bbox_of(x.polygon)[3] - bbox_of(x.polygon)[1] for x in block.lines)
     return hs[len(hs) // 2] if hs else 0.0
