@@ -41,3 +41,37 @@ def test_markdown_writes_one_paragraph_per_entry() -> None:
         ("3 Hirschhorn N. Corporate social responsibility and the tobacco industry: hope or hype? Tobacco "
         "Control 2004;13:447-53.\n"),
     ]
+
+
+def test_numbered_list_is_one_markdown_list() -> None:
+    steps = ["1. Open the valve slowly.", "2. Wait until the gauge reads", "four bar.", "3. Close the valve."]
+    md = Document([Page(600, 200, blocks=[_block(steps, kind="text")])]).to_markdown()
+    assert md == "1. Open the valve slowly.\n2. Wait until the gauge reads four bar.\n3. Close the valve.\n"
+
+
+def test_bullets_in_a_pdf_become_a_markdown_list(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Bullet signs the text layer keeps apart from their items (they stand in the margin) join them, and
+    the items are written as a Markdown list, a wrapped item as one line."""
+    from scriba import ParseOptions, Parser
+    from tests.pipeline.parse_fixtures import _canvas
+
+    c, (_, h) = _canvas(tmp_path / "list.pdf")
+    c.setFont("Serif", 11)
+    c.drawString(72, h - 90, "The early machines were used in offices for three tasks:")
+    items = [["Letters typed once and printed many times over the", "course of a working day."],
+             ["Reports revised without retyping the pages."], ["Forms filled in from stored records."]]  # fmt: skip
+    y = h - 115
+    for item in items:
+        c.drawString(80, y, "•")
+        for k, text in enumerate(item):
+            c.drawString(96, y - 14 * k, text)
+        y -= 14 * len(item) + 6
+    c.drawString(72, y - 10, "Secretarial pools benefited most from these machines in the years that followed.")
+    c.showPage()
+    c.save()
+    md = Parser(ParseOptions(dpi=144))(tmp_path / "list.pdf").to_markdown()
+    assert (
+        "- Letters typed once and printed many times over the course of a working day.\n"
+        "- Reports revised without retyping the pages.\n"
+        "- Forms filled in from stored records."
+    ) in md

@@ -11,7 +11,7 @@ import re
 
 from scriba.block_types import BlockKind, FigureData, FormulaData, HeadingData, TableData
 from scriba.document import Block, Document
-from scriba.export.prose import PROSE_KINDS, continues, join_lines, join_pair, numbered_items
+from scriba.export.prose import PROSE_KINDS, continues, join_lines, join_pair, list_markdown, numbered_items
 
 SKIPPED_KINDS = {"header", "footer", "page_number"}
 
@@ -51,19 +51,29 @@ def block_markdown(block: Block) -> str:
         return "\n\n".join(x for x in (link, text) if x)
     if kind in (BlockKind.FIGURE_CAPTION, BlockKind.TABLE_CAPTION):
         return "*" + escape_md(_join_lines(block)) + "*"
-    return "\n\n".join(escape_md(item) for item in _items(block))
+    return "\n\n".join(_items(block))
 
 
 def _items(block: Block) -> list[str]:
-    """A prose block as its paragraphs: one per entry of a numbered list (references), else one."""
+    """A prose block as Markdown parts: a list (bulleted or numbered) as one part, one line per item; the
+    entries of a reference list one paragraph each; else the block as one paragraph."""
     items = numbered_items([line.text for line in block.lines]) if block.kind in PROSE_KINDS else None
-    return [join_lines(item) for item in items] if items else [_join_lines(block)]
+    if not items:
+        return [escape_md(_join_lines(block))]
+    texts = [escape_md(join_lines(item)) for item in items]
+    as_list = list_markdown(texts)
+    return [as_list] if as_list is not None else texts
+
+
+def _is_list(part: str) -> bool:
+    return part.startswith("- ") or re.match(r"\d{1,3}[.)] ", part) is not None
 
 
 def to_markdown(doc: Document) -> str:
     parts: list[str] = []
     paragraph = ""  # the text of the last part while it is a plain paragraph (escaped when written)
     last: Block | None = None  # the block that ended it
+    listed = False  # the last part is a Markdown list
     for page in doc.pages:
         for block in page.blocks:
             if block.kind in SKIPPED_KINDS:
@@ -75,12 +85,16 @@ def to_markdown(doc: Document) -> str:
             if last is not None and continues(last, paragraph, block, text):
                 paragraph = join_pair(paragraph, text)
                 parts[-1] = escape_md(paragraph)
-            elif block.kind in PROSE_KINDS:
-                items = _items(block)  # each entry its own part: the next block may continue the last one
-                parts.extend(escape_md(item) for item in items)
-                paragraph = items[-1]
+            elif block.kind in PROSE_KINDS and numbered_items([x.text for x in block.lines]):
+                items = _items(block)  # a list, or reference entries each its own paragraph
+                if len(items) == 1 and _is_list(items[0]) and listed and parts:
+                    parts[-1] += "\n" + items[0]  # items set apart by a little space: still one list
+                else:
+                    parts.extend(items)
+                paragraph = ""  # not continued by the next block
             else:
                 parts.append(md)
                 paragraph = text
             last = block if block.kind in PROSE_KINDS else None
+            listed = bool(parts) and _is_list(parts[-1]) and paragraph == ""
     return "\n\n".join(parts) + ("\n" if parts else "")

@@ -50,13 +50,26 @@ def join_lines(texts: list[str]) -> str:
 
 
 _ITEM_NUMBER = re.compile(r"^\[?(\d{1,3})[\].)]?\s+\S")
+_LIST_NUMBER = re.compile(r"^\d{1,3}[.)]\s")
+_BULLET = re.compile(r"^[•·▪◦●○■□➢►]\s*")
 
 
 def numbered_items(texts: list[str]) -> list[list[str]] | None:
-    """A block's lines split into its numbered entries (a reference list '1 Smith J. ...', '[2] ...', a
-    numbered list '3. ...'), or None when it is not one. An entry starts only at the next number in sequence,
-    so a line that happens to start with a number ('17 May 2004' inside entry 2) stays in its entry."""
-    first = _ITEM_NUMBER.match(texts[0]) if texts else None
+    """A block's lines split into its entries (a reference list '1 Smith J. ...', '[2] ...', a numbered list
+    '3. ...', a bulleted list '• ...'), or None when it is not one. A numbered entry starts only at the next
+    number in sequence, so a line that happens to start with a number ('17 May 2004' inside entry 2) stays in
+    its entry."""
+    if not texts:
+        return None
+    if _BULLET.match(texts[0]):
+        items: list[list[str]] = []
+        for text in texts:
+            if _BULLET.match(text) or not items:
+                items.append([text])
+            else:
+                items[-1].append(text)
+        return items
+    first = _ITEM_NUMBER.match(texts[0])
     if first is None:
         return None
     items, expected = [[texts[0]]], int(first.group(1)) + 1
@@ -68,6 +81,16 @@ def numbered_items(texts: list[str]) -> list[list[str]] | None:
         else:
             items[-1].append(text)
     return items if len(items) >= 2 else None
+
+
+def list_markdown(items: list[str]) -> str | None:
+    """Entries as a Markdown list ('- ' for bullets, '1. ' kept), one line each, or None for entries that are
+    not list items in Markdown's sense (references '1 Smith', '[1] Smith'): those stay paragraphs."""
+    if all(_BULLET.match(t) for t in items):
+        return "\n".join("- " + _BULLET.sub("", t) for t in items)
+    if all(_LIST_NUMBER.match(t) for t in items):
+        return "\n".join(items)
+    return None
 
 
 def _line_height(block: Block) -> float:

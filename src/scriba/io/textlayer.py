@@ -116,6 +116,14 @@ def _char_texts(codes: list[int], boxes: np.ndarray) -> list[str]:
     """Text of each character; a separate accent glyph is combined into the letter it sits on (and dropped
     itself), so 'J´an' reads 'Ján'."""
     texts = ["-" if c in _SOFT_HYPHENS else chr(c) for c in codes]
+    # PDFium gives a character outside the BMP (math letters such as U+1D465) as two UTF-16 surrogates: one
+    # character, on the first one's box. A lone surrogate is not text (and cannot be written as UTF-8).
+    for i, c in enumerate(codes):
+        if 0xD800 <= c <= 0xDBFF and i + 1 < len(codes) and 0xDC00 <= codes[i + 1] <= 0xDFFF:
+            texts[i] = chr(0x10000 + ((c - 0xD800) << 10) + (codes[i + 1] - 0xDC00))
+            texts[i + 1] = ""
+        elif 0xD800 <= c <= 0xDFFF and texts[i] == chr(c):  # a lone half (a low half after a pair is '')
+            texts[i] = ""
     accents = [i for i, c in enumerate(codes) if c in _ACCENTS]
     if not accents:
         return texts

@@ -224,6 +224,47 @@ def restore_body_text(blocks: list[Block], page_height: float, body_height: floa
             b.kind = "text"
 
 
+BULLETS = set("•·▪◦●○■□➢►–-*")
+
+
+def attach_bullets(lines: list[Line]) -> list[Line]:
+    """A line that is only a bullet sign (the text layer and the detector keep it apart from its item when
+    it stands in the margin) joins the line to its right on the same row: '• IBM MT/ST ...'."""
+    bullets = [x for x in lines if x.text.strip() in BULLETS and x.text.strip()]
+    if not bullets:
+        return lines
+    others = [x for x in lines if not (x.text.strip() in BULLETS and x.text.strip())]
+    taken: set[int] = set()
+    for bullet in bullets:
+        _, by0, bx1, by1 = bbox_of(bullet.polygon)
+        best, best_gap = None, float("inf")
+        for k, x in enumerate(others):
+            x0, y0, _, y1 = bbox_of(x.polygon)
+            h = max(y1 - y0, 1.0)
+            overlap = min(by1, y1) - max(by0, y0)
+            gap = x0 - bx1
+            if (
+                k not in taken
+                and overlap > 0.3 * min(h, by1 - by0)
+                and -0.2 * h <= gap <= 3 * h
+                and gap < best_gap
+            ):
+                best, best_gap = k, gap
+        if best is None:
+            others.append(bullet)  # a lone sign stays a line of its own
+            continue
+        taken.add(best)
+        item = others[best]
+        others[best] = Line(
+            text=f"{bullet.text.strip()} {item.text}",
+            confidence=min(bullet.confidence, item.confidence),
+            polygon=union_polygon([bullet.polygon, item.polygon]),
+            words=(bullet.words or [Word(bullet.text.strip(), bullet.confidence, bullet.polygon)])
+            + item.words,
+        )
+    return others
+
+
 def _columns_first(lines: list[Line]) -> list[Line]:
     """Lines in reading order, a column of text (in a poster, a photographed page) before the next."""
     groups = paragraphs(lines)
@@ -299,7 +340,9 @@ def attach_captions(order: list[Block]) -> list[Block]:
                 best, best_d = t, d
         if best is None:
             continue
-        best.payload(TableData if best.kind == "table" else FigureData).caption = " ".join(x.text for x in cap.lines)
+        best.payload(TableData if best.kind == "table" else FigureData).caption = " ".join(
+            x.text for x in cap.lines
+        )
         moves[id(best)] = (cap, cb[1] < bbox_of(best.polygon)[1])
     if not moves:
         return order
@@ -375,6 +418,7 @@ def assemble_page(
     regions: list[Region], lines: list[Line], page_width: float, page_height: float
 ) -> list[Block]:
     """Typed blocks in reading order for one page."""
+    lines = attach_bullets(lines)
     regions = drop_prose_tables(drop_text_figures(drop_duplicates(regions), lines), lines)
     free = assign_lines(regions, lines)
     blocks: list[Block] = []
