@@ -61,7 +61,7 @@ class OCROptions:
     # "auto": on pages whose lines are small (poor scans, small print) the small line crops are brought to the
     # recognizer's height and smoothed before they are read (scriba.pipeline.enhance); "off": never.
     enhance: str = "auto"
-    # "auto": pages whose text lines are measurably bent (curled, photographed) are flattened along their lines
+    # "auto": pages on which several long text lines bend (unwarp.is_curved) are flattened along their lines
     # before they are read (scriba.pipeline.unwarp); "on": every page with enough lines; "off": never.
     unwarp: str = "auto"
     det_limit_side_len: int | None = None
