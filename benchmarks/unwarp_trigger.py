@@ -8,8 +8,8 @@ page_dewarp phone photos, rendered pages curled over their whole width or near o
 docling/FUNSD pages put through the curl and spine (curled near one side) distortions.
 
 For every page: its long bands (unwarp.centre_curves), each one's bow (peak-to-peak distance from its straight
-fit, in band thicknesses), and statistics of those bows; then per group the range of each statistic and, for
-the trigger scriba uses, the gap between the most curved flat page and the least curved curled one.
+fit, in band thicknesses), and statistics of those bows; then per group the range of each statistic over its
+pages and how many of them the trigger scriba uses (unwarp.is_curved) flattens.
 
     python benchmarks/unwarp_trigger.py                   # every page (a few minutes on 2 cores)
     python benchmarks/unwarp_trigger.py --per-set 6 --pages   # fewer pages, one row per page
