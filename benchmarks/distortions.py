@@ -58,14 +58,42 @@ def curl(img: np.ndarray, dpi: float, rng: np.random.Generator) -> np.ndarray:
     # Foreshortening: x advances faster where the surface tilts away (slope of the bow).
     slope = np.cos(np.pi * np.clip(t + phase, 0.0, 1.0))
     map_x = u + 0.015 * w * slope * (v / h)
-    table = (int(rng.integers(60, 120)),) * 3
     warped = cv2.remap(img, map_x, map_y.astype(np.float32), cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+    return _on_table(warped, rng)
+
+
+def _on_table(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The page lying on a darker table, photographed at an angle: each corner moved by up to 6% of the page."""
+    h, w = img.shape[:2]
+    table = (int(rng.integers(60, 120)),) * 3
     pad = int(0.08 * max(h, w))
-    canvas = cv2.copyMakeBorder(warped, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=table)
+    canvas = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=table)
     src = np.float32([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]])
     dst = src + rng.uniform(-0.06, 0.06, (4, 2)).astype(np.float32) * np.float32([w, h])
     m = cv2.getPerspectiveTransform(src, dst)
     return cv2.warpPerspective(canvas, m, canvas.shape[1::-1], flags=cv2.INTER_LINEAR, borderValue=table)
+
+
+def perspective(img: np.ndarray, dpi: float, rng: np.random.Generator) -> np.ndarray:
+    """A flat page photographed at an angle on a table (curl's last step without the curl): lines stay straight
+    but converge."""
+    return _on_table(img, rng)
+
+
+def spine(img: np.ndarray, dpi: float, rng: np.random.Generator) -> np.ndarray:
+    """A page curled only near one side, as an open book's page bends towards its spine: lines run straight over
+    most of the width and bow over the last 25-45% of it (by 1.5-3.5% of the page height at the edge, more
+    towards one end of the page), then photographed at an angle as in curl."""
+    h, w = img.shape[:2]
+    amp = rng.uniform(0.015, 0.035) * h * rng.choice([-1, 1])
+    reach = rng.uniform(0.25, 0.45)
+    v, u = np.mgrid[0:h, 0:w].astype(np.float32)
+    t = u / w if rng.random() < 0.5 else 1.0 - u / w  # the spine on the right or on the left
+    s = np.clip((t - (1.0 - reach)) / reach, 0.0, 1.0)
+    strength = 0.6 + 0.8 * v / h
+    map_y = (v - amp * strength * s**2).astype(np.float32)
+    warped = cv2.remap(img, u, map_y, cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+    return _on_table(warped, rng)
 
 
 def screen(img: np.ndarray, dpi: float, rng: np.random.Generator) -> np.ndarray:
@@ -124,3 +152,6 @@ def scan(img: np.ndarray, dpi: float, rng: np.random.Generator) -> np.ndarray:
 
 
 AXES: dict[str, Distortion] = {"skew": skew, "curl": curl, "screen": screen, "light": light, "scan": scan}
+# Not in the default run: a flat page photographed at an angle, and a page curled near its spine (for the
+# unwarping trigger: benchmarks/unwarp_trigger.py; `robustness.py --axes perspective,spine`).
+EXTRA_AXES: dict[str, Distortion] = {"perspective": perspective, "spine": spine}

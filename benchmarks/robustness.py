@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from distortions import AXES
+from distortions import AXES, EXTRA_AXES
 from metrics import Counts, word_counts
 from ocr import Item, _spread, load_docling, load_funsd, make_engine
 
@@ -55,7 +55,7 @@ def distorted(item: Item, axis: str, seed: int) -> np.ndarray:
         return image
     # zlib.crc32, not hash(): the same page gets the same distortion in every run and process.
     rng = np.random.default_rng([seed, zlib.crc32(f"{item.set}/{item.key}/{axis}".encode())])
-    return AXES[axis](image, page_dpi(item, image), rng)
+    return {**AXES, **EXTRA_AXES}[axis](image, page_dpi(item, image), rng)
 
 
 def ground_truth(item: Item) -> str:
@@ -265,7 +265,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--data", default=default_data, help="The shared evaluation data folder.")
     ap.add_argument("--pages", type=int, default=4, help="Pages per set (evenly spaced).")
     ap.add_argument("--sets", default=",".join(SETS), help=f"Comma-separated subset of {', '.join(SETS)}.")
-    ap.add_argument("--axes", default=",".join(AXES), help=f"Comma-separated subset of {', '.join(AXES)}.")
+    ap.add_argument(
+        "--axes",
+        default=",".join(AXES),
+        help=f"Comma-separated subset of {', '.join(AXES)} (the default), and of {', '.join(EXTRA_AXES)}.",
+    )
     ap.add_argument(
         "--engines",
         default=";".join(DEFAULT_ENGINES),
@@ -288,7 +292,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # Engines are separated by ';' when any carries options (scriba:a=1,b=2), by ',' otherwise.
     sep = ";" if ";" in args.engines or "=" in args.engines else ","
     args.engines = [e for e in args.engines.split(sep) if e]
-    bad = [s for s in args.sets if s not in SETS] + [a for a in args.axes if a not in AXES]
+    bad = [s for s in args.sets if s not in SETS] + [
+        a for a in args.axes if a not in AXES and a not in EXTRA_AXES
+    ]
     if bad:
         ap.error(f"unknown set or axis: {', '.join(bad)}")
     if not Path(args.data).is_dir():

@@ -99,8 +99,9 @@ def ocr_command(
     unwarp: Annotated[
         str,
         typer.Option(
-            help="auto: pages whose text lines are measurably bent (curled, photographed) are flattened along "
-            "their lines before reading, polygons stay on the page as given; on: every page; off: never."
+            help="auto: pages on which several long text lines bend (curled, a book near its spine) are "
+            "flattened along their lines before reading, polygons stay on the page as given; on: every page; "
+            "off: never."
         ),
     ] = "auto",
     fast: Annotated[bool, typer.Option("--fast", hidden=True, help="The default now; kept for old scripts.")] = False,

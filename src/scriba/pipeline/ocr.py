@@ -88,14 +88,14 @@ class OCROptions:
             choices=("auto", "off"),
         ),
     )
-    # "auto": pages whose text lines are measurably bent (curled, photographed) are flattened along their lines
+    # "auto": pages on which several long text lines bend (unwarp.is_curved) are flattened along their lines
     # before they are read (scriba.pipeline.unwarp); "on": every page with enough lines; "off": never.
     unwarp: str = field(
         default="auto",
         metadata=flag(
             "--unwarp",
-            "auto: pages whose text lines are measurably bent (curled, photographed) are flattened along their "
-            "lines before reading; on: every page; off: never.",
+            "auto: pages on which several long text lines bend (curled, a book near its spine) are flattened "
+            "along their lines before reading; on: every page; off: never.",
             choices=("auto", "on", "off"),
         ),
     )

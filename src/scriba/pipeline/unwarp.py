@@ -7,7 +7,8 @@ column, so each line keeps its height there), and the page is remapped so that e
 the pixel at (x, v) of the flattened page comes from (x, v + g(x, v)) of the page as given. Results read on
 the flattened page are mapped back through the same function, so polygons refer to the page as given.
 
-Only pages whose lines are measurably bent are flattened: straight lines, skewed or not, leave a page as it is.
+Only pages on which several long lines are measurably bent are flattened (a share of them, not most: a book
+page curls near its spine only); straight lines, skewed or converging, leave a page as it is.
 """
 
 from __future__ import annotations
@@ -23,9 +24,15 @@ TERMS = tuple((i, j) for i in range(1, 4) for j in range(3))
 # A band is a line when it is this many times longer than thick; a page needs this many such lines.
 MIN_ELONGATION = 6.0
 MIN_LINES = 4
-# A page is curved when the median line bows (peak to peak, off its own straight fit) by this share of its
-# thickness; straight lines measure about 0.1-0.3 (ascenders, descenders, the band's own ends).
-CURVED = 0.6
+# A page is curled when enough of its long lines bow. Pages curl near the spine, so only part of their lines
+# bow: the median line of a phone photo of a book page bows by 0.27 thickness while a third of its long lines
+# bow by 0.7-1.3. Lines of flat pages (rendered, born-digital PDFs, forms, receipts, skewed or photographed at
+# an angle) bow by 0.05-0.5 (ascenders, descenders, the band's own ends): over about 400 of them no page had
+# more than one long line at 0.7 or more (benchmarks/unwarp_trigger.py measures both).
+LONG_LINE = 20.0  # a long line: this many times longer than thick (short bands bow little even when curled)
+BOWED = 0.7  # a bowed line: peak to peak off its own straight fit, in band thicknesses
+MIN_BOWED = 3  # a curled page has at least this many bowed long lines
+BOWED_SHARE = 0.15  # ... and they are at least this share of its long lines
 
 
 @dataclass
@@ -68,10 +75,32 @@ def bow(curve: Curve) -> float:
     return float((resid.max() - resid.min()) / max(curve.thickness, 1.0))
 
 
+def length(curve: Curve) -> float:
+    """The centre curve's horizontal extent, page pixels."""
+    return float(curve.points[-1, 0] - curve.points[0, 0])
+
+
+def bowed_long_lines(bows: np.ndarray, lengths: np.ndarray, thicknesses: np.ndarray) -> tuple[int, int]:
+    """(long lines, long lines that bow by BOWED or more) among lines given by their bow, length, thickness."""
+    bows = np.asarray(bows, np.float64)
+    long = np.asarray(lengths, np.float64) >= LONG_LINE * np.maximum(np.asarray(thicknesses, np.float64), 1.0)
+    return int(long.sum()), int((bows[long] >= BOWED).sum())
+
+
+def curled(long: int, bowed: int) -> bool:
+    return bowed >= MIN_BOWED and bowed >= BOWED_SHARE * long
+
+
 def is_curved(curves: list[Curve]) -> bool:
     if len(curves) < MIN_LINES:
         return False
-    return float(np.median([bow(c) for c in curves])) >= CURVED
+    return curled(
+        *bowed_long_lines(
+            np.array([bow(c) for c in curves]),
+            np.array([length(c) for c in curves]),
+            np.array([c.thickness for c in curves]),
+        )
+    )
 
 
 @dataclass
