@@ -52,3 +52,8 @@ def test_bad_values_are_refused_with_the_reason() -> None:
         build_options(ParseOptions, {"table__engine": "lattice"})
     with pytest.raises(ValueError, match="formula threshold"):
         build_options(ParseOptions, {"formula__threshold": 3.0})
+
+
+def test_unknown_formula_model_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown formula model 'texify'; known: scriba-formula"):
+        build_options(ParseOptions, {"formula__model": "texify"})

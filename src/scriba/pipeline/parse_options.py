@@ -70,6 +70,10 @@ class FormulaOptions:
     )
 
     def __post_init__(self) -> None:
+        from scriba.formula.registry import FORMULA_MODELS
+
+        if self.model is not None and self.model not in FORMULA_MODELS:
+            raise ValueError(f"unknown formula model {self.model!r}; known: {', '.join(FORMULA_MODELS)}")
         if not 0 <= self.threshold <= 1:
             raise ValueError(f"formula threshold must be between 0 and 1, not {self.threshold}")
 
