@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import threading
@@ -11,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from scriba.document import Document, Page
+from scriba.errors import Cancelled, check_cancel
 from scriba.io.pdf import PageError
 from scriba.io.sources import PageImage, Source, iter_pages
 
@@ -25,21 +27,20 @@ class Busy(Exception):
         self.retry_after = retry_after
 
 
-class Cancelled(Exception):
-    """The request timed out or the job was cancelled; work stopped between pages."""
-
-
 class _Unit:
     """One unit of work's hold on a slot, and the event that asks it to stop."""
 
-    def __init__(self, cancel: threading.Event | None) -> None:
+    def __init__(self, cancel: threading.Event | None, on_start: Callable[[], None] | None) -> None:
         self.cancel = cancel or threading.Event()
+        self.on_start = on_start
         self.holds_slot = False
+        self.started_at: float | None = None  # time.monotonic() when it took its slot and began to run
 
 
 class InferenceGate:
     """`slots` units of inference at once plus a bounded waiting queue. Work beyond slots + queue is refused
-    at once (Busy) rather than piling up: a client told to retry later beats one that times out.
+    at once (Busy) rather than piling up: a client told to retry later beats one that times out. A unit still
+    waiting when its caller stops waiting is withdrawn (`withdraw`) and never runs.
 
     A unit whose request timed out is asked to stop (its cancel event, checked between pages) and gives its
     slot up at once, running on in a spare thread until it reaches that check, so the next request does not
@@ -62,12 +63,18 @@ class InferenceGate:
         self._avg_s = 1.0  # moving average of one unit of work, for Retry-After
 
     def submit(
-        self, fn: Callable[..., T], *args: Any, admit: bool = True, cancel: threading.Event | None = None
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        admit: bool = True,
+        cancel: threading.Event | None = None,
+        on_start: Callable[[], None] | None = None,
     ) -> Future[T]:
         """Run fn(*args) on an inference thread. admit=False (job pages) skips the queue limit: jobs are
         already bounded by their own limit and must not be refused halfway through. `cancel` is set when the
-        work should stop: on timeout (abandon) and on shutdown."""
-        unit = _Unit(cancel)
+        work should stop: on timeout (abandon), on withdrawal and on shutdown. `on_start` is called (on the
+        inference thread) when the unit takes its slot, before fn runs."""
+        unit = _Unit(cancel, on_start)
         with self._lock:
             if self.closed or (admit and self.pending >= self.capacity):
                 raise Busy(self.retry_after())
@@ -81,12 +88,16 @@ class InferenceGate:
     def _timed(self, unit: _Unit, fn: Callable[..., T], *args: Any) -> T:
         self._slots.acquire()
         with self._lock:
+            if unit.cancel.is_set():  # withdrawn while it waited, or shutting down: the slot goes to the next
+                self._slots.release()
+                raise Cancelled("cancelled before it started")
             unit.holds_slot = True
+            unit.started_at = time.monotonic()
             self.running += 1
         t0 = time.perf_counter()
         try:
-            if unit.cancel.is_set():
-                raise Cancelled()
+            if unit.on_start is not None:
+                unit.on_start()
             return fn(*args)
         finally:
             with self._lock:
@@ -114,6 +125,24 @@ class InferenceGate:
         unit.holds_slot = False
         self._abandoned.add(unit)
         self._slots.release()
+
+    def started_at(self, future: Future[Any]) -> float | None:
+        """time.monotonic() when the unit took its slot; None while it waits."""
+        unit: _Unit | None = getattr(future, "_scriba_unit", None)
+        return None if unit is None else unit.started_at
+
+    def withdraw(self, future: Future[Any]) -> bool:
+        """The caller stopped waiting for a unit that has not started: it never will (True). False when it
+        had started already (then it runs on; `abandon` it to stop it)."""
+        unit: _Unit | None = getattr(future, "_scriba_unit", None)
+        if unit is None:
+            return False
+        with self._lock:  # _timed marks the start under the same lock: started or withdrawn, never both
+            if unit.started_at is not None:
+                return False
+            unit.cancel.set()
+        future.cancel()  # still in the executor's queue: dropped at once; else it stops when it gets a slot
+        return True
 
     def abandon(self, future: Future[Any]) -> None:
         """The request gave up on this work (timeout): stop it, and free its slot for the next request."""
@@ -214,20 +243,62 @@ def ocr_upload(
     cancel: threading.Event,
     on_page: Callable[[Page], None] | None = None,
 ) -> Document:
-    """OCR every selected page of an upload; stops between pages once `cancel` is set."""
+    """OCR every selected page of an upload; stops between pages, and between the stages of a page, once
+    `cancel` is set."""
     doc = Document(metadata={"model": engine.spec.name, "source": name})
     stream = PageStream(name, data, dpi, pages, password)
     try:
         while True:
-            if cancel.is_set():
-                raise Cancelled()
+            check_cancel(cancel)
             pimg = stream.next()
             doc.pages.extend(stream.take_failed())
             if pimg is None:
                 return doc
-            page = engine.ocr_page_image(pimg)
+            page = engine.ocr_page_image(pimg, cancel)
             doc.pages.append(page)
             if on_page is not None:
                 on_page(page)
     finally:
         stream.close()
+
+
+class _Checked:
+    """One model stage of a shared Parser, seen by one request: `cancel` is checked before each call (Cancelled),
+    and the OCR engine is handed `cancel` so that it checks it between its own stages and recognition batches.
+    The model is looked up on first use (`get`), so models the request never needs are never loaded."""
+
+    def __init__(self, get: Callable[[], Any], cancel: threading.Event) -> None:
+        self._get = get
+        self._cancel = cancel
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        check_cancel(self._cancel)
+        return self._get()(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._get(), name)
+        if not callable(attr):
+            return attr
+        cancel = self._cancel
+
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            check_cancel(cancel)
+            if name in ("ocr_image", "ocr_page_image"):
+                kwargs.setdefault("cancel", cancel)
+            return attr(*args, **kwargs)
+
+        return checked
+
+
+def cancellable_parser(parser: Any, cancel: threading.Event) -> Any:
+    """A view of a shared scriba.Parser for one request: the same options and loaded models, with `cancel` checked
+    before each model stage of a page (orientation, OCR, layout, each table) and inside OCR (detection,
+    recognition batches). The shared parser is not changed: requests running side by side each have their own
+    view, and nothing is kept between requests. A cancelled stage raises Cancelled, which the parser records as
+    that page's error; the caller checks `cancel` after each page and stops there."""
+    view = copy.copy(parser)
+    view._ocr = _Checked(lambda: parser.ocr, cancel)
+    view._layout = _Checked(lambda: parser.layout, cancel)
+    view._orientation = _Checked(lambda: parser.orientation, cancel)
+    view.tables = _Checked(lambda: parser.tables, cancel)
+    return view
