@@ -42,9 +42,9 @@ class InferenceGate:
     at once (Busy) rather than piling up: a client told to retry later beats one that times out. A unit still
     waiting when its caller stops waiting is withdrawn (`withdraw`) and never runs.
 
-    A unit whose request timed out is asked to stop (its cancel event, checked between pages) and gives its
-    slot up at once, running on in a spare thread until it reaches that check, so the next request does not
-    wait behind it. There are as many spare threads as slots; with all of them taken, a unit that times out
+    A unit whose request timed out is asked to stop (its cancel event, checked between pages and between the
+    stages of a page) and gives its slot up at once, running on in a spare thread until it reaches that check,
+    so the next request does not wait behind it. There are as many spare threads as slots; with all of them taken, a unit that times out
     keeps its slot ("stuck") until a spare thread is free. While every slot is stuck, or after shutdown, no
     work can be taken and the gate is not healthy (/healthz answers 503)."""
 
