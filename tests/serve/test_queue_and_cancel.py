@@ -215,3 +215,45 @@ def test_queue_timeout_answers_503_with_retry_after_and_the_request_never_runs(t
         code = srv.stop()  # SIGTERM stops the parse under way
         parse.join(60)
     assert code == 0 and result["status"] != 200
+
+
+# -- memory per request ---------------------------------------------------------------------------------
+def vm_kb(pid: int, field: str) -> int:
+    """A field of /proc/PID/status in kB: VmRSS (now) or VmHWM (the peak since it was last reset)."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE).group(1))
+
+
+# What one request may add to a worker's memory at most: the text detector's ONNX Runtime buffers at its largest
+# input (the longest side is capped at 4000 px, whatever the page's size: about 2.5 GB measured on a 4000x3328
+# input) plus the page's own buffers (3 bytes per pixel as RGB, a few copies).
+DETECTOR_CAP_BYTES = 3.5e9
+PAGE_BYTES_PER_PIXEL = 20
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="reads and resets the peak RSS in /proc")
+def test_a_page_at_the_pixel_limit_is_read_within_bounded_memory(server: Server) -> None:
+    """The per-page pixel limit bounds a request's memory (pages stream one at a time): a page just under it (the
+    shared server allows 30 MP) is read, and the server's peak RSS rises by less than DETECTOR_CAP_BYTES +
+    PAGE_BYTES_PER_PIXEL per pixel over what it held before."""
+    import numpy as np
+
+    w, h = 6000, 4990  # 29.9 MP
+    page = np.full((h, w, 3), 255, np.uint8)
+    text = render_lines(PAGE_LINES, size=60, width=1800)
+    page[400 : 400 + text.shape[0], 400 : 400 + text.shape[1]] = text
+    data = png_bytes(page)
+    pid = server.proc.pid
+    with server.client(timeout=600) as c:
+        for endpoint in ("/v1/ocr", "/v1/parse"):
+            Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets VmHWM to the RSS of now
+            before = vm_kb(pid, "VmRSS")
+            r = c.post(endpoint, files={"file": ("big.png", data)})
+            assert r.status_code == 200, r.text
+            doc = r.json() if endpoint == "/v1/ocr" else r.json()["document"]
+            assert doc["pages"][0]["width"] == w
+            assert "Invoice number 4711" in str(doc)
+            rise = (vm_kb(pid, "VmHWM") - before) * 1024
+            print(f"{endpoint}: before {before / 1024:.0f} MB, peak +{rise / 1e6:.0f} MB, "
+                  f"after {vm_kb(pid, 'VmRSS') / 1024:.0f} MB")
+            assert rise < DETECTOR_CAP_BYTES + PAGE_BYTES_PER_PIXEL * w * h, f"{endpoint}: peak RSS rose {rise / 1e6:.0f} MB"
