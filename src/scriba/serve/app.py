@@ -288,11 +288,15 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                 began = gate.started_at(future) or time.monotonic()
                 budget = max(0.0, limits.request_timeout_s - (time.monotonic() - began))
                 return await asyncio.wait_for(done, timeout=budget)
-            except asyncio.CancelledError:  # the client went away: stop the work, or drop it if it is still queued
+            except asyncio.CancelledError:
+                # uvicorn cancels requests still running when its graceful shutdown period (5 s after SIGTERM)
+                # is over: stop the work, or drop it if it is still queued, and say so (503, not a bare 500).
                 done.cancel()
                 if not gate.withdraw(future):
                     gate.abandon(future)
-                raise
+                metrics.count_error(endpoint, "shutdown")
+                raise HTTPException(503, "the server is shutting down; retry",
+                                    headers={"Retry-After": "5"}) from None
         except TimeoutError:
             gate.abandon(future)  # stops it at its next check and frees its slot for the next request now
             metrics.count_error(endpoint, "timeout")
