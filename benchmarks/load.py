@@ -261,6 +261,7 @@ def soak(url: str, pid: int | None, page: bytes, clients: int, minutes: float) -
         "codes": {k: dict(v) for k, v in codes.items()},
         "valid_ok": len(latencies),
         "valid_p50_s": round(percentile(latencies, 50), 3), "valid_p95_s": round(percentile(latencies, 95), 3),
+        "valid_max_s": round(max(latencies, default=float("nan")), 3),
         "rss_mb_over_time": rss,
         "rss_mb_max": max((r for _, r in rss), default=float("nan")),
         "healthz_after": health, "valid_request_after": after,

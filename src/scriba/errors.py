@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 
 class ScribaError(Exception):
     """Base class of every error Scriba raises on purpose."""
@@ -18,3 +20,18 @@ class InputError(ScribaError):
 
 class ModelError(ScribaError):
     """A model that cannot be found, loaded or verified."""
+
+
+class Cancelled(ScribaError):
+    """Work stopped because its cancel event was set (a request that timed out, a server shutting down). Checked
+    between pages and between the stages of a page."""
+
+
+def check_cancel(cancel: CancelEvent | None) -> None:
+    """Raise Cancelled when `cancel` (anything with `is_set()`, e.g. a threading.Event) is set."""
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
+
+
+class CancelEvent(Protocol):
+    def is_set(self) -> bool: ...

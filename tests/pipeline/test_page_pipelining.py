@@ -42,9 +42,9 @@ def test_next_page_is_queued_for_recognition_before_a_page_is_returned() -> None
     events: list[str] = []
     submit = engine.recognizer.submit
 
-    def recording_submit(crops: list) -> object:
+    def recording_submit(crops: list, *args: object, **kwargs: object) -> object:
         events.append("queued")
-        return submit(crops)
+        return submit(crops, *args, **kwargs)
 
     engine.recognizer.submit = recording_submit  # type: ignore[method-assign]
     images = [render_lines(lines, size=34, width=900) for lines in PAGES]

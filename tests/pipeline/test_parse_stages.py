@@ -10,6 +10,7 @@ import pytest
 
 from scriba import BlockKind, Parser, TableData
 from scriba.document import Block
+from scriba.errors import Cancelled
 from scriba.models.runtime import RuntimeOptions
 from scriba.pipeline.parse import LayoutOptions, ParseOptions, TableOptions
 from scriba.pipeline.stages import (
@@ -17,7 +18,6 @@ from scriba.pipeline.stages import (
     FormulaStage,
     PageContext,
     Stage,
-    StageCancelled,
     TableStage,
     default_stages,
 )
@@ -112,5 +112,5 @@ def test_cancel_stops_between_stages(article: Path) -> None:
     event = threading.Event()
     parser = Parser(ParseOptions(dpi=144), stages=[SetsCancel(event), MustNotRun()])
     pages = parser.iter_source(Source(name="article.pdf", path=str(article)), cancel=event)
-    with pytest.raises(StageCancelled):
+    with pytest.raises(Cancelled):
         next(pages)

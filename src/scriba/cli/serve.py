@@ -24,7 +24,14 @@ def serve_command(
     max_pages: Annotated[int, typer.Option(help="Pages per synchronous request (413 beyond; use jobs).")] = 50,
     max_job_pages: Annotated[int, typer.Option(help="Pages per job.")] = 2000,
     max_megapixels: Annotated[float, typer.Option(help="Pixels per page, in millions (413 beyond).")] = 60,
-    timeout: Annotated[float, typer.Option(help="Per-request time limit in seconds (504 beyond).")] = 120,
+    timeout: Annotated[
+        float, typer.Option(help="Per-request time limit in seconds, counted from when its work starts (504 beyond).")
+    ] = 120,
+    queue_timeout: Annotated[
+        float | None,
+        typer.Option(help="How long a request may wait for an inference thread (503 + Retry-After beyond). "
+                     "Default: twice --timeout."),
+    ] = None,
     api_key: Annotated[
         str | None, typer.Option(envvar="SCRIBA_API_KEY", help="Require this key on /v1/* (401 otherwise).")
     ] = None,
@@ -55,6 +62,8 @@ def serve_command(
     for flag, value in (("--max-upload-mb", max_upload_mb), ("--max-megapixels", max_megapixels), ("--timeout", timeout)):
         if value <= 0:
             fail(f"{flag} must be positive, not {value:g}")
+    if queue_timeout is not None and queue_timeout <= 0:
+        fail(f"--queue-timeout must be positive, not {queue_timeout:g}")
     at_least("--max-pages", max_pages, 1)
     at_least("--max-job-pages", max_job_pages, 1)
     limits = ServeLimits(
@@ -63,6 +72,7 @@ def serve_command(
         max_pages=max_pages,
         max_job_pages=max_job_pages,
         request_timeout_s=timeout,
+        queue_timeout_s=queue_timeout,
         concurrency=concurrency,
         queue=queue,
         dpi=dpi,

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from scriba.document import Block, Document, Line, Page, Word, bbox_of, union_polygon
-from scriba.errors import InputError
+from scriba.errors import CancelEvent, InputError, check_cancel
 from scriba.io.sources import PageImage, Source, expand_inputs, iter_pages
 from scriba.models.classification.angle import AngleClassifier
 from scriba.models.detection.db import TextDetector, boxes_from_probability, order_clockwise_many
@@ -339,10 +339,18 @@ class OCR:
         self._recognizer = value
 
     # -- one page ---------------------------------------------------------------------------------------
-    def ocr_image(self, image: np.ndarray, source: str = "", index: int = 0) -> Page:
+    def ocr_image(
+        self, image: np.ndarray, source: str = "", index: int = 0, cancel: CancelEvent | None = None
+    ) -> Page:
         """OCR one RGB page image. A page whose lines mostly read upside down is read turned by 180 degrees
-        (so the reading order is right), and its polygons are mapped back onto the image as given."""
-        return self._with_seals(image, self._start_page(self._prepare_page(image), source, index)())
+        (so the reading order is right), and its polygons are mapped back onto the image as given.
+
+        `cancel` (e.g. a threading.Event): once set, the page stops at its next stage (detection, cropping and
+        classification, each recognition batch, assembly) with scriba.errors.Cancelled."""
+        prep = self._prepare_page(image, cancel)
+        page = self._start_page(prep, source, index, cancel)()
+        check_cancel(cancel)
+        return self._with_seals(image, page)
 
     def _with_seals(self, image: np.ndarray, page: Page) -> Page:
         """With the `seals` option: the page's seals added as "seal" blocks (the seal detector is loaded on
@@ -355,10 +363,11 @@ class OCR:
             self._seal_reader = SealReader(self, RuntimeOptions(threads=self.options.threads))
         return self._seal_reader.add_to_page(image, page)
 
-    def _prepare_page(self, image: np.ndarray) -> _PreparedPage:
+    def _prepare_page(self, image: np.ndarray, cancel: CancelEvent | None = None) -> _PreparedPage:
         """Everything before recognition: detect, order, crop, classify; and the page-level turn, decided here
         from the classifier's votes so that the lines are recognized once (this part runs ahead on page n+1),
         unless the votes are few and unsure (see _Crops.page_turned)."""
+        check_cancel(cancel)
         t0 = time.perf_counter()
         warp = None
         if self.options.unwarp == "off":
@@ -372,8 +381,10 @@ class OCR:
             if warp is None:
                 det = boxes_from_probability(prob, self.detector.spec, ph, pw)
             else:
+                check_cancel(cancel)
                 image = warp.flatten(image)
                 det = self.detector(image)
+        check_cancel(cancel)
         t1 = time.perf_counter()
         quads = list(det.boxes)  # ordered, then clipped, by the detector: cropped as PaddleOCR crops them
         small = False
@@ -392,6 +403,7 @@ class OCR:
             image, quads = self._turned(image, quads, 90)
         cropped = self._crop_lines(image, quads, small)
         if cropped.turned_share > 0.5:
+            check_cancel(cancel)
             image, quads = self._turned(image, quads, 180)
             turned = self._crop_lines(image, quads, small)
             if cropped.page_turned:
@@ -408,10 +420,12 @@ class OCR:
             return upright_image(image, angle), quads
         return upright_image(image, angle), list(order_clockwise_many(to_upright(np.array(quads), angle, w, h)))
 
-    def _start_page(self, prep: _PreparedPage, source: str, index: int) -> Callable[[], Page]:
+    def _start_page(
+        self, prep: _PreparedPage, source: str, index: int, cancel: CancelEvent | None = None
+    ) -> Callable[[], Page]:
         """Queue the page's lines for recognition; returns the function that waits for them and builds the Page."""
-        read = self._start_reading(prep.cropped)
-        read_turned = self._start_reading(prep.alternative) if prep.alternative is not None else None
+        read = self._start_reading(prep.cropped, cancel)
+        read_turned = self._start_reading(prep.alternative, cancel) if prep.alternative is not None else None
 
         def finish() -> Page:
             w, h = prep.width, prep.height
@@ -491,11 +505,14 @@ class OCR:
                 flipped[k] = True
         return out
 
-    def _start_reading(self, cropped: _Crops) -> Callable[[], tuple[list[Line], dict[str, float]]]:
+    def _start_reading(
+        self, cropped: _Crops, cancel: CancelEvent | None = None
+    ) -> Callable[[], tuple[list[Line], dict[str, float]]]:
         """Queue the cropped lines for recognition; returns the function that waits for them and keeps the
         confident ones, with word boxes, and the timings."""
+        check_cancel(cancel)
         t2 = time.perf_counter()
-        recognized = self.recognizer.submit(cropped.crops)
+        recognized = self.recognizer.submit(cropped.crops, cancel=cancel)
 
         def finish() -> tuple[list[Line], dict[str, float]]:
             recs = recognized()
@@ -506,7 +523,7 @@ class OCR:
                 # and sometimes turns an upright one, which PP-OCRv6 small then reads as a few letters and
                 # spaces with confidence enough to pass (FUNSD form 82092117: word F1 64.6 instead of 78.8).
                 ids = sorted(cropped.as_cut)
-                for i, rec in zip(ids, self.recognizer([cropped.as_cut[i] for i in ids])):
+                for i, rec in zip(ids, self.recognizer([cropped.as_cut[i] for i in ids], cancel)):
                     if rec.confidence > recs[i].confidence:
                         recs[i], flipped[i] = rec, False
             t3 = time.perf_counter()
@@ -603,8 +620,8 @@ class OCR:
             stop.set()
             worker.join()
 
-    def ocr_page_image(self, pimg: PageImage) -> Page:
-        return self.ocr_image(pimg.image, source=pimg.source, index=pimg.index)
+    def ocr_page_image(self, pimg: PageImage, cancel: CancelEvent | None = None) -> Page:
+        return self.ocr_image(pimg.image, source=pimg.source, index=pimg.index, cancel=cancel)
 
     def __call__(
         self,

@@ -20,7 +20,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from scriba.document import Document, Line, Page, Word, bbox_of
-from scriba.errors import InputError
+from scriba.errors import Cancelled, InputError, check_cancel
 from scriba.io.images import MAX_PIXELS
 from scriba.io.pdf import (
     MAX_FAILED_RUN,
@@ -44,7 +44,7 @@ from scriba.pipeline.parse_options import (
     SealOptions,
     TableOptions,
 )
-from scriba.pipeline.stages import PageContext, Stage, StageCancelled, default_stages
+from scriba.pipeline.stages import PageContext, Stage, default_stages
 from scriba.pipeline.table_engines import TABLE_ENGINES
 from scriba.pipeline.turns import to_upright, upright_image
 
@@ -64,8 +64,7 @@ S = TypeVar("S", bound=Stage)
 
 
 def _stop_if(cancel: threading.Event | None) -> None:
-    if cancel is not None and cancel.is_set():
-        raise StageCancelled()
+    check_cancel(cancel)
 
 
 class _PdfPageReader:
@@ -220,7 +219,8 @@ class Parser:
         cancel: threading.Event | None = None,
     ) -> Iterator[ParsedPage]:
         """Parse one source page by page (pages stream; a failing page is recorded in `page.error`).
-        Once `cancel` is set the work stops at the next stage boundary with StageCancelled."""
+        Once `cancel` is set the work stops at the next stage boundary (inside OCR: between recognition
+        batches) with scriba.errors.Cancelled."""
         stem = stem or source.stem
         data: str | bytes | None = None
         if (
@@ -269,7 +269,7 @@ class Parser:
                      error=exc.page_reason),
                 unreadable=True,
             )
-        except (InputError, StageCancelled):
+        except (InputError, Cancelled):
             raise
         except Exception as exc:  # noqa: BLE001 - one bad page must not lose the document
             msg = f"{type(exc).__name__}: {exc}"
@@ -368,7 +368,7 @@ class Parser:
         if reads:
             _stop_if(cancel)
             t1 = time.perf_counter()
-            ocr_page = self.ocr.ocr_image(image, source=source, index=index)
+            ocr_page = self.ocr.ocr_image(image, source=source, index=index, cancel=cancel)
             lines = ocr_page.lines
             flipped = int(ocr_page.metadata.get("rotation", 0))
             timings["ocr"] = round(time.perf_counter() - t1, 4)

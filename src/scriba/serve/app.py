@@ -30,9 +30,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import scriba
 from scriba.document import Document
-from scriba.errors import InputError, ModelError, ScribaError
+from scriba.errors import InputError, ModelError, ScribaError, check_cancel
 from scriba.models.registry import DEFAULT_MODEL
-from scriba.serve.engine import Busy, Cancelled, Engines, InferenceGate, default_threads, ocr_upload
+from scriba.serve.engine import (
+    Busy,
+    Cancelled,
+    Engines,
+    InferenceGate,
+    default_threads,
+    ocr_upload,
+)
 from scriba.serve.jobs import JobRunner, JobSpec, JobStore
 from scriba.serve.limits import LimitError, ServeLimits, inspect_upload
 from scriba.serve.metrics import Metrics
@@ -246,23 +253,56 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         except LimitError as exc:
             raise HTTPException(exc.status, exc.message) from None
 
+    queue_timeout_s = limits.queue_wait_s()
+
     async def run_limited(endpoint: str, fn: Callable[..., Any], *args: Any, cancel: threading.Event) -> Any:
-        """Run on an inference thread with the per-request timeout; 503 when the queue is full."""
+        """Run on an inference thread. The request waits for a slot at most `queue_timeout_s` (503 +
+        Retry-After beyond: it never started), then its work has `request_timeout_s` from the moment it starts
+        (504 beyond: it is asked to stop and its slot goes to the next request at once). 503 at once when the
+        queue is full."""
+        loop = asyncio.get_running_loop()
+        started: asyncio.Future[None] = loop.create_future()
+
+        def mark_started() -> None:
+            if not started.done():
+                started.set_result(None)
+
         try:
-            future = gate.submit(fn, *args, cancel=cancel)
+            future = gate.submit(fn, *args, cancel=cancel, on_start=lambda: loop.call_soon_threadsafe(mark_started))
         except Busy as exc:
             metrics.count_error(endpoint, "busy")
             raise HTTPException(503, f"server busy: all inference threads and the queue are taken; retry in "
                                 f"{exc.retry_after} s", headers={"Retry-After": str(exc.retry_after)}) from None
+        done = asyncio.wrap_future(future)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=limits.request_timeout_s)
+            try:
+                await asyncio.wait({started, done}, timeout=queue_timeout_s, return_when=asyncio.FIRST_COMPLETED)
+                if not started.done() and not done.done() and gate.withdraw(future):
+                    done.cancel()
+                    metrics.count_error(endpoint, "queue_timeout")
+                    retry = gate.retry_after()
+                    raise HTTPException(503, f"server busy: the request waited {queue_timeout_s:g} s for an inference "
+                                        f"thread without getting one; retry in {retry} s",
+                                        headers={"Retry-After": str(retry)})
+                began = gate.started_at(future) or time.monotonic()
+                budget = max(0.0, limits.request_timeout_s - (time.monotonic() - began))
+                return await asyncio.wait_for(done, timeout=budget)
+            except asyncio.CancelledError:
+                # uvicorn cancels requests still running when its graceful shutdown period (5 s after SIGTERM)
+                # is over: stop the work, or drop it if it is still queued, and say so (503, not a bare 500).
+                done.cancel()
+                if not gate.withdraw(future):
+                    gate.abandon(future)
+                metrics.count_error(endpoint, "shutdown")
+                raise HTTPException(503, "the server is shutting down; retry",
+                                    headers={"Retry-After": "5"}) from None
         except TimeoutError:
             gate.abandon(future)  # stops it at its next check and frees its slot for the next request now
             metrics.count_error(endpoint, "timeout")
-            raise HTTPException(504, f"the request took longer than the {limits.request_timeout_s:g} s limit; "
+            raise HTTPException(504, f"the request ran longer than the {limits.request_timeout_s:g} s limit; "
                                 "submit large documents as a job (POST /v1/jobs)") from None
         except Cancelled:
-            raise HTTPException(504, "the request was cancelled") from None
+            raise HTTPException(503, "the server is shutting down; retry", headers={"Retry-After": "5"}) from None
         except InputError as exc:
             metrics.count_error(endpoint, "input")
             raise HTTPException(422, f"cannot read the upload: {exc.reason}") from None
@@ -542,24 +582,19 @@ def _parser_factory() -> Callable[[Any], Any] | None:
 
 def _parse_work(make_parser: Callable[[Any], Any], options: Any, data: bytes, name: str, pages: str | None,
                 password: str | None, cancel: threading.Event) -> Document:
-    """Parse page by page; once `cancel` is set the parser stops at its next stage boundary. The parser holds
-    the PDFium lock only for its PDFium calls (text layer, renders), so parse requests run their models side by
-    side."""
+    """Parse page by page; once `cancel` is set the parser stops at its next stage boundary (between the model
+    stages of a page, inside OCR between recognition batches) with Cancelled. The parser holds the PDFium lock
+    only for its PDFium calls (text layer, renders), so parse requests run their models side by side."""
     from scriba.io.sources import Source
-    from scriba.pipeline.stages import StageCancelled
 
     parser = make_parser(options)
     doc = Document(metadata={"parser": "scriba.parse", "ocr": options.ocr_mode, "source": name})
     source = Source(name=name, obj=data)
-    try:
-        with contextlib.closing(parser.iter_source(source, pages=pages, password=password, cancel=cancel)) as it:
-            for parsed in it:
-                parsed.page.source = name
-                doc.pages.append(parsed.page)
-                if cancel.is_set():
-                    raise Cancelled()
-    except StageCancelled:
-        raise Cancelled() from None
+    with contextlib.closing(parser.iter_source(source, pages=pages, password=password, cancel=cancel)) as it:
+        for parsed in it:
+            parsed.page.source = name
+            doc.pages.append(parsed.page)
+            check_cancel(cancel)
     return doc
 
 

@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from scriba.document import Document, Page
+from scriba.errors import Cancelled, check_cancel
 from scriba.io.pdf import PageError
 from scriba.io.sources import PageImage, Source, iter_pages
 
@@ -25,25 +26,24 @@ class Busy(Exception):
         self.retry_after = retry_after
 
 
-class Cancelled(Exception):
-    """The request timed out or the job was cancelled; work stopped between pages."""
-
-
 class _Unit:
     """One unit of work's hold on a slot, and the event that asks it to stop."""
 
-    def __init__(self, cancel: threading.Event | None) -> None:
+    def __init__(self, cancel: threading.Event | None, on_start: Callable[[], None] | None) -> None:
         self.cancel = cancel or threading.Event()
+        self.on_start = on_start
         self.holds_slot = False
+        self.started_at: float | None = None  # time.monotonic() when it took its slot and began to run
 
 
 class InferenceGate:
     """`slots` units of inference at once plus a bounded waiting queue. Work beyond slots + queue is refused
-    at once (Busy) rather than piling up: a client told to retry later beats one that times out.
+    at once (Busy) rather than piling up: a client told to retry later beats one that times out. A unit still
+    waiting when its caller stops waiting is withdrawn (`withdraw`) and never runs.
 
-    A unit whose request timed out is asked to stop (its cancel event, checked between pages) and gives its
-    slot up at once, running on in a spare thread until it reaches that check, so the next request does not
-    wait behind it. There are as many spare threads as slots; with all of them taken, a unit that times out
+    A unit whose request timed out is asked to stop (its cancel event, checked between pages and between the
+    stages of a page) and gives its slot up at once, running on in a spare thread until it reaches that check,
+    so the next request does not wait behind it. There are as many spare threads as slots; with all of them taken, a unit that times out
     keeps its slot ("stuck") until a spare thread is free. While every slot is stuck, or after shutdown, no
     work can be taken and the gate is not healthy (/healthz answers 503)."""
 
@@ -62,12 +62,18 @@ class InferenceGate:
         self._avg_s = 1.0  # moving average of one unit of work, for Retry-After
 
     def submit(
-        self, fn: Callable[..., T], *args: Any, admit: bool = True, cancel: threading.Event | None = None
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        admit: bool = True,
+        cancel: threading.Event | None = None,
+        on_start: Callable[[], None] | None = None,
     ) -> Future[T]:
         """Run fn(*args) on an inference thread. admit=False (job pages) skips the queue limit: jobs are
         already bounded by their own limit and must not be refused halfway through. `cancel` is set when the
-        work should stop: on timeout (abandon) and on shutdown."""
-        unit = _Unit(cancel)
+        work should stop: on timeout (abandon), on withdrawal and on shutdown. `on_start` is called (on the
+        inference thread) when the unit takes its slot, before fn runs."""
+        unit = _Unit(cancel, on_start)
         with self._lock:
             if self.closed or (admit and self.pending >= self.capacity):
                 raise Busy(self.retry_after())
@@ -81,12 +87,16 @@ class InferenceGate:
     def _timed(self, unit: _Unit, fn: Callable[..., T], *args: Any) -> T:
         self._slots.acquire()
         with self._lock:
+            if unit.cancel.is_set():  # withdrawn while it waited, or shutting down: the slot goes to the next
+                self._slots.release()
+                raise Cancelled("cancelled before it started")
             unit.holds_slot = True
+            unit.started_at = time.monotonic()
             self.running += 1
         t0 = time.perf_counter()
         try:
-            if unit.cancel.is_set():
-                raise Cancelled()
+            if unit.on_start is not None:
+                unit.on_start()
             return fn(*args)
         finally:
             with self._lock:
@@ -114,6 +124,24 @@ class InferenceGate:
         unit.holds_slot = False
         self._abandoned.add(unit)
         self._slots.release()
+
+    def started_at(self, future: Future[Any]) -> float | None:
+        """time.monotonic() when the unit took its slot; None while it waits."""
+        unit: _Unit | None = getattr(future, "_scriba_unit", None)
+        return None if unit is None else unit.started_at
+
+    def withdraw(self, future: Future[Any]) -> bool:
+        """The caller stopped waiting for a unit that has not started: it never will (True). False when it
+        had started already (then it runs on; `abandon` it to stop it)."""
+        unit: _Unit | None = getattr(future, "_scriba_unit", None)
+        if unit is None:
+            return False
+        with self._lock:  # _timed marks the start under the same lock: started or withdrawn, never both
+            if unit.started_at is not None:
+                return False
+            unit.cancel.set()
+        future.cancel()  # still in the executor's queue: dropped at once; else it stops when it gets a slot
+        return True
 
     def abandon(self, future: Future[Any]) -> None:
         """The request gave up on this work (timeout): stop it, and free its slot for the next request."""
@@ -214,18 +242,18 @@ def ocr_upload(
     cancel: threading.Event,
     on_page: Callable[[Page], None] | None = None,
 ) -> Document:
-    """OCR every selected page of an upload; stops between pages once `cancel` is set."""
+    """OCR every selected page of an upload; stops between pages, and between the stages of a page, once
+    `cancel` is set."""
     doc = Document(metadata={"model": engine.spec.name, "source": name})
     stream = PageStream(name, data, dpi, pages, password)
     try:
         while True:
-            if cancel.is_set():
-                raise Cancelled()
+            check_cancel(cancel)
             pimg = stream.next()
             doc.pages.extend(stream.take_failed())
             if pimg is None:
                 return doc
-            page = engine.ocr_page_image(pimg)
+            page = engine.ocr_page_image(pimg, cancel)
             doc.pages.append(page)
             if on_page is not None:
                 on_page(page)

@@ -167,7 +167,10 @@ class JobRunner:
                     while True:
                         if self.store.cancel_requested(job_id):
                             raise Cancelled()
-                        got = await asyncio.wrap_future(self.gate.submit(_next_pages, engine, stream, admit=False))
+                        stop = threading.Event()  # set on shutdown: the page stops at its next stage
+                        got = await asyncio.wrap_future(
+                            self.gate.submit(_next_pages, engine, stream, stop, admit=False, cancel=stop)
+                        )
                         if got is None:
                             break
                         pages.extend(got)
@@ -192,10 +195,10 @@ class JobRunner:
                 self.store.update(job_id, status="failed", finished=time.time(), error=f"internal error: {exc}")
 
 
-def _next_pages(engine: Any, stream: PageStream) -> list[Page] | None:
+def _next_pages(engine: Any, stream: PageStream, cancel: threading.Event) -> list[Page] | None:
     """The next page read, after any pages that failed before it (kept with their error); None at the end."""
     pimg = stream.next()
     failed = stream.take_failed()
     if pimg is None:
         return failed or None
-    return [*failed, engine.ocr_page_image(pimg)]
+    return [*failed, engine.ocr_page_image(pimg, cancel)]

@@ -23,7 +23,9 @@ class ServeLimits:
     max_pixels: int = 60_000_000
     max_pages: int = 50  # per synchronous request; larger documents go through /v1/jobs
     max_job_pages: int = 2000
-    request_timeout_s: float = 120.0
+    request_timeout_s: float = 120.0  # per request, from when its work starts (504 beyond)
+    # How long a request may wait for an inference thread before 503 + Retry-After; None: 2 x request_timeout_s.
+    queue_timeout_s: float | None = None
     concurrency: int = 1  # inference threads per worker process
     queue: int = 32  # requests allowed to wait for an inference thread before 503
     max_jobs: int = 64  # queued or running jobs per worker before 503
@@ -31,8 +33,12 @@ class ServeLimits:
     dpi: float = 200
     max_dpi: float = 600
 
+    def queue_wait_s(self) -> float:
+        """The queue timeout in effect."""
+        return 2 * self.request_timeout_s if self.queue_timeout_s is None else self.queue_timeout_s
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "queue_timeout_s": self.queue_wait_s()}
 
 
 class LimitError(Exception):

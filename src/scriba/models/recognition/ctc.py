@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import cv2
 import numpy as np
 
-from scriba.errors import ModelError
+from scriba.errors import CancelEvent, ModelError, check_cancel
 from scriba.models.recognition.packing import Row, Slot, align_up, pack_rows, step_ranges
 from scriba.models.registry import RecognizerSpec, resolve_file
 from scriba.models.runtime import CTC_FEATURES, RuntimeOptions, get_session, model_metadata
@@ -449,23 +449,33 @@ class TextRecognizer:
         ]
 
     def _start_jobs(
-        self, crops: list[np.ndarray], jobs: list[tuple[list[Row], int]], head: str
+        self,
+        crops: list[np.ndarray],
+        jobs: list[tuple[list[Row], int]],
+        head: str,
+        cancel: CancelEvent | None = None,
     ) -> Callable[[], list[tuple[int, Recognition, bool]]]:
-        """Queue the jobs on the worker pool (or run them here with one worker); returns their gatherer."""
+        """Queue the jobs on the worker pool (or run them here with one worker); returns their gatherer. Each
+        batch checks `cancel` before it runs (Cancelled)."""
+
+        def run(rows: list[Row], width: int) -> list[tuple[int, Recognition, bool]]:
+            check_cancel(cancel)
+            return self._run_batch(crops, rows, width, head)
+
         if self.workers == 1:
-            outputs = [self._run_batch(crops, *job, head) for job in jobs]
+            outputs = [run(*job) for job in jobs]
             return lambda: [item for out in outputs for item in out]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="scriba-rec")
         pool = self._pool
-        futures = [pool.submit(self._run_batch, crops, *job, head) for job in jobs]
+        futures = [pool.submit(run, *job) for job in jobs]
         return lambda: [item for f in futures for item in f.result()]
 
-    def __call__(self, crops: list[np.ndarray]) -> list[Recognition]:
+    def __call__(self, crops: list[np.ndarray], cancel: CancelEvent | None = None) -> list[Recognition]:
         """Recognitions in the order of `crops` (see `submit`)."""
-        return self.submit(crops)()
+        return self.submit(crops, cancel)()
 
-    def submit(self, crops: list[np.ndarray]) -> Callable[[], list[Recognition]]:
+    def submit(self, crops: list[np.ndarray], cancel: CancelEvent | None = None) -> Callable[[], list[Recognition]]:
         """Start reading `crops` on the worker pool; returns a function that waits for the recognitions, in the
         order of `crops`. Calls submitted back to back overlap: the workers start on the next page's batches
         while the last batches of this one finish (which batch finishes first changes no result).
@@ -477,7 +487,7 @@ class TextRecognizer:
             return list
         # Widest batches first, so the last ones to finish are short.
         jobs = sorted(self.plan(crops), key=lambda job: -job[1] * len(job[0]))
-        gather = self._start_jobs(crops, jobs, "own" if self.subset_session is None else "subset")
+        gather = self._start_jobs(crops, jobs, "own" if self.subset_session is None else "subset", cancel)
         return lambda: self._in_order(len(crops), gather())
 
     @staticmethod

@@ -7,7 +7,7 @@ from typing import Any
 
 from scriba.models.runtime import RuntimeOptions
 from scriba.pipeline.parse_options import ParseOptions
-from scriba.pipeline.stages.base import PageContext, Stage, StageCancelled
+from scriba.pipeline.stages.base import PageContext, Stage
 from scriba.pipeline.stages.crops import CropStage
 from scriba.pipeline.stages.formulas import FormulaStage
 from scriba.pipeline.stages.seals import SealStage
@@ -33,7 +33,6 @@ __all__ = [
     "PageContext",
     "SealStage",
     "Stage",
-    "StageCancelled",
     "TableStage",
     "default_stages",
 ]

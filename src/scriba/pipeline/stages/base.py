@@ -16,10 +16,7 @@ import numpy as np
 
 from scriba.block_types import BlockKind
 from scriba.document import Block, Page
-
-
-class StageCancelled(Exception):
-    """The page's work was asked to stop (a request timed out, a job was cancelled) between two stages."""
+from scriba.errors import check_cancel
 
 
 @dataclass
@@ -57,8 +54,8 @@ class PageContext:
             self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t0, 4)
 
     def check_cancel(self) -> None:
-        if self.cancel is not None and self.cancel.is_set():
-            raise StageCancelled()
+        """Raise scriba.errors.Cancelled once the page's work was asked to stop (a request timed out)."""
+        check_cancel(self.cancel)
 
 
 class Stage(ABC):
@@ -83,4 +80,4 @@ class Stage(ABC):
                 self(ctx, blocks)
 
 
-__all__ = ["PageContext", "Stage", "StageCancelled"]
+__all__ = ["PageContext", "Stage"]
