@@ -15,7 +15,7 @@ import numpy as np
 
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines
-from scriba.pipeline.tables import count_words, looks_like_prose
+from scriba.pipeline.tables import TableWord, count_words, looks_like_grid, looks_like_prose
 
 # CDLA class -> block kind in the result tree.
 KIND_OF_CLASS = {
@@ -94,6 +94,25 @@ def drop_prose_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
                 continue
         kept.append(r)
     return kept
+
+
+def tables_from_grids(regions: list[Region], lines: list[Line]) -> list[Region]:
+    """A 'figure' whose words are set as a table (rows of short phrases in shared columns, filling it) is a
+    table: the layout model often calls a table a figure, most of all a table alone in an image. The figure
+    becomes a table region, which also wins over a weaker 'table' found in the same place."""
+    out = []
+    for r in regions:
+        if r.kind == "figure":
+            words = [
+                TableWord(text, bbox_of(polygon))
+                for x in lines
+                if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))
+                for text, polygon in ([(w.text, w.polygon) for w in x.words] or [(x.text, x.polygon)])
+            ]
+            if looks_like_grid(words, r.box):
+                r = Region("table", r.box, r.score, r.lines)
+        out.append(r)
+    return out
 
 
 def drop_duplicates(regions: list[Region]) -> list[Region]:
@@ -374,7 +393,8 @@ def assemble_page(
     regions: list[Region], lines: list[Line], page_width: float, page_height: float
 ) -> list[Block]:
     """Typed blocks in reading order for one page."""
-    regions = drop_prose_tables(drop_text_figures(drop_duplicates(regions), lines), lines)
+    regions = drop_duplicates(tables_from_grids(regions, lines))
+    regions = drop_prose_tables(drop_text_figures(regions, lines), lines)
     free = assign_lines(regions, lines)
     blocks: list[Block] = []
     for r in regions:
