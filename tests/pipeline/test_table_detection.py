@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from scriba.document import Line, Word, polygon_of_bbox
 from scriba.models.layout.picodet import page_canvas
-from scriba.pipeline.tables import TableWord, looks_like_grid
+from scriba.pipeline.layout_order import Region, confirm_tables
+from scriba.pipeline.tables import TableWord, _extent, looks_like_grid
 from tests.conftest import font
 
 GRID = [
@@ -116,6 +118,41 @@ def test_grid_of_short_phrases_is_a_table_and_spread_labels_are_not() -> None:
     prose = _words([(30.0 * k, [(0.0, "the committee reviewed the proposal"), (600.0, "in detail before the annual")])
                     for k in range(6)])
     assert not looks_like_grid(prose, (0, 0, 1000, 180))
+    # A form's "Label:" fields in columns: not a table.
+    form = _words([(30.0 * k, [(0.0, "Name:"), (150.0, "Rivera"), (400.0, "Date:"), (550.0, "May")]) for k in range(5)])
+    assert not looks_like_grid(form, (0, 0, 650, 150))
+
+
+def _sentence(text: str, y: float, h: float = 20) -> list[TableWord]:
+    """Words of a line of running text: one space (6 px) between them."""
+    out, x = [], 0.0
+    for t in text.split():
+        out.append(TableWord(t, (x, y, x + 12 * len(t), y + h)))
+        x += 12 * len(t) + 6
+    return out
+
+
+def _line(words: list[TableWord]) -> Line:
+    return Line(
+        text=" ".join(w.text for w in words),
+        confidence=1.0,
+        polygon=polygon_of_bbox(*_extent(words)),
+        words=[Word(w.text, 1.0, polygon_of_bbox(*w.box)) for w in words],
+    )
+
+
+def test_unsure_table_is_kept_over_a_grid_and_wins_over_a_figure() -> None:
+    cols = [(0.0, "Group"), (200.0, "12.5"), (320.0, "0.41"), (440.0, "n/a")]
+    grid = [_line(_words([(30.0 * k, cols)])) for k in range(5)]
+    box = (0.0, 0.0, 500.0, 150.0)
+    regions = [Region("figure", box, 0.8), Region("table", box, 0.3)]
+    assert [r.kind for r in confirm_tables(regions, grid)] == ["table"]
+    # The same unsure table over running text goes; the figure stays.
+    prose = [_line(_sentence(PROSE[k][:40], 30.0 * k)) for k in range(5)]
+    regions = [Region("figure", box, 0.8), Region("table", box, 0.3)]
+    assert [r.kind for r in confirm_tables(regions, prose)] == ["figure"]
+    # A confident table stays whatever its words.
+    assert [r.kind for r in confirm_tables([Region("table", box, 0.9)], prose)] == ["table"]
 
 
 def test_page_canvas_pads_crops_and_leaves_pages() -> None:

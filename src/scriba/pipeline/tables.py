@@ -63,12 +63,13 @@ def looks_like_prose(lines: list[tuple[str, Box]]) -> bool:
 
 
 def looks_like_grid(words: list[TableWord], region: Box) -> bool:
-    """Whether the words inside a region the layout model calls something else (a figure, most often: a
-    table crop it sees as a picture) are set as a table: at least three rows hold phrases in two or more
-    columns, shared white corridors separate those columns, the phrases are short (cells, not sentences) and
-    the grid fills most of the region (a chart's legend or axis labels fill a corner or an edge of it), and the
-    rows follow each other closely, as a table's do (a diagram's labels sit in rows far apart, between shapes;
-    on the PubTabNet tables the median gap is at most 0.6 of a line's height, on a diagram 1.9)."""
+    """Whether the words inside a region are set as a table (the check behind a table the layout model is
+    unsure of, or also scores as a figure): at least three rows hold phrases in two or more columns, shared
+    white corridors separate those columns, the phrases are short (cells, not sentences), few of them are labels
+    ending in a colon (a form's fields), the rows follow each other closely (a diagram's labels sit in rows far
+    apart, between shapes: on the 40 PubTabNet tables the median gap is at most 0.6 of a line's height, on a
+    diagram in the docling fixtures 1.9), and the grid fills most of the region (a chart's legend or axis
+    labels fill a corner or an edge of it)."""
     text_rows = _rows_of(words)
     rows = [_segments(r) for r in text_rows]
     if len(rows) < 3:
@@ -95,6 +96,8 @@ def looks_like_grid(words: list[TableWord], region: Box) -> bool:
         return False
     segs = [" ".join(w.text for w in seg) for r in rows for seg in r]
     if float(np.median([count_words(t) for t in segs])) > 3:
+        return False
+    if sum(t.rstrip().endswith((":", "：")) for t in segs) >= 0.25 * len(segs):  # a form's "Label:" fields
         return False
     grid = _extent([w for r in multi for s in r for w in s])
     rw, rh = max(region[2] - region[0], 1e-6), max(region[3] - region[1], 1e-6)
