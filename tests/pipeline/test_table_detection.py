@@ -115,11 +115,17 @@ def test_grid_of_short_phrases_is_a_table_and_spread_labels_are_not() -> None:
     # A grid in one corner of a big figure (a chart's legend): not a table.
     assert not looks_like_grid(table, (0, 0, 1500, 900))
     # Lines of running text side by side (two columns of prose): not a table.
-    prose = _words([(30.0 * k, [(0.0, "the committee reviewed the proposal"), (600.0, "in detail before the annual")])
-                    for k in range(6)])
+    prose = _words(
+        [
+            (30.0 * k, [(0.0, "the committee reviewed the proposal"), (600.0, "in detail before the annual")])
+            for k in range(6)
+        ]
+    )
     assert not looks_like_grid(prose, (0, 0, 1000, 180))
     # A form's "Label:" fields in columns: not a table.
-    form = _words([(30.0 * k, [(0.0, "Name:"), (150.0, "Rivera"), (400.0, "Date:"), (550.0, "May")]) for k in range(5)])
+    form = _words(
+        [(30.0 * k, [(0.0, "Name:"), (150.0, "Rivera"), (400.0, "Date:"), (550.0, "May")]) for k in range(5)]
+    )
     assert not looks_like_grid(form, (0, 0, 650, 150))
 
 

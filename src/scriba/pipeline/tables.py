@@ -61,7 +61,6 @@ def looks_like_prose(lines: list[tuple[str, Box]]) -> bool:
     return long_share >= 0.7 and digit_share <= 0.15 and pairs >= 4 and runs_on >= 0.4 * pairs
 
 
-
 def looks_like_grid(words: list[TableWord], region: Box) -> bool:
     """Whether the words inside a region are set as a table (the check behind a table the layout model is
     unsure of, or also scores as a figure): at least three rows hold phrases in two or more columns, shared

@@ -86,9 +86,9 @@ def page_canvas(rgb: np.ndarray, aspect: float, max_stretch: float) -> tuple[np.
     if 1 / max_stretch <= ratio <= max_stretch:
         return rgb, 0, 0
     if ratio > max_stretch:  # too wide: add height
-        cw, ch = w, int(round(w / (aspect * max_stretch)))
+        cw, ch = w, round(w / (aspect * max_stretch))
     else:  # too tall: add width
-        cw, ch = int(round(h * aspect / max_stretch)), h
+        cw, ch = round(h * aspect / max_stretch), h
     canvas = np.full((ch, cw, 3), 255, dtype=np.uint8)
     x0, y0 = (cw - w) // 2, (ch - h) // 2
     canvas[y0 : y0 + h, x0 : x0 + w] = rgb[:, :, :3]
