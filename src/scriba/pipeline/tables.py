@@ -64,7 +64,9 @@ def looks_like_prose(lines: list[tuple[str, Box]]) -> bool:
 def looks_like_grid(words: list[TableWord], region: Box) -> bool:
     """Whether the words inside a region are set as a table (the check behind a table the layout model is
     unsure of, or also scores as a figure): at least three rows hold phrases in two or more columns, shared
-    white corridors separate those columns, the phrases are short (cells, not sentences), few of them are labels
+    white corridors separate those columns, the phrases are short (cells, not sentences: at most three quarters of
+    the words in phrases of five words or more; the PubTabNet tables have up to two thirds, a questionnaire's
+    list of answers 0.85), few of them are labels
     ending in a colon (a form's fields), the rows follow each other closely (a diagram's labels sit in rows far
     apart, between shapes: on the 40 PubTabNet tables the median gap is at most 0.6 of a line's height, on a
     diagram in the docling fixtures 1.9), and the grid fills most of the region (a chart's legend or axis
@@ -94,7 +96,8 @@ def looks_like_grid(words: list[TableWord], region: Box) -> bool:
     if len(multi) < 3 or len(multi) < 0.5 * len(rows):
         return False
     segs = [" ".join(w.text for w in seg) for r in rows for seg in r]
-    if float(np.median([count_words(t) for t in segs])) > 3:
+    counts = [count_words(t) for t in segs]
+    if float(np.median(counts)) > 3 or sum(c for c in counts if c >= 5) > 0.75 * sum(counts):
         return False
     if sum(t.rstrip().endswith((":", "：")) for t in segs) >= 0.25 * len(segs):  # a form's "Label:" fields
         return False
