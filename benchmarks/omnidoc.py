@@ -81,7 +81,8 @@ def _images(path: Path) -> list[np.ndarray]:
 def _score(gt_md: str, pred_md: str) -> dict[str, list[float]]:
     gt, pred = split_markdown(gt_md), split_markdown(pred_md)
     out: dict[str, list[float]] = {"tables": match_tables(gt.tables, pred.tables, teds),
-                                   "formulas": match_formulas(gt.formulas, pred.formulas)}  # fmt: skip
+                                   "formulas": match_formulas(gt.formulas, pred.formulas),
+                                   "found": [float(len(pred.tables))]}  # fmt: skip
     if gt.texts:
         m = match_text(gt.texts, pred.texts)
         out["text"], out["order"] = [m.edit], [m.order]
@@ -104,7 +105,7 @@ def _docs(set_name: str, workdir: Path) -> list[tuple[str, Path, str]]:
 
 
 def run_set(set_name: str, systems: Systems, names: list[str], workdir: Path) -> dict[str, dict[str, list[float]]]:
-    scores = {n: {"text": [], "order": [], "tables": [], "formulas": [], "seconds": []} for n in names}
+    scores = {n: {"text": [], "order": [], "tables": [], "formulas": [], "found": [], "seconds": []} for n in names}
     for doc, path, gt_md in _docs(set_name, workdir):
         for n in names:
             if n == "pdftotext" and path.suffix.lower() != ".pdf":
@@ -131,16 +132,16 @@ def _row(name: str, s: dict[str, list[float]]) -> str:
 
     text, teds_v, form, order = mean("text"), mean("tables"), mean("formulas"), mean("order")
     score = overall(text, teds_v, form) if None not in (text, teds_v, form) else None
-    return (f"| {name} | {fmt(text)} | {fmt(teds_v, 100, 1)} ({len(s['tables'])}) | {fmt(form)} ({len(s['formulas'])}) "
-            f"| {fmt(order)} | {fmt(score, 1, 1)} | {fmt(mean('seconds'), 1, 2)} |")  # fmt: skip
+    return (f"| {name} | {fmt(text)} | {fmt(teds_v, 100, 1)} ({len(s['tables'])}) | {sum(s['found']):.0f} "
+            f"| {fmt(form)} ({len(s['formulas'])}) | {fmt(order)} | {fmt(score, 1, 1)} | {fmt(mean('seconds'), 1, 2)} |")  # fmt: skip
 
 
 def table(set_name: str, scores: dict[str, dict[str, list[float]]], docs: int) -> list[str]:
     return [
         f"**{set_name}** ({docs} documents):",
         "",
-        "| system | text edit | table TEDS (tables) | formula edit (formulas) | reading-order edit | overall | s/doc |",
-        "|---|---|---|---|---|---|---|",
+        "| system | text edit | table TEDS (tables) | tables found | formula edit (formulas) | reading-order edit | overall | s/doc |",
+        "|---|---|---|---|---|---|---|---|",
         *[_row(n, s) for n, s in scores.items() if s["seconds"]],
         "",
     ]

@@ -16,7 +16,7 @@ import numpy as np
 from scriba.block_types import FigureData, HeadingData, TableData
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines
-from scriba.pipeline.tables import count_words, looks_like_prose
+from scriba.pipeline.tables import TableWord, count_words, looks_like_grid, looks_like_prose
 
 # CDLA class -> block kind in the result tree.
 KIND_OF_CLASS = {
@@ -32,6 +32,9 @@ KIND_OF_CLASS = {
     "equation": "formula",
 }
 MARGIN_KINDS = {"header", "footer", "page_number"}
+# A 'table' region scored under this (the detector reports tables from 0.25) is a table only where the words
+# under it are set as one (`confirm_tables`).
+TABLE_SCORE = 0.4
 CAPTION = re.compile(r"^\s*(?P<kind>table|tab\.|figure|fig\.?)\s*[0-9IVX]+[.:]?(\s|$)", re.IGNORECASE)
 SENTENCE_END = re.compile(r"[.!?。！？]$")
 PAGE_NUMBER = re.compile(r"^\s*(page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(\s*(/|of)\s*\d{1,4})?\s*$", re.IGNORECASE)
@@ -95,6 +98,38 @@ def drop_prose_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
                 continue
         kept.append(r)
     return kept
+
+
+def _words_in(box: Box, lines: list[Line]) -> list[TableWord]:
+    return [
+        TableWord(text, bbox_of(polygon))
+        for x in lines
+        if _overlap(bbox_of(x.polygon), box) > 0.5 * _area(bbox_of(x.polygon))
+        for text, polygon in ([(w.text, w.polygon) for w in x.words] or [(x.text, x.polygon)])
+    ]
+
+
+def confirm_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
+    """Tables the layout model is unsure of, checked against the words. A 'table' scored under TABLE_SCORE
+    stays only where its words are set as a table (`looks_like_grid`: rows of short phrases in shared columns,
+    close together, filling the region); and a 'figure' over the same area as a table whose words are so set
+    goes, so the table holds them (the model often scores a table as a figure too, most of all a table alone
+    in an image, and the more confident class would win)."""
+    grids: list[Region] = []
+    kept: list[Region] = []
+    for r in regions:
+        if r.kind == "table":
+            grid = looks_like_grid(_words_in(r.box, lines), r.box)
+            if not grid and r.score < TABLE_SCORE:
+                continue
+            if grid:
+                grids.append(r)
+        kept.append(r)
+    return [
+        r
+        for r in kept
+        if not (r.kind == "figure" and any(_overlap(r.box, t.box) > 0.8 * min(r.area, t.area) for t in grids))
+    ]
 
 
 def drop_duplicates(regions: list[Region]) -> list[Region]:
@@ -419,7 +454,8 @@ def assemble_page(
 ) -> list[Block]:
     """Typed blocks in reading order for one page."""
     lines = attach_bullets(lines)
-    regions = drop_prose_tables(drop_text_figures(drop_duplicates(regions), lines), lines)
+    regions = drop_duplicates(confirm_tables(regions, lines))
+    regions = drop_prose_tables(drop_text_figures(regions, lines), lines)
     free = assign_lines(regions, lines)
     blocks: list[Block] = []
     for r in regions:
