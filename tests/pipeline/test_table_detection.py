@@ -78,19 +78,24 @@ def _three_column_page() -> np.ndarray:
 @pytest.fixture(scope="module")
 def parser():  # type: ignore[no-untyped-def]
     from scriba import ParseOptions, Parser
+    from scriba.pipeline.parse import LayoutOptions, TableOptions
 
     # The rules engine (word alignment here), so that the cells do not depend on the table model being installed.
-    return Parser(ParseOptions(ocr="always", orientation=False, table_engine="rules"))
+    return Parser(
+        ParseOptions(
+            ocr_mode="always", layout=LayoutOptions(orientation=False), table=TableOptions(engine="rules")
+        )
+    )
 
 
 def test_table_image_without_a_page_is_one_table_block(parser) -> None:  # type: ignore[no-untyped-def]
     page = parser(_table_image()).pages[0]
     tables = [b for b in page.blocks if b.kind == "table"]
     assert len(tables) == 1, [(b.kind, b.text) for b in page.blocks]
-    cells = {(c["row"], c["col"]): c["text"] for c in tables[0].attributes["cells"]}
-    assert (tables[0].attributes["rows"], tables[0].attributes["cols"]) == (4, 4)
+    cells = {(c["row"], c["col"]): c["text"] for c in tables[0].data.cells}
+    assert (tables[0].data.rows, tables[0].data.cols) == (4, 4)
     assert [[cells[r, c] for c in range(4)] for r in range(4)] == GRID
-    assert "<td>Riverside</td><td>198</td>" in tables[0].attributes["html"]
+    assert "<td>Riverside</td><td>198</td>" in tables[0].data.html
 
 
 def test_three_column_prose_page_has_no_table(parser) -> None:  # type: ignore[no-untyped-def]
