@@ -94,6 +94,9 @@ class RecognizerSpec:
     std: float = 0.5
     # A line read in a packed row with less confidence than this is read again alone (TextRecognizer).
     recheck_below: float = 0.8
+    # Small, noisy line crops (poor scans) are smoothed at the recognizer's height before this model reads them
+    # (scriba.pipeline.enhance): measured to help PP-OCRv5 and to cost PP-OCRv6 about 2 points on poor scans.
+    smooth_small_text: bool = True
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,8 @@ BUILTIN: dict[str, ModelSpec] = {
                 # them: at 0.8, ICDAR 2015 word spotting was 8.6 (small) / 3.0 (tiny) points under PaddleOCR's
                 # own batching; at 0.99 the same as it (docs/benchmarks.md).
                 recheck_below=0.99,
+                # robustness benchmark, 8 pages: scan 84.3 with smoothing / 86.7 without; screen 80.1 / 81.5
+                smooth_small_text=False,
             ),
             # PP-OCRv6 has no line classifier of its own; PP-OCRv5's 0/180 one reads any text line.
             cls=ClassifierSpec(_V5_CLS),

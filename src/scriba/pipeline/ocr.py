@@ -84,7 +84,7 @@ class OCROptions:
         metadata=flag(
             "--enhance",
             "auto: small text (poor scans, small print) is brought to the recognizer's height and smoothed before "
-            "it is read; off: never.",
+            "it is read, with the models that read better for it (PP-OCRv5, v4; not PP-OCRv6); off: never.",
             choices=("auto", "off"),
         ),
     )
@@ -388,7 +388,7 @@ class OCR:
         t1 = time.perf_counter()
         quads = list(det.boxes)  # ordered, then clipped, by the detector: cropped as PaddleOCR crops them
         small = False
-        if self.options.enhance == "auto":
+        if self.options.enhance == "auto" and self.spec.rec.smooth_small_text:
             scale = enhance.small_text_scale(quads, image.shape, self._enhance)
             if scale > 1 and enhance.is_noisy(image, self._enhance):
                 if self._enhance.redetect:
