@@ -39,6 +39,8 @@ class TextLayer:
     # Visible characters per quarter turn of their text (0, 90, 180, 270: how far the text is turned
     # clockwise on the page, the convention of scriba.pipeline.turns). A table printed sideways is 270.
     turns: dict[int, int] = field(default_factory=dict)
+    # ids of the lines set entirely in a bold font (subheadings a layout region holds with its paragraph).
+    bold_lines: set[int] = field(default_factory=set)
 
     @property
     def turn(self) -> int:
@@ -74,11 +76,15 @@ def _device_affine(page: pdfium.PdfPage, scale: float) -> np.ndarray:
     return np.linalg.solve(src, dst).T  # (2, 3)
 
 
-def _char_table(textpage: pdfium.PdfTextPage) -> tuple[list[int], np.ndarray, list[int]]:
-    """Codes, PDF boxes and quarter turns (clockwise, on the rendered page) of the page's characters."""
+def _char_table(textpage: pdfium.PdfTextPage) -> tuple[list[int], np.ndarray, list[int], list[bool]]:
+    """Codes, PDF boxes, quarter turns (clockwise, on the rendered page) and boldness of the page's characters."""
     n = textpage.count_chars()
     codes: list[int] = []
     turns: list[int] = []
+    bold: list[bool] = []
+    name = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int()
+    bold_fonts: dict[bytes, bool] = {}
     boxes = np.zeros((n, 4), dtype=np.float64)
     rect = pdfium_c.FS_RECTF()
     turn = 0
@@ -93,7 +99,13 @@ def _char_table(textpage: pdfium.PdfTextPage) -> tuple[list[int], np.ndarray, li
             turn = (360 - 90 * (round(angle / (math.pi / 2)) % 4)) % 360
             turn = (360 - turn) % 360 if turn % 180 else turn
         turns.append(turn)
-    return codes, boxes, turns
+        # Font weights are often missing (0); the font's name says it ('Arial-BoldMT', 'NimbusSans-Bold').
+        pdfium_c.FPDFText_GetFontInfo(textpage.raw, i, name, len(name), ctypes.byref(flags))
+        key = name.value
+        if key not in bold_fonts:
+            bold_fonts[key] = any(m in key.lower() for m in (b"bold", b"black", b"heavy", b"semibold", b"demi"))
+        bold.append(bold_fonts[key] or pdfium_c.FPDFText_GetFontWeight(textpage.raw, i) >= 600)
+    return codes, boxes, turns, bold
 
 
 def _to_pixels(boxes: np.ndarray, affine: np.ndarray) -> np.ndarray:
@@ -149,7 +161,7 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
     frame; its polygons are quads on the page in reading order (the first corner is the text's top-left)."""
     textpage = page.get_textpage()
     try:
-        codes, pdf_boxes, turns = _char_table(textpage)
+        codes, pdf_boxes, turns, bold = _char_table(textpage)
     finally:
         textpage.close()
     layer = TextLayer()
@@ -164,8 +176,13 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
         idx = np.flatnonzero(turn_of == turn)
         sub_codes = [codes[i] for i in idx]
         sub_boxes = _turn_boxes(boxes[idx], turn, width, height)
-        words, breaks_after = _words(sub_codes, sub_boxes, layer, turn)
+        words, breaks_after, word_bold = _words(sub_codes, sub_boxes, layer, turn, [bold[i] for i in idx])
         lines = _words_to_lines(words, breaks_after)
+        k = 0  # every word lands in one line, in order
+        for line in lines:
+            if all(word_bold[k : k + len(line.words)]):
+                layer.bold_lines.add(id(line))
+            k += len(line.words)
         if turn:
             for line in lines:
                 _turn_back(line, turn, width, height)
@@ -190,12 +207,15 @@ def _turn_back(line: Line, turn: int, width: int, height: int) -> None:
 
 
 def _words(
-    codes: list[int], boxes: np.ndarray, layer: TextLayer, turn: int
-) -> tuple[list[tuple[str, np.ndarray]], set[int]]:
-    """Characters (in content-stream order, boxes upright) -> words with boxes, and the indices of the words
-    followed by an explicit line break. Counts visible and unmapped characters into `layer`."""
+    codes: list[int], boxes: np.ndarray, layer: TextLayer, turn: int, bold: list[bool]
+) -> tuple[list[tuple[str, np.ndarray]], set[int], list[bool]]:
+    """Characters (in content-stream order, boxes upright) -> words with boxes, the indices of the words
+    followed by an explicit line break, and whether each word is bold (most of its characters). Counts
+    visible and unmapped characters into `layer`."""
     words: list[tuple[str, np.ndarray]] = []
+    word_bold: list[bool] = []
     chars: list[str] = []
+    cbold: list[bool] = []
     wbox: list[np.ndarray] = []
     breaks_after: set[int] = set()
     space_pending = False
@@ -204,20 +224,19 @@ def _words(
         if chars:
             b = np.array(wbox)
             text = _plain_tex(_quotes("".join(chars)))
-            if not text:  # nothing left of a TeX fragment
-                chars.clear()
-                wbox.clear()
-                return
-            words.append(
-                (
-                    text,
-                    np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]),
+            if text:  # else nothing was left of a TeX fragment
+                words.append(
+                    (
+                        text,
+                        np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]),
+                    )
                 )
-            )
+                word_bold.append(2 * sum(cbold) > len(cbold))
             chars.clear()
+            cbold.clear()
             wbox.clear()
 
-    for code, text, box in zip(codes, _char_texts(codes, boxes), boxes):
+    for code, text, box, is_bold in zip(codes, _char_texts(codes, boxes), boxes, bold):
         if not text:
             continue
         if code in (0x0A, 0x0D):
@@ -252,9 +271,10 @@ def _words(
                 close_word()
         space_pending = False
         chars.append(text)
+        cbold.append(is_bold)
         wbox.append(box)
     close_word()
-    return words, breaks_after
+    return words, breaks_after, word_bold
 
 
 # TeX control words a PDF may carry as the "actual text" of a formula, as the characters they typeset.

@@ -259,6 +259,42 @@ def restore_body_text(blocks: list[Block], page_height: float, body_height: floa
             b.kind = "text"
 
 
+def split_bold_headings(blocks: list[Block], bold: set[int]) -> list[Block]:
+    """Subheadings a layout region holds together with its paragraph: the first line or two of a text block
+    set entirely in bold, short and not ending like a sentence, become a title block of their own (a lone
+    such line is one already). `bold`: ids of the lines set in bold (the PDF text layer knows the fonts)."""
+    if not bold:
+        return blocks
+    out: list[Block] = []
+    for b in blocks:
+        k = 0
+        while b.kind in ("text", "reference") and k < min(3, len(b.lines)) and id(b.lines[k]) in bold:
+            k += 1
+        heading = " ".join(x.text for x in b.lines[:k]).strip()
+        if 0 < k <= 2 and (k < len(b.lines) or k == 1) and _heading_like(heading):
+            head = b.lines[:k]
+            # Two bold lines are one heading wrapped when the second goes on in lower case; else two headings.
+            groups = [head] if k == 1 or head[1].text[:1].islower() else [[x] for x in head]
+            for group in groups:
+                title = _text_block(group, "title")
+                title.payload(HeadingData).level = 2
+                out.append(title)
+            if k < len(b.lines):
+                out.append(_text_block(b.lines[k:], b.kind))
+            continue
+        out.append(b)
+    return out
+
+
+def _heading_like(text: str) -> bool:
+    return (
+        0 < count_words(text) <= 12
+        and not re.search(r"[.,;:!]$", text)
+        and any(c.isalpha() for c in text)
+        and text[0] not in BULLETS
+    )
+
+
 BULLETS = set("•·▪◦●○■□➢►–-*")
 
 
@@ -336,6 +372,18 @@ def mark_margins(blocks: list[Block], page_height: float) -> None:
                 oy0, oy1 = bbox_of(o.polygon)[1], bbox_of(o.polygon)[3]
                 if min(ny1, oy1) - max(ny0, oy0) > 0.3 * min(ny1 - ny0, oy1 - oy0):
                     o.kind = "header" if top else "footer"
+
+
+def mark_side_notes(blocks: list[Block], page_width: float) -> None:
+    """Text running up or down the page's side margin (arXiv's identifier, 'Downloaded from ... on ...'
+    stamps) is a running head of the page, kept in JSON and out of the Markdown body like the others."""
+    for b in blocks:
+        if b.kind not in ("text", "title") or len(b.lines) != 1:
+            continue
+        x0, y0, x1, y1 = bbox_of(b.polygon)
+        tall = (y1 - y0) > 5 * max(x1 - x0, 1.0)
+        if tall and (x1 < 0.1 * page_width or x0 > 0.9 * page_width):
+            b.kind = "header"
 
 
 def mark_captions(blocks: list[Block]) -> None:
@@ -464,6 +512,7 @@ def assemble_page(
     text_lines = [x for b in blocks if b.kind in ("text", "reference") for x in b.lines]
     restore_body_text(blocks, page_height, median_line_height(text_lines or lines))
     mark_margins(blocks, page_height)
+    mark_side_notes(blocks, page_width)
     mark_captions(blocks)
     body = [b for b in blocks if b.kind not in MARGIN_KINDS]
     body_lines = [x for b in body if b.kind in ("text", "reference") for x in b.lines] or lines

@@ -35,7 +35,7 @@ from scriba.io.pdf import (
 from scriba.io.sources import Source, expand_inputs, iter_pages
 from scriba.io.textlayer import TextLayer, read_text_layer
 from scriba.models.runtime import RuntimeOptions
-from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page
+from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page, split_bold_headings
 from scriba.pipeline.parse_options import (
     OCR_MODES,
     FormulaOptions,
@@ -328,7 +328,8 @@ class Parser:
             if turn % 180:
                 width, height = height, width
             crop = _TurnedCrop(reader, turn)
-        page = self._build_page(regions, lines, width, height, source, index, timings)
+        bold = layer.bold_lines if opts.layout.enabled else set()  # without layout: text blocks only
+        page = self._build_page(regions, lines, width, height, source, index, timings, bold)
         _stop_if(cancel)
         self._run_stages(PageContext(page, crop, stem, cancel=cancel, timings=timings))
         page.metadata.update(
@@ -440,10 +441,12 @@ class Parser:
         source: str,
         index: int,
         timings: dict[str, float],
+        bold: set[int] | None = None,
     ) -> Page:
-        """Blocks in reading order, typed by the layout regions (the stages fill their payloads next)."""
+        """Blocks in reading order, typed by the layout regions (the stages fill their payloads next). `bold`:
+        ids of the text-layer lines set in bold, whose short leading lines become subheadings."""
         t0 = time.perf_counter()
-        blocks = assemble_page(regions, lines, width, height)
+        blocks = split_bold_headings(assemble_page(regions, lines, width, height), bold or set())
         timings["order"] = round(time.perf_counter() - t0, 4)
         layout = [
             {"class": r.kind, "score": round(r.score, 3), "bbox": [round(v, 1) for v in r.box]}
