@@ -107,6 +107,9 @@ class Block:
     kind: BlockKind = BlockKind.TEXT
     attributes: dict[str, Any] = field(default_factory=dict)
     data: BlockData | None = None
+    # The block goes on with the paragraph of the body block before it (cut by a column or a page break); set
+    # by the parser (scriba.export.markdown.link_paragraphs), written to JSON only when true.
+    continues: bool = False
 
     def __post_init__(self) -> None:
         self.kind = block_kind(self.kind)
@@ -146,12 +149,14 @@ class Block:
         }
         if self.data is not None:
             d.update(self.data.to_dict())
+        if self.continues:
+            d["continues"] = True
         d.update(self.attributes)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Block:
-        reserved = {"type", "text", "confidence", "polygon", "lines"}
+        reserved = {"type", "text", "confidence", "polygon", "lines", "continues"}
         kind = block_kind(d.get("type", "text"))
         payload_type = PAYLOAD_OF.get(kind)
         data = None
@@ -164,6 +169,7 @@ class Block:
             kind=kind,
             attributes={k: v for k, v in d.items() if k not in reserved},
             data=data,
+            continues=bool(d.get("continues", False)),
         )
 
 

@@ -154,6 +154,9 @@ def test_paragraph_over_a_page_break_is_one_paragraph(parser: Parser, tmp_path: 
     assert not first_page_end.endswith(".")  # the page break does cut a paragraph
     paragraphs = doc.to_markdown().strip().split("\n\n")
     assert paragraphs == PROSE
+    # The JSON says which block goes on with the paragraph before it: the first on the second page, no other.
+    blocks = [b for p in doc.to_dict()["pages"] for b in p["blocks"]]
+    assert [b["text"] for b in blocks if b.get("continues")] == [doc.pages[1].blocks[0].text]
 
 
 def test_paragraph_ending_at_a_page_break_is_not_joined(tmp_path: Path) -> None:
@@ -163,7 +166,9 @@ def test_paragraph_ending_at_a_page_break_is_not_joined(tmp_path: Path) -> None:
         c.drawString(72, h - 300, text)
         c.showPage()
     c.save()
-    md = Parser(ParseOptions(dpi=144))(tmp_path / "ends.pdf").to_markdown()
+    doc = Parser(ParseOptions(dpi=144))(tmp_path / "ends.pdf")
+    assert not any(b.continues for p in doc.pages for b in p.blocks)
+    md = doc.to_markdown()
     assert md.strip().split("\n\n") == [
         "The first page ends with a finished sentence.",
         "the next page starts lower-case anyway.",

@@ -23,6 +23,7 @@ from scriba.cli.common import (
 )
 from scriba.document import Document, Page
 from scriba.errors import InputError, ModelError
+from scriba.export.markdown import link_paragraphs
 from scriba.io.pdf import page_count, parse_page_range
 from scriba.io.sources import Source
 from scriba.options import build_options, cli_parameters, option_flags, with_parameters
@@ -138,6 +139,7 @@ def parse_command(
                     continue  # pages parsed before the error are still written
             except ModelError as exc:
                 fail(str(exc))
+            link_paragraphs(doc)  # blocks that go on with the paragraph before them say so in the JSON
             outputs = [(output / f"{stem}.json", doc.to_json() + "\n")]
             if any(p.error is None for p in doc.pages):  # every page failed: the JSON records why, no empty .md
                 outputs.append((output / f"{stem}.md", doc.to_markdown()))

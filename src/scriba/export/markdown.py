@@ -70,7 +70,22 @@ def _is_list(part: str) -> bool:
 
 
 def to_markdown(doc: Document) -> str:
+    return _render(doc)[0]
+
+
+def link_paragraphs(doc: Document) -> None:
+    """Mark each block that goes on with the paragraph before it (cut by a column or a page break) with
+    `continues = True`, as the Markdown joins them: JSON readers can join the same blocks."""
+    linked = _render(doc)[1]
+    for page in doc.pages:
+        for block in page.blocks:
+            block.continues = id(block) in linked
+
+
+def _render(doc: Document) -> tuple[str, set[int]]:
+    """The Markdown, and the ids of the blocks it joined to the paragraph before them."""
     parts: list[str] = []
+    linked: set[int] = set()
     paragraph = ""  # the text of the last part while it is a plain paragraph (escaped when written)
     last: Block | None = None  # the block that ended it
     listed = False  # the last part is a Markdown list
@@ -85,6 +100,7 @@ def to_markdown(doc: Document) -> str:
             if last is not None and continues(last, paragraph, block, text):
                 paragraph = join_pair(paragraph, text)
                 parts[-1] = escape_md(paragraph)
+                linked.add(id(block))
             elif block.kind in PROSE_KINDS and numbered_items([x.text for x in block.lines]):
                 items = _items(block)  # a list, or reference entries each its own paragraph
                 if len(items) == 1 and _is_list(items[0]) and listed and parts:
@@ -97,4 +113,4 @@ def to_markdown(doc: Document) -> str:
                 paragraph = text
             last = block if block.kind in PROSE_KINDS else None
             listed = bool(parts) and _is_list(parts[-1]) and paragraph == ""
-    return "\n\n".join(parts) + ("\n" if parts else "")
+    return "\n\n".join(parts) + ("\n" if parts else ""), linked

@@ -21,6 +21,7 @@ import pypdfium2.raw as pdfium_c
 
 from scriba.document import Document, Line, Page, Word, bbox_of
 from scriba.errors import Cancelled, InputError, check_cancel
+from scriba.export.markdown import link_paragraphs
 from scriba.io.images import MAX_PIXELS
 from scriba.io.pdf import (
     MAX_FAILED_RUN,
@@ -208,6 +209,7 @@ class Parser:
                     raise
                 print(f"scriba: {exc}", file=sys.stderr)
                 doc.pages.append(Page(width=0, height=0, source=src.name, error=exc.reason))
+        link_paragraphs(doc)
         return doc
 
     def iter_source(

@@ -595,6 +595,9 @@ def _parse_work(make_parser: Callable[[Any], Any], options: Any, data: bytes, na
             parsed.page.source = name
             doc.pages.append(parsed.page)
             check_cancel(cancel)
+    from scriba.export.markdown import link_paragraphs
+
+    link_paragraphs(doc)
     return doc
 
 
