@@ -630,24 +630,30 @@ def bench_bigpdf(n_pages: int) -> tuple[list[str], dict[str, Any]]:
             * 5,
         )
     pdf.output(str(tmp))
+    marks, secs = _stream_parse_rss(tmp, n_pages)
+    lines = [
+        f"Long document: a generated {n_pages}-page text PDF parsed in one streaming pass: peak RSS "
+        + ", ".join(f"{v} MB after {k} pages" for k, v in marks.items())
+        + f"; {secs} s in all ({n_pages / secs:.1f} pages/s).",
+    ]
+    tmp.unlink()
+    return lines, {"rss_mb": marks, "seconds": secs}
+
+
+def _stream_parse_rss(pdf: Path, n_pages: int) -> tuple[dict[int, int], float]:
+    """Parse `pdf` page by page with the default Parser in a child process: its peak RSS (MB) after 10% of the
+    pages and at the end, and the seconds the parse took."""
     code = (
         "import resource, sys, time; from scriba import Parser\n"
         "p = Parser(); t = time.perf_counter(); marks = {}\n"
-        f"src = __import__('scriba.io.sources', fromlist=['x']).expand_inputs([{str(tmp)!r}])[0]\n"
+        f"src = __import__('scriba.io.sources', fromlist=['x']).expand_inputs([{str(pdf)!r}])[0]\n"
         "for k, parsed in enumerate(p.iter_source(src), 1):\n"
         f"    if k in ({max(1, n_pages // 10)}, {n_pages}): marks[k] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
         "print(marks, round(time.perf_counter() - t, 1))\n"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    marks_s, secs = res.stdout.strip().rsplit(" ", 1)
-    marks = eval(marks_s)  # our own child's dict literal
-    lines = [
-        f"Long document: a generated {n_pages}-page text PDF parsed in one streaming pass: peak RSS "
-        + ", ".join(f"{v} MB after {k} pages" for k, v in marks.items())
-        + f"; {secs} s in all ({n_pages / float(secs):.1f} pages/s).",
-    ]
-    tmp.unlink()
-    return lines, {"rss_mb": marks, "seconds": float(secs)}
+    marks_s, secs = res.stdout.strip().splitlines()[-1].rsplit(" ", 1)
+    return eval(marks_s), float(secs)  # our own child's dict literal
 
 
 def bench_bigscan(n_pages: int) -> tuple[list[str], dict[str, Any]]:
@@ -659,25 +665,15 @@ def bench_bigscan(n_pages: int) -> tuple[list[str], dict[str, Any]]:
 
     tmp = Path(tempfile.mkdtemp()) / "scanned.pdf"
     made_of = scanned_pdf(n_pages, tmp)
-    code = (
-        "import resource, sys, time; from scriba import Parser\n"
-        "p = Parser(); t = time.perf_counter(); marks = {}\n"
-        f"src = __import__('scriba.io.sources', fromlist=['x']).expand_inputs([{str(tmp)!r}])[0]\n"
-        "for k, parsed in enumerate(p.iter_source(src), 1):\n"
-        f"    if k in ({max(1, n_pages // 10)}, {n_pages}): marks[k] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
-        "print(marks, round(time.perf_counter() - t, 1))\n"
-    )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    marks_s, secs = res.stdout.strip().splitlines()[-1].rsplit(" ", 1)
-    marks = eval(marks_s)  # our own child's dict literal
+    marks, secs = _stream_parse_rss(tmp, n_pages)
     lines = [
         f"Long scanned document: a {n_pages}-page image-only PDF ({made_of}; 150 dpi) parsed in one streaming "
         "pass (OCR, layout and tables on every page): peak RSS "
         + ", ".join(f"{v} MB after {k} pages" for k, v in marks.items())
-        + f"; {secs} s in all ({n_pages / float(secs):.2f} pages/s).",
+        + f"; {secs} s in all ({n_pages / secs:.2f} pages/s).",
     ]
     tmp.unlink()
-    return lines, {"rss_mb": marks, "seconds": float(secs)}
+    return lines, {"rss_mb": marks, "seconds": secs}
 
 
 # -- main -----------------------------------------------------------------------------------------------------

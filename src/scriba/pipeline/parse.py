@@ -64,10 +64,6 @@ class ParsedPage:
 S = TypeVar("S", bound=Stage)
 
 
-def _stop_if(cancel: threading.Event | None) -> None:
-    check_cancel(cancel)
-
-
 class _PdfPageReader:
     """Renders of one PDF page at the scales the parser needs, made on demand."""
 
@@ -332,7 +328,7 @@ class Parser:
             crop = _TurnedCrop(reader, turn)
         bold = layer.bold_lines if opts.layout.enabled else set()  # without layout: text blocks only
         page = self._build_page(regions, lines, width, height, source, index, timings, bold)
-        _stop_if(cancel)
+        check_cancel(cancel)
         self._run_stages(PageContext(page, crop, stem, cancel=cancel, timings=timings))
         page.metadata.update(
             {
@@ -369,7 +365,7 @@ class Parser:
         lines: list[Line] = []
         flipped = 0
         if reads:
-            _stop_if(cancel)
+            check_cancel(cancel)
             t1 = time.perf_counter()
             ocr_page = self.ocr.ocr_image(image, source=source, index=index, cancel=cancel)
             lines = ocr_page.lines
@@ -383,7 +379,7 @@ class Parser:
                 for word in line.words:
                     word.polygon = to_upright(np.array(word.polygon), flipped, w, h).tolist()
             rotation = (rotation + flipped) % 360
-        _stop_if(cancel)
+        check_cancel(cancel)
         t2 = time.perf_counter()
         regions = self._regions(image, 1.0)
         timings["layout"] = round(time.perf_counter() - t2, 4)
@@ -391,9 +387,7 @@ class Parser:
         page_image = image
 
         def crop(box: tuple[float, float, float, float]) -> np.ndarray:
-            return page_image[
-                int(max(0, box[1])) : int(np.ceil(box[3])), int(max(0, box[0])) : int(np.ceil(box[2]))
-            ]
+            return _crop(page_image, box)
 
         page = self._build_page(regions, lines, w, h, source, index, timings)
         self._run_stages(PageContext(page, crop, stem, image, reads, cancel, timings))
@@ -485,6 +479,11 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
+def _crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The pixels of `image` inside `box` (x0, y0, x1, y1), clipped at the top-left edge."""
+    return image[int(max(0, box[1])) : int(np.ceil(box[3])), int(max(0, box[0])) : int(np.ceil(box[2]))]
+
+
 class _TurnedCrop:
     """Crops of a turned page in its upright frame (the whole page is rendered once, on first use)."""
 
@@ -495,7 +494,7 @@ class _TurnedCrop:
     def __call__(self, box: tuple[float, float, float, float]) -> np.ndarray:
         if self._image is None:
             self._image = upright_image(self.reader.full(), self.turn)
-        return self._image[int(max(0, box[1])) : int(np.ceil(box[3])), int(max(0, box[0])) : int(np.ceil(box[2]))]
+        return _crop(self._image, box)
 
 
 def _turn_line(line: Line, turn: int, width: int, height: int) -> None:
