@@ -645,6 +645,7 @@ def _stream_parse_rss(pdf: Path, n_pages: int) -> tuple[dict[int, int], float]:
     pages and at the end, and the seconds the parse took."""
     code = (
         "import resource, sys, time; from scriba import Parser\n"
+        "from scriba.memory import return_large_blocks; return_large_blocks()  # as the scriba command does\n"
         "p = Parser(); t = time.perf_counter(); marks = {}\n"
         f"src = __import__('scriba.io.sources', fromlist=['x']).expand_inputs([{str(pdf)!r}])[0]\n"
         "for k, parsed in enumerate(p.iter_source(src), 1):\n"

@@ -75,8 +75,10 @@ def run_worker(engine: str, manifest: Path, out: Path) -> None:
     t0 = time.perf_counter()
     texts: list[str]
     if engine.startswith("scriba"):
+        from scriba.memory import return_large_blocks
         from scriba.pipeline.ocr import OCR, OCROptions
 
+        return_large_blocks()  # as the `scriba` command, its server and batch workers do
         opts = OCROptions(dpi=150)  # PDFs (the scanned one) at their scan resolution; images are used as they are
         if engine in SCRIBA_MODELS:
             opts = OCROptions(dpi=150, model=SCRIBA_MODELS[engine])

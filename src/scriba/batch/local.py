@@ -25,6 +25,7 @@ from scriba.document import Document, Page
 from scriba.errors import InputError
 from scriba.io.pdf import PDF_MAGIC, planned_page_count
 from scriba.io.sources import Source, expand_inputs, iter_pages
+from scriba.memory import return_large_blocks
 from scriba.models.registry import DEFAULT_MODEL
 
 FORMATS = ("jsonl", "json", "md")
@@ -123,6 +124,7 @@ def ocr_engine(model: str, dpi: float, threads: int, exact: bool) -> Any:
 
 def _init_worker(model: str, dpi: float, threads: int, parent_pid: int, exact: bool = False) -> None:
     global _ENGINE
+    return_large_blocks()  # a worker process is Scriba's own (scriba.memory)
     _ENGINE = ocr_engine(model, dpi, threads, exact)
     if parent_pid:
         threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()

@@ -73,7 +73,9 @@ class OCRActor:
 
     def __init__(self, model: str, dpi: float, threads: int, exact: bool = False) -> None:
         from scriba.batch.local import ocr_engine
+        from scriba.memory import return_large_blocks
 
+        return_large_blocks()  # an actor's process serves Scriba alone (scriba.memory)
         self.engine = ocr_engine(model, dpi, threads, exact)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:

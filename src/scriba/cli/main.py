@@ -16,6 +16,7 @@ from scriba.cli import serve as serve_cli
 from scriba.cli import synth as synth_cli
 from scriba.cli import train as train_cli
 from scriba.errors import ScribaError
+from scriba.memory import return_large_blocks
 
 app = typer.Typer(
     name="scriba",
@@ -43,6 +44,7 @@ def main() -> None:
     logging.getLogger("PIL").addHandler(logging.NullHandler())
     # Likewise its warnings about damaged files ("Truncated File Read", "Tag data larger than file").
     warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+    return_large_blocks()  # this process is Scriba's own: give freed model buffers back (scriba.memory)
     try:
         app()
     except ScribaError as exc:

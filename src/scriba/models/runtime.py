@@ -45,6 +45,20 @@ class RuntimeOptions:
     spin: bool = False
 
 
+# Arena shrinkage: the buffers a run took from a session's arena go back to the allocator at its end.
+SHRINK_AFTER_RUN = ort.RunOptions()
+SHRINK_AFTER_RUN.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+
+
+def per_page_run_options() -> ort.RunOptions | None:
+    """Run options for a model run once per page (detector, layout, orientation, table): its arena is given
+    back after each run where the process returns large freed blocks to the system (scriba.memory). Elsewhere
+    the freed buffers would only fragment glibc's heap, and keeping the arena is the smaller peak."""
+    from scriba.memory import large_blocks_returned
+
+    return SHRINK_AFTER_RUN if large_blocks_returned() else None
+
+
 _LEVELS = {
     "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
     "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from scriba.models.registry import AUXILIARY, ModelFile, resolve_file
-from scriba.models.runtime import RuntimeOptions, get_session, model_metadata
+from scriba.models.runtime import RuntimeOptions, get_session, model_metadata, per_page_run_options
 from scriba.pipeline.turns import upright_image
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -63,7 +63,7 @@ class PageOrientation:
         return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
     def __call__(self, rgb: np.ndarray) -> Orientation:
-        logits = self.session.run(None, {self.input_name: self.preprocess(rgb)})[0][0]
+        logits = self.session.run(None, {self.input_name: self.preprocess(rgb)}, per_page_run_options())[0][0]
         probs = np.exp(logits - logits.max())
         probs = probs / probs.sum() if abs(float(logits.sum()) - 1.0) > 1e-3 else logits
         k = int(np.argmax(probs))

@@ -8,19 +8,17 @@ from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 import pyclipper
 
 from scriba.models.registry import DetectorSpec, resolve_file
-from scriba.models.runtime import RuntimeOptions, get_session
+from scriba.models.runtime import SHRINK_AFTER_RUN, RuntimeOptions, get_session, per_page_run_options
 
 # ONNX Runtime's CPU arena keeps the largest buffers a run ever needed for the life of the process: one large
 # page (a detector input up to 4000 px a side needs about 2.5 GB) would leave that much resident after it. Runs
 # on inputs over this many pixels give their buffers back at the end (arena shrinkage); ordinary pages (an A4
-# page at 200 dpi is 3.9 MP) keep the arena's speed. Results are the same either way.
+# page at 200 dpi is 3.9 MP) keep the arena, unless the process returns large blocks (scriba.memory). Results
+# are the same either way.
 ARENA_KEEP_PIXELS = 6_000_000
-_SHRINK = ort.RunOptions()
-_SHRINK.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
 
 @dataclass
@@ -202,7 +200,7 @@ class TextDetector:
 
     def probability_map(self, image: np.ndarray) -> np.ndarray:
         x = self.preprocess(image)
-        shrink = _SHRINK if x.shape[2] * x.shape[3] > ARENA_KEEP_PIXELS else None
+        shrink = SHRINK_AFTER_RUN if x.shape[2] * x.shape[3] > ARENA_KEEP_PIXELS else per_page_run_options()
         out = self.session.run(None, {self.input_name: x}, shrink)[0]
         return out[0, 0]
 

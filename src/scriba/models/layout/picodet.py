@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from scriba.models.registry import AUXILIARY, ModelFile, resolve_file
-from scriba.models.runtime import RuntimeOptions, get_session, model_metadata
+from scriba.models.runtime import RuntimeOptions, get_session, model_metadata, per_page_run_options
 
 CDLA_CLASSES = (
     "text",
@@ -138,7 +138,9 @@ class LayoutDetector:
         h, w = rgb.shape[:2]
         canvas, ox, oy = page_canvas(rgb, self.width / self.height, self.max_stretch)
         ch, cw = canvas.shape[:2]
-        outs = self.session.run(self.score_names + self.box_names, {self.input_name: self.preprocess(canvas)})
+        outs = self.session.run(
+            self.score_names + self.box_names, {self.input_name: self.preprocess(canvas)}, per_page_run_options()
+        )
         n = len(self.score_names)
         boxes, scores = self.decode(outs[:n], outs[n:])
         boxes[:, [0, 2]] = boxes[:, [0, 2]] * (cw / self.width) - ox

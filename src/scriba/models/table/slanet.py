@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from scriba.models.registry import TableModelSpec, get_table_model
-from scriba.models.runtime import RuntimeOptions, get_session
+from scriba.models.runtime import RuntimeOptions, get_session, per_page_run_options
 
 STRUCTURE_TOKENS: tuple[str, ...] = (
     "sos",
@@ -85,7 +85,7 @@ class SLANetPlus:
 
     def __call__(self, rgb: np.ndarray) -> TablePrediction:
         x, ratio = self.preprocess(rgb)
-        box_out, prob_out = self.session.run(None, {self.input_name: x})
+        box_out, prob_out = self.session.run(None, {self.input_name: x}, per_page_run_options())
         return decode(prob_out[0], box_out[0], self.spec.input_size / ratio, rgb.shape[1], rgb.shape[0])
 
 
