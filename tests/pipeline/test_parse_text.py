@@ -289,3 +289,27 @@ def test_body_text_the_layout_calls_a_header_stays_in_the_markdown() -> None:
     md = Document(pages=[Page(width=1000, height=1400, blocks=blocks)]).to_markdown()
     assert "Journal of Coastal Studies" not in md
     assert sentence.text in md and " ".join(x.text for x in body) in md
+
+
+def test_running_head_row_with_a_page_number_leaves_the_paragraph() -> None:
+    from scriba import Document, Page
+    from scriba.pipeline.layout_order import Region, assemble_page
+
+    def line(text: str, x0: float, y: float, x1: float) -> Line:
+        return Line(text, 1.0, polygon_of_bbox(x0, y, x1, y + 24))
+
+    body = [line(t, 100, 140 + 34 * k, 900) for k, t in enumerate(PROSE[1].split(", "))]
+    head = [line("400", 100, 100, 140), line("BRITISH HUSBANDRY.", 380, 100, 620), line("[Ch. XIX.", 800, 100, 900)]
+    foot = [line("Printed in the county of Kent", 100, 1330, 500), line("17", 860, 1330, 900)]
+    blocks = assemble_page([Region("text", (90, 90, 910, 1360))], [*head, *body, *foot], 1000, 1400)
+    md = Document(pages=[Page(width=1000, height=1400, blocks=blocks)]).to_markdown()
+    assert md.strip() == " ".join(x.text for x in body)
+    kinds = {b.text: b.kind for b in blocks}
+    assert kinds["400"] == "page_number" and kinds["17"] == "page_number"
+    assert kinds["BRITISH HUSBANDRY.\n[Ch. XIX."] == "header"
+
+    # A numbered heading at the top of a page keeps its number: the gap after it is about one word.
+    heading = [line("1", 100, 100, 116), line("Introduction", 140, 100, 330)]
+    blocks = assemble_page([Region("text", (90, 90, 910, 1360))], [*heading, *body], 1000, 1400)
+    md = Document(pages=[Page(width=1000, height=1400, blocks=blocks)]).to_markdown()
+    assert "Introduction" in md and not any(b.kind == "page_number" for b in blocks)

@@ -374,6 +374,55 @@ def mark_margins(blocks: list[Block], page_height: float) -> None:
                     o.kind = "header" if top else "footer"
 
 
+def split_margin_rows(blocks: list[Block], page_height: float) -> list[Block]:
+    """A running head set as one row of pieces far apart ("400 ... BRITISH HUSBANDRY. ... [Ch. XIX."), with a
+    page number at one end, is split out of the paragraph the layout model put it in: the number becomes a
+    page_number block and the rest a header (at the foot of the page, a footer). OCR reads such a row as
+    separate lines; the text layer, as separate runs. A heading such as "1   Introduction" keeps its number: the
+    gap after a running head's number is several line heights."""
+    body = [b for b in blocks if b.kind in ("text", "title") and b.lines]
+    lines = [x for b in body for x in b.lines]
+    if len(lines) < 3:
+        return blocks
+    boxes = {id(x): bbox_of(x.polygon) for x in lines}
+    for top in (True, False):
+        edge = min(lines, key=lambda x: boxes[id(x)][1]) if top else max(lines, key=lambda x: boxes[id(x)][3])
+        ey0, ey1 = boxes[id(edge)][1], boxes[id(edge)][3]
+        if (ey1 > 0.15 * page_height) if top else (ey0 < 0.85 * page_height):
+            continue
+        row = sorted(
+            (x for x in lines if min(ey1, boxes[id(x)][3]) - max(ey0, boxes[id(x)][1]) > 0.5 * (ey1 - ey0)),
+            key=lambda x: boxes[id(x)][0],
+        )
+        if len(row) < 2:
+            continue
+        height = float(np.median([boxes[id(x)][3] - boxes[id(x)][1] for x in row]))
+        ends = [(row[0], row[1]), (row[-1], row[-2])]
+        numbered = [
+            n for n, nxt in ends
+            if PAGE_NUMBER.match(n.text) and _gap(boxes[id(n)], boxes[id(nxt)]) >= 3 * height
+        ]
+        if not numbered:
+            continue
+        moved = {id(x) for x in row}
+        for b in body:
+            if any(id(x) in moved for x in b.lines):
+                b.lines = [x for x in b.lines if id(x) not in moved]
+                if b.lines:
+                    b.polygon = union_polygon([x.polygon for x in b.lines])
+        rest = [x for x in row if x is not numbered[0]]
+        blocks = [b for b in blocks if b.lines or b.kind not in ("text", "title")]
+        blocks.append(Block(lines=[numbered[0]], polygon=numbered[0].polygon, kind="page_number"))
+        blocks.append(_text_block(rest, "header" if top else "footer"))
+        lines = [x for x in lines if id(x) not in moved]
+    return blocks
+
+
+def _gap(a: Box, b: Box) -> float:
+    """Horizontal distance between two boxes on one row."""
+    return max(a[0], b[0]) - min(a[2], b[2])
+
+
 def mark_side_notes(blocks: list[Block], page_width: float) -> None:
     """Text running up or down the page's side margin (arXiv's identifier, 'Downloaded from ... on ...'
     stamps) is a running head of the page, kept in JSON and out of the Markdown body like the others."""
@@ -511,6 +560,7 @@ def assemble_page(
     blocks.extend(paragraphs(free))
     text_lines = [x for b in blocks if b.kind in ("text", "reference") for x in b.lines]
     restore_body_text(blocks, page_height, median_line_height(text_lines or lines))
+    blocks = split_margin_rows(blocks, page_height)
     mark_margins(blocks, page_height)
     mark_side_notes(blocks, page_width)
     mark_captions(blocks)
