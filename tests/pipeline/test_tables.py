@@ -110,3 +110,37 @@ def test_ruled_grid_with_merged_cells_from_pixels() -> None:
 def test_empty_word_list_gives_empty_table(n: int) -> None:
     table = recognize_table(None, (0, 0, 10, 10), [])
     assert (table.n_rows, table.n_cols, table.cells) == (n, n, [])
+
+
+def test_borderless_headers_wider_than_figures_and_set_apart_dollar_signs() -> None:
+    """A statement's amounts are right-aligned under dated headers wider than they are (each header reaches
+    over the white corridor to its left), and the first row's dollar signs stand apart at the left of each
+    column: one column per date, '$ 178' in one cell, and no header lost."""
+    f = font("sans", 22)
+    img = Image.new("RGB", (1000, 200), "white")
+    d = ImageDraw.Draw(img)
+    words: list[TableWord] = []
+
+    def put(text: str, x: float, y: float, right: bool = False) -> None:
+        x0 = x - f.getlength(text) if right else x
+        d.text((x0, y), text, font=f, fill="black")
+        words.append(TableWord(text, d.textbbox((x0, y), text, font=f)))
+
+    rights = (560, 760, 960)
+    for x, date in zip(rights, ("Jan 26, 2025", "Jan 28, 2024", "Jan 29, 2023")):
+        put(date, x, 20, right=True)
+    rows = [("Cost of revenue", "178", "141", "138"), ("Research and development", "3,423", "2,532", "1,892")]
+    for r, (label, *amounts) in enumerate(rows):
+        y = 70 + 45 * r
+        put(label, 10, y)
+        for x, amount in zip(rights, amounts):
+            if r == 0:
+                put("$", x - 120, y)
+            put(amount, x, y, right=True)
+    table = recognize_table(np.asarray(img), (0, 0, 1000, 200), words)
+    assert table.method == "borderless"
+    assert table.grid() == [
+        ["", "Jan 26, 2025", "Jan 28, 2024", "Jan 29, 2023"],
+        ["Cost of revenue", "$ 178", "$ 141", "$ 138"],
+        ["Research and development", "3,423", "2,532", "1,892"],
+    ]

@@ -17,6 +17,7 @@ from scriba.block_types import FigureData, HeadingData, TableData
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines
 from scriba.pipeline.tables import TableWord, count_words, looks_like_grid, looks_like_prose
+from scriba.pipeline.text_tables import TEXT_REGION_KINDS, find_grids, phrases_of
 
 # CDLA class -> block kind in the result tree.
 KIND_OF_CLASS = {
@@ -130,6 +131,55 @@ def confirm_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
         for r in kept
         if not (r.kind == "figure" and any(_overlap(r.box, t.box) > 0.8 * min(r.area, t.area) for t in grids))
     ]
+
+
+def find_text_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
+    """Tables laid out as text (text_tables.find_grids): lines of text regions, of figures and those no region
+    holds that form a grid of figures become a 'table' region. A table the layout model found over part of the
+    grid grows to hold all of it; text regions whose lines all fall in the grid go, and so does a figure the
+    grid fills (the model calls some unruled tables figures; a chart's labels make no grid that fills it)."""
+    boxes = [bbox_of(x.polygon) for x in lines]
+    held_by: list[Region | None] = []
+    for b in boxes:
+        area = max(_area(b), 1e-6)
+        owners = [r for r in regions if _overlap(b, r.box) >= 0.5 * area]
+        held_by.append(min(owners, key=lambda r: (r.kind != "table", r.area)) if owners else None)
+    kinds = (*TEXT_REGION_KINDS, "table", "figure")
+    grids = find_grids(phrases_of([x for x, r in zip(lines, held_by) if r is None or r.kind in kinds]))
+    out = list(regions)
+    for grid in grids:
+        box = (grid.box[0] - 2, grid.box[1] - 2, grid.box[2] + 2, grid.box[3] + 2)
+        area = _area(box)
+        tables = [r for r in out if r.kind == "table" and _overlap(r.box, box) > 0]
+        if any(_overlap(r.box, box) >= 0.8 * area for r in tables):
+            continue  # the layout model found it already
+        if any(r.kind == "formula" and _overlap(r.box, box) > 0.3 * area for r in out):
+            continue
+        figures = [r for r in out if r.kind == "figure" and _overlap(r.box, box) > 0.3 * min(r.area, area)]
+        if not all(_filled_by(r, box, boxes) for r in figures):
+            continue
+        grown = [r for r in tables if _overlap(r.box, box) >= 0.3 * min(r.area, area)]
+        for r in grown:
+            box = (min(box[0], r.box[0]), min(box[1], r.box[1]), max(box[2], r.box[2]), max(box[3], r.box[3]))
+        score = max([r.score for r in grown], default=TABLE_SCORE)
+        gone = {id(r) for r in [*figures, *grown]}
+        gone |= {id(r) for r in out if r.kind in TEXT_REGION_KINDS and _overlap(r.box, box) > 0}
+        for b, r in zip(boxes, held_by):
+            if r is not None and r.kind in TEXT_REGION_KINDS and _overlap(b, box) < 0.5 * max(_area(b), 1e-6):
+                gone.discard(id(r))  # the region holds text outside the table too: it stays
+        out = [r for r in out if id(r) not in gone]
+        out.append(Region("table", box, score))
+    return out
+
+
+def _filled_by(figure: Region, box: Box, line_boxes: list[Box]) -> bool:
+    """Whether a table's box fills a figure: covers a third of it or more and holds most of its lines (the
+    rest: a caption or headers the model took in)."""
+    held = [b for b in line_boxes if _overlap(b, figure.box) >= 0.5 * max(_area(b), 1e-6)]
+    inside = [
+        b for b in held if box[0] <= (b[0] + b[2]) / 2 <= box[2] and box[1] <= (b[1] + b[3]) / 2 <= box[3]
+    ]
+    return _overlap(figure.box, box) >= 0.35 * figure.area and len(inside) >= 0.75 * len(held)
 
 
 def drop_duplicates(regions: list[Region]) -> list[Region]:
@@ -551,8 +601,11 @@ def assemble_page(
 ) -> list[Block]:
     """Typed blocks in reading order for one page."""
     lines = attach_bullets(lines)
+    laid_out = bool(regions)  # without layout (switched off) the page is text blocks only
     regions = drop_duplicates(confirm_tables(regions, lines))
     regions = drop_prose_tables(drop_text_figures(regions, lines), lines)
+    if laid_out:
+        regions = find_text_tables(regions, lines)
     free = assign_lines(regions, lines)
     blocks: list[Block] = []
     for r in regions:

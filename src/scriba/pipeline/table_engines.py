@@ -103,6 +103,27 @@ def match_words(words: list[TableWord], cell_boxes: list[Box]) -> list[int]:
     return [int(np.lexsort((dist[i], -np.round(iou[i], 3)))[0]) for i in range(len(words))]
 
 
+def _currency_with_amount(words: list[TableWord], owner: list[int]) -> list[int]:
+    """A currency sign set apart at the left of an amount ('$      178') goes to the amount's cell: the model's
+    cell boxes often end before it, and it would join the amount of the column to its left."""
+    out = list(owner)
+    for i, w in enumerate(words):
+        if not w.text.strip() or not all(ch in "$€£¥₹" for ch in w.text.strip()):
+            continue
+        h = max(w.box[3] - w.box[1], 1.0)
+        right = [
+            j
+            for j, v in enumerate(words)
+            if j != i
+            and w.box[2] - 0.2 * h <= v.box[0] <= w.box[2] + 8 * h
+            and min(w.box[3], v.box[3]) - max(w.box[1], v.box[1]) > 0.5 * min(h, v.box[3] - v.box[1])
+            and any(ch.isdigit() for ch in v.text)
+        ]
+        if right:
+            out[i] = owner[min(right, key=lambda j: words[j].box[0])]
+    return out
+
+
 def slanet_table(
     prediction: Any, box: Box, words: list[TableWord], scale: tuple[float, float]
 ) -> TableStructure:
@@ -113,7 +134,7 @@ def slanet_table(
     page_boxes = [(b[0] / sx + x0, b[1] / sy + y0, b[2] / sx + x0, b[3] / sy + y0) for b in prediction.boxes]
     table = structure_from_tokens(prediction.tokens, np.array(page_boxes).reshape(-1, 4))
     predicted = [c for c in table.cells if c.box != (0.0, 0.0, 0.0, 0.0)]
-    owner = match_words(words, [c.box for c in predicted])
+    owner = _currency_with_amount(words, match_words(words, [c.box for c in predicted]))
     members: dict[int, list[TableWord]] = {}
     for word, k in zip(words, owner):
         if k >= 0:

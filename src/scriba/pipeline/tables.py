@@ -270,6 +270,23 @@ def _column_edges(rows: list[list[list[TableWord]]]) -> list[float]:
     return edges
 
 
+def _currency_joined(rows: list[list[list[TableWord]]], edges: list[float]) -> list[float]:
+    """A column holding only currency signs ('$' set apart at the left of the amounts) joins the column of
+    amounts to its right."""
+    bounds = [-np.inf, *edges, np.inf]
+    keep = []
+    for k, edge in enumerate(edges):
+        texts = [
+            "".join(w.text for w in seg)
+            for r in rows
+            for seg in r
+            if bounds[k] <= (_extent(seg)[0] + _extent(seg)[2]) / 2 < bounds[k + 1]
+        ]
+        if not texts or not all(t and all(ch in "$€£¥₹" for ch in t) for t in texts):
+            keep.append(edge)
+    return keep
+
+
 def _join(words: list[TableWord]) -> str:
     rows = _rows_of(words)
     return " ".join(" ".join(w.text for w in row) for row in rows).strip()
@@ -306,36 +323,62 @@ def borderless_table(words: list[TableWord], h_rules: list[Rule] | None = None) 
     rows = [_segments(r) for r in _rows_of(words)]
     if not rows:
         return TableStructure(0, 0, method="borderless")
-    edges = _column_edges(rows)
+    edges = _currency_joined(rows, _column_edges(rows))
     rows = _merge_wrapped(rows, edges)
     bounds = [-np.inf, *edges, np.inf]
     n_cols = len(bounds) - 1
+    content = _column_content(rows, bounds)
     cells: list[Cell] = []
     for r, segs in enumerate(rows):
         slots: dict[int, tuple[int, list[TableWord]]] = {}
         for seg in segs:
             x0, _, x1, _ = _extent(seg)
             cols = [c for c in range(n_cols) if bounds[c] < x1 and x0 < bounds[c + 1]]
+            if len(cols) > 1:
+                # A header wider than the figures under it reaches over the corridor beside them; set flush
+                # with one column's cells (right-aligned like the figures, or left-aligned) it is in that column.
+                tol = 0.5 * min(w.box[3] - w.box[1] for w in seg)
+                own = [
+                    c
+                    for c in cols
+                    if any(abs(x0 - lo) <= tol for lo, _ in content[c])
+                    or any(abs(x1 - hi) <= tol for _, hi in content[c])
+                ]
+                if len(own) == 1:
+                    cols = own
             c0, c1 = cols[0], cols[-1]
             if c0 in slots:  # two phrases in one column of one row: one cell
                 span, ws = slots[c0]
                 slots[c0] = (max(span, c1 - c0 + 1), ws + seg)
             else:
                 slots[c0] = (c1 - c0 + 1, list(seg))
-        taken: set[int] = set()
+        cell, held = None, []
         for c0 in sorted(slots):
-            if c0 in taken:
-                continue
             span, ws = slots[c0]
-            span = max(1, min(span, n_cols - c0))
-            taken.update(range(c0, c0 + span))
-            cells.append(Cell(r, c0, 1, span, _join(ws), _extent(ws)))
+            if cell is not None and c0 < cell.col + cell.colspan:  # under a spanning phrase: its cell
+                held += ws
+                cell.colspan = max(cell.colspan, min(c0 + span, n_cols) - cell.col)
+                cell.text, cell.box = _join(held), _extent(held)
+                continue
+            cell, held = Cell(r, c0, 1, max(1, min(span, n_cols - c0)), _join(ws), _extent(ws)), list(ws)
+            cells.append(cell)
     header = 1
     if h_rules and len(h_rules) >= 3:
         # Paper-style tables: the first inner rule closes the header.
         inner = h_rules[1].pos
         header = max(1, sum(1 for segs in rows if _extent([w for s in segs for w in s])[3] <= inner + 2))
     return TableStructure(len(rows), n_cols, _fill(cells, len(rows), n_cols), header, "borderless")
+
+
+def _column_content(
+    rows: list[list[list[TableWord]]], bounds: list[float]
+) -> list[list[tuple[float, float]]]:
+    """Per column, the x extents of the phrases lying wholly inside it."""
+    spans = [(_extent(s)[0], _extent(s)[2]) for r in rows for s in r]
+    return [
+        [(lo, hi) for lo, hi in spans if bounds[c] <= lo and hi <= bounds[c + 1]]
+        for c in range(len(bounds) - 1)
+    ]
 
 
 def _fill(cells: list[Cell], n_rows: int, n_cols: int) -> list[Cell]:
