@@ -436,6 +436,7 @@ class OCR:
                 if _sureness(turned) > _sureness(lines):
                     lines, rotation = turned, (rotation + 180) % 360
                 timings["recognize"] += turned_timings["recognize"]
+            self.recognizer.release_arenas()  # none held under the next page's detector (scriba.memory)
             blocks = assemble_blocks(lines)
             if rotation:
                 blocks = [_block_on_given_page(b, rotation, w, h) for b in blocks]

@@ -13,15 +13,18 @@ import cv2
 import numpy as np
 
 from scriba.errors import CancelEvent, ModelError, check_cancel
+from scriba.memory import large_blocks_returned
 from scriba.models.recognition.packing import Row, Slot, align_up, pack_rows, step_ranges
 from scriba.models.registry import RecognizerSpec, resolve_file
-from scriba.models.runtime import CTC_FEATURES, RuntimeOptions, get_session, model_metadata
+from scriba.models.runtime import CTC_FEATURES, SHRINK_AFTER_RUN, RuntimeOptions, get_session, model_metadata
 
 BATCHING = ("packed", "paddle", "bucketed")
 # The Latin-only head pays where the full head is a large share of the model: PP-OCRv5's 18,385 classes are a
 # fifth of its time. PP-OCRv4's 6,625 are 5%, and with so few classes a foreign character's step is often as
 # sure of a Latin class in the subset as of itself in the full head, so the guard below would miss lines.
 LATIN_SUBSET_MIN_CLASSES = 10_000
+# Time steps per run of the full CTC head on re-read steps (a run's logits: steps x classes x 4 bytes).
+HEAD_STEPS = 256
 T = TypeVar("T")
 
 
@@ -379,8 +382,8 @@ class TextRecognizer:
         rows_k, steps_t = np.nonzero(conf < self.guard_below)
         if rows_k.size == 0:
             return set()
-        idx, _ = self.head_session.run(None, {CTC_FEATURES: features[rows_k, steps_t][None]})  # type: ignore[union-attr]
-        foreign = ~self._latin[np.minimum(idx[0], len(self._latin) - 1)]
+        idx, _ = self._full_head(features[rows_k, steps_t])
+        foreign = ~self._latin[np.minimum(idx, len(self._latin) - 1)]
         if not foreign.any():
             return set()
         hits = np.zeros(conf.shape, dtype=bool)
@@ -391,6 +394,32 @@ class TextRecognizer:
             if hits[k, s0:s1].any()
         }
 
+    def release_arenas(self) -> None:
+        """Give the recognizer's arena buffers back (between pages, where the process returns large blocks:
+        scriba.memory). An arena grows in doubling regions to the widest batches it has run; kept across pages,
+        that sits under the next page's detector run. A one-column run with arena shrinkage frees every region
+        no run is using; a run in flight on the other worker keeps its own."""
+        if not large_blocks_returned():
+            return
+        for session in (self._session, self.subset_session):
+            if session is not None:
+                x = np.zeros((1, 3, self.spec.height, 32), np.float32)
+                session.run(None, {session.get_inputs()[0].name: x}, SHRINK_AFTER_RUN)
+        if self.head_session is not None:
+            inp = self.head_session.get_inputs()[0]
+            self.head_session.run(None, {inp.name: np.zeros((1, 1, int(inp.shape[-1])), np.float32)}, SHRINK_AFTER_RUN)
+
+    def _full_head(self, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The full CTC head's best class and probability for each of `steps` (T x D features), in runs of at
+        most HEAD_STEPS steps: the head reads each step on its own, and its logits take 4 bytes per class and
+        step (18,710 classes for PP-OCRv6: 2,400 weak steps of a handwritten form were 180 MB at once)."""
+        idx, conf = [], []
+        for at in range(0, len(steps), HEAD_STEPS):
+            i, c = self.head_session.run(None, {CTC_FEATURES: steps[at : at + HEAD_STEPS][None]})  # type: ignore[union-attr]
+            idx.append(i[0])
+            conf.append(c[0])
+        return np.concatenate(idx), np.concatenate(conf)
+
     def _reread_with_full_head(
         self, rows: list[Row], features: np.ndarray, weak: set[int], width: int
     ) -> dict[int, Recognition]:
@@ -399,8 +428,8 @@ class TextRecognizer:
         this is the same as running it on the whole rows, for the steps that are decoded."""
         steps = features.shape[1]
         segments = [seg for seg in self._segments(rows, steps, width) if seg[1].index in weak]
-        joined = np.concatenate([features[k, s0:s1] for k, _, s0, s1, _ in segments])[None]
-        idx, conf = self.head_session.run(None, {CTC_FEATURES: joined})  # type: ignore[union-attr]
+        idx, conf = self._full_head(np.concatenate([features[k, s0:s1] for k, _, s0, s1, _ in segments]))
+        idx, conf = idx[None], conf[None]
         better, at = {}, 0
         for _, slot, s0, s1, alone in segments:
             n = s1 - s0
