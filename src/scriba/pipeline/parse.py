@@ -354,17 +354,20 @@ class Parser:
         """Parse one page image: orientation -> OCR -> layout -> blocks -> stages."""
         opts = self.options
         reads = opts.ocr_mode != "never"
+        # A page of one colour (an empty PDF page) holds no text: OCR would find none, at the cost of a full-page
+        # text detection (layout still runs: on a black page it finds a figure).
+        blank = _one_colour(image)
         timings = dict(timings or {})
         t0 = time.perf_counter()
         rotation = 0
-        if opts.layout.orientation and reads:
+        if opts.layout.orientation and reads and not blank:
             rotation = self.orientation.detect(image)
             if rotation:
                 image = upright_image(image, rotation)
         timings["orientation"] = round(time.perf_counter() - t0, 4)
         lines: list[Line] = []
         flipped = 0
-        if reads:
+        if reads and not blank:
             check_cancel(cancel)
             t1 = time.perf_counter()
             ocr_page = self.ocr.ocr_image(image, source=source, index=index, cancel=cancel)
@@ -468,6 +471,15 @@ def _is_pdf_file(source: Source) -> bool:
             return fh.read(4) == PDF_MAGIC
     except OSError:
         return False
+
+
+def _one_colour(image: np.ndarray) -> bool:
+    """Every pixel is the same. A coarse sample is checked first, so that a page with anything on it costs next
+    to nothing."""
+    if image.size == 0:
+        return False
+    first = image[0, 0]
+    return bool((image[::16, ::16] == first).all() and (image == first).all())
 
 
 def _centre_in(b: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
