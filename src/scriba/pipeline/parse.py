@@ -45,12 +45,10 @@ from scriba.pipeline.parse_options import (
     SealOptions,
     TableOptions,
 )
+from scriba.pipeline.picture_text import picture_boxes, read_pictures, region_options
 from scriba.pipeline.stages import PageContext, Stage, default_stages
 from scriba.pipeline.table_engines import TABLE_ENGINES
 from scriba.pipeline.turns import to_upright, upright_image
-
-# Regions that should hold text: when the text layer has none there, the text is a picture and is OCRed.
-TEXT_KINDS = {"text", "title", "table", "reference", "figure_caption", "table_caption"}
 
 
 @dataclass
@@ -154,6 +152,7 @@ class Parser:
         self.options = options or ParseOptions(**kwargs)
         self.runtime = RuntimeOptions(threads=self.options.threads)
         self._ocr: Any = None
+        self._region_ocr: Any = None
         self._layout: Any = None
         self._orientation: Any = None
         self.stages = (
@@ -170,9 +169,21 @@ class Parser:
         if self._ocr is None:
             from scriba.pipeline.ocr import OCR
 
-            o = self.options
-            self._ocr = OCR(options=replace(o.ocr, dpi=o.dpi, threads=o.threads or o.ocr.threads, seals=False))
+            self._ocr = OCR(options=self._ocr_options())
         return self._ocr
+
+    @property
+    def region_ocr(self) -> Any:
+        """The OCR for pictures of text on text-layer pages (scriba.pipeline.picture_text)."""
+        if self._region_ocr is None:
+            from scriba.pipeline.ocr import OCR
+
+            self._region_ocr = OCR(options=region_options(self._ocr_options()))
+        return self._region_ocr
+
+    def _ocr_options(self) -> Any:
+        o = self.options
+        return replace(o.ocr, dpi=o.dpi, threads=o.threads or o.ocr.threads, seals=False)
 
     @property
     def layout(self) -> Any:
@@ -410,25 +421,13 @@ class Parser:
 
     def _ocr_empty_regions(self, regions: list[Region], lines: list[Line], reader: _PdfPageReader) -> int:
         """Text, title and table regions drawn by an image and holding no text-layer characters are pictures
-        of text: OCR them."""
-        line_boxes = [bbox_of(x.polygon) for x in lines]
+        of text: OCR them (their lines are added to `lines`); returns how many boxes were read."""
         images = reader.image_boxes() if reader.rotation() == 0 else []
-        done = 0
-        for r in regions:
-            if r.kind not in TEXT_KINDS or (r.box[2] - r.box[0]) < 20 or (r.box[3] - r.box[1]) < 12:
-                continue
-            if any(_centre_in(b, r.box) for b in line_boxes):
-                continue
-            if sum(_overlap(r.box, b) for b in images) < 0.5 * r.area:
-                continue
-            crop = reader.region(r.box)
-            if crop.size == 0:
-                continue
-            ocr_page = self.ocr.ocr_image(crop)
-            for line in ocr_page.lines:
-                _shift_line(line, r.box[0], r.box[1])
-                lines.append(line)
-            done += 1
+        boxes = picture_boxes(regions, [bbox_of(x.polygon) for x in lines], images)
+        if not boxes:
+            return 0
+        read, done = read_pictures(self.region_ocr, boxes, reader.region)
+        lines.extend(read)
         return done
 
     def _build_page(
@@ -482,15 +481,6 @@ def _one_colour(image: np.ndarray) -> bool:
     return bool((image[::16, ::16] == first).all() and (image == first).all())
 
 
-def _centre_in(b: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
-    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
-
-
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
 def _crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
     """The pixels of `image` inside `box` (x0, y0, x1, y1), clipped at the top-left edge."""
     return image[int(max(0, box[1])) : int(np.ceil(box[3])), int(max(0, box[0])) : int(np.ceil(box[2]))]
@@ -514,12 +504,6 @@ def _turn_line(line: Line, turn: int, width: int, height: int) -> None:
     line.polygon = to_upright(np.array(line.polygon), turn, width, height).tolist()
     for w in line.words:
         w.polygon = to_upright(np.array(w.polygon), turn, width, height).tolist()
-
-
-def _shift_line(line: Line, dx: float, dy: float) -> None:
-    line.polygon = [[x + dx, y + dy] for x, y in line.polygon]
-    for w in line.words:
-        w.polygon = [[x + dx, y + dy] for x, y in w.polygon]
 
 
 def parse(inputs: Any, **kwargs: Any) -> Document:
