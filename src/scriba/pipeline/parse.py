@@ -8,11 +8,12 @@ rebuilt from rules or word alignment; figure and formula regions cropped to file
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -36,6 +37,7 @@ from scriba.io.pdf import (
 from scriba.io.sources import Source, expand_inputs, iter_pages
 from scriba.io.textlayer import TextLayer, read_text_layer
 from scriba.models.runtime import RuntimeOptions
+from scriba.pipeline.ahead import one_ahead
 from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page, split_bold_headings
 from scriba.pipeline.parse_options import (
     OCR_MODES,
@@ -60,6 +62,26 @@ class ParsedPage:
 
 
 S = TypeVar("S", bound=Stage)
+
+
+@dataclass
+class _PreparedPdfPage:
+    """A PDF page with PDFium's part done (and the layout model's, on a text-layer page)."""
+
+    page: pdfium.PdfPage
+    reader: _PdfPageReader
+    layer: TextLayer
+    use_text: bool
+    t0: float  # when the page's work began
+    timings: dict[str, float]
+    small: np.ndarray | None = None  # the render the layout model ran on
+    small_scale: float = 1.0
+    regions: list[Region] = field(default_factory=list)
+
+
+def _close_page(page: pdfium.PdfPage) -> None:
+    with PDFIUM_LOCK:
+        page.close()
 
 
 class _PdfPageReader:
@@ -258,12 +280,21 @@ class Parser:
             except ValueError as exc:
                 raise InputError(source.name, str(exc)) from None
             failed_run = 0
-            for at, i in enumerate(selected):
-                if failed_run >= MAX_FAILED_RUN:
-                    raise broken_page_tree(source.name, selected, at - 1)
-                parsed = self._guard(source.name, i, self._parse_pdf_index, pdf, i, source.name, stem, cancel)
-                failed_run = failed_run + 1 if parsed.unreadable else 0
-                yield parsed
+            # Page n+1 is prepared (PDFium, layout model) on a helper thread while page n is finished here.
+            prepared = one_ahead(
+                selected,
+                lambda i: self._load_pdf_page(pdf, source.name, i, cancel),
+                lambda prep: _close_page(prep.page),
+            )
+            with contextlib.closing(prepared):
+                for at, (i, take) in enumerate(zip(selected, prepared)):
+                    if failed_run >= MAX_FAILED_RUN:
+                        raise broken_page_tree(source.name, selected, at - 1)
+                    parsed = self._guard(
+                        source.name, i, self._finish_loaded, take, source.name, i, stem, cancel
+                    )
+                    failed_run = failed_run + 1 if parsed.unreadable else 0
+                    yield parsed
         finally:
             with PDFIUM_LOCK:
                 pdf.close()
@@ -286,23 +317,43 @@ class Parser:
                 Page(width=0, height=0, index=index, source=source, metadata={"method": "failed"}, error=msg)
             )
 
-    def _parse_pdf_index(
-        self, pdf: pdfium.PdfDocument, index: int, source: str, stem: str, cancel: threading.Event | None
-    ) -> ParsedPage:
+    def _load_pdf_page(
+        self, pdf: pdfium.PdfDocument, source: str, index: int, cancel: threading.Event | None
+    ) -> _PreparedPdfPage:
+        check_cancel(cancel)
         page = load_page(pdf, source, index)  # size checked before the page is loaded or rendered
         try:
-            return self.parse_pdf_page(page, source, index, stem, cancel)
+            return self._prepare_pdf_page(page)
+        except BaseException:
+            _close_page(page)
+            raise
+
+    def _finish_loaded(
+        self,
+        take: Callable[[], _PreparedPdfPage],
+        source: str,
+        index: int,
+        stem: str,
+        cancel: threading.Event | None,
+    ) -> ParsedPage:
+        prep = take()  # raises what loading or preparing the page raised
+        try:
+            return self._finish_pdf_page(prep, source, index, stem, cancel)
         finally:
-            with PDFIUM_LOCK:
-                page.close()
+            _close_page(prep.page)
 
     # -- pages ------------------------------------------------------------------------------------------
     def parse_pdf_page(
         self, pdf_page: pdfium.PdfPage, source: str, index: int, stem: str, cancel: threading.Event | None = None
     ) -> ParsedPage:
+        check_cancel(cancel)
+        return self._finish_pdf_page(self._prepare_pdf_page(pdf_page), source, index, stem, cancel)
+
+    def _prepare_pdf_page(self, pdf_page: pdfium.PdfPage) -> _PreparedPdfPage:
+        """PDFium's part of a page (text layer, renders) and, on a text-layer page, the layout model."""
         opts = self.options
         t0 = time.perf_counter()
-        with PDFIUM_LOCK:  # PDFium's part of the page; models run after it, without the lock
+        with PDFIUM_LOCK:  # the models run without the lock
             reader = _PdfPageReader(pdf_page, opts.dpi / 72.0)
             if reader.width < 1 or reader.height < 1:
                 raise ValueError(f"page has no area ({reader.w_pt:.0f} x {reader.h_pt:.0f} pt)")
@@ -312,20 +363,33 @@ class Parser:
                 and layer.usable
                 and not (reader.image_area_share() > 0.5 and layer.n_chars < 200)
             )
-        timings: dict[str, float] = {"text": round(time.perf_counter() - t0, 4)}
+        timings = {"text": round(time.perf_counter() - t0, 4)}
+        prep = _PreparedPdfPage(pdf_page, reader, layer, use_text, t0, timings)
         if not use_text:
-            image = reader.full()
-            parsed = self.parse_image(image, source, index, stem, timings=timings, reader=reader, cancel=cancel)
-            parsed.page.metadata["text_layer_chars"] = layer.n_chars
-            return parsed
+            reader.full()  # rendered here, ahead, for the OCR
+            return prep
         # Text-layer page: layout on a small render, about the model's input size. A page whose text is mostly
         # turned (a landscape table printed sideways) is laid out and read turned upright.
-        turn = layer.turn
         t1 = time.perf_counter()
-        small_scale = min(reader.scale, max(800 / reader.h_pt, 608 / reader.w_pt))
-        small = upright_image(reader.render(small_scale), turn)
-        regions = self._regions(small, reader.scale / small_scale)
-        timings["layout"] = round(time.perf_counter() - t1, 4)
+        prep.small_scale = min(reader.scale, max(800 / reader.h_pt, 608 / reader.w_pt))
+        prep.small = upright_image(reader.render(prep.small_scale), layer.turn)
+        prep.regions = self._regions(prep.small, reader.scale / prep.small_scale)
+        prep.timings["layout"] = round(time.perf_counter() - t1, 4)
+        return prep
+
+    def _finish_pdf_page(
+        self, prep: _PreparedPdfPage, source: str, index: int, stem: str, cancel: threading.Event | None
+    ) -> ParsedPage:
+        """OCR of the page or of its pictures of text, blocks in reading order, stages."""
+        opts, reader, layer, timings, t0 = self.options, prep.reader, prep.layer, prep.timings, prep.t0
+        if not prep.use_text:
+            parsed = self.parse_image(
+                reader.full(), source, index, stem, timings=timings, reader=reader, cancel=cancel
+            )
+            parsed.page.metadata["text_layer_chars"] = layer.n_chars
+            return parsed
+        check_cancel(cancel)
+        turn, regions, small, small_scale = layer.turn, prep.regions, prep.small, prep.small_scale
         lines = list(layer.lines)
         ocr_regions = 0
         if opts.ocr_mode == "auto" and not turn:
@@ -365,8 +429,8 @@ class Parser:
         """Parse one page image: orientation -> OCR -> layout -> blocks -> stages."""
         opts = self.options
         reads = opts.ocr_mode != "never"
-        # A page of one colour (an empty PDF page) holds no text: OCR would find none, at the cost of a full-page
-        # text detection (layout still runs: on a black page it finds a figure).
+        # A page of one colour (an empty PDF page) holds no text: OCR would find none, at the cost of a
+        # full-page text detection (layout still runs: on a black page it finds a figure).
         blank = _one_colour(image)
         timings = dict(timings or {})
         t0 = time.perf_counter()
@@ -473,8 +537,8 @@ def _is_pdf_file(source: Source) -> bool:
 
 
 def _one_colour(image: np.ndarray) -> bool:
-    """Every pixel is the same. A coarse sample is checked first, so that a page with anything on it costs next
-    to nothing."""
+    """Every pixel is the same. A coarse sample is checked first, so that a page with anything on it costs
+    next to nothing."""
     if image.size == 0:
         return False
     first = image[0, 0]
