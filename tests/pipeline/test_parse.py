@@ -99,6 +99,18 @@ def test_empty_page_has_no_blocks(article_doc: Document) -> None:
     assert empty.error is None and empty.blocks == []
 
 
+def test_page_of_one_colour_is_not_read_by_ocr() -> None:
+    class NoOCR:
+        def ocr_image(self, *_: object, **__: object) -> None:
+            raise AssertionError("a page of one colour was sent to OCR")
+
+    parser = Parser(ParseOptions(dpi=144))
+    parser._ocr = NoOCR()
+    for colour in (255, 0, 128):
+        page = parser.parse_image(np.full((600, 400, 3), colour, np.uint8)).page
+        assert page.error is None and page.lines == [] and page.metadata["method"] == "ocr"
+
+
 def test_json_round_trip_keeps_block_types(article_doc: Document) -> None:
     again = Document.from_json(article_doc.to_json())
     assert again.to_markdown() == article_doc.to_markdown()

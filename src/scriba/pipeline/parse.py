@@ -8,11 +8,12 @@ rebuilt from rules or word alignment; figure and formula regions cropped to file
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -36,6 +37,7 @@ from scriba.io.pdf import (
 from scriba.io.sources import Source, expand_inputs, iter_pages
 from scriba.io.textlayer import TextLayer, read_text_layer
 from scriba.models.runtime import RuntimeOptions
+from scriba.pipeline.ahead import one_ahead
 from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page, split_bold_headings
 from scriba.pipeline.parse_options import (
     OCR_MODES,
@@ -45,12 +47,10 @@ from scriba.pipeline.parse_options import (
     SealOptions,
     TableOptions,
 )
+from scriba.pipeline.picture_text import picture_boxes, read_pictures, region_options
 from scriba.pipeline.stages import PageContext, Stage, default_stages
 from scriba.pipeline.table_engines import TABLE_ENGINES
 from scriba.pipeline.turns import to_upright, upright_image
-
-# Regions that should hold text: when the text layer has none there, the text is a picture and is OCRed.
-TEXT_KINDS = {"text", "title", "table", "reference", "figure_caption", "table_caption"}
 
 
 @dataclass
@@ -62,6 +62,26 @@ class ParsedPage:
 
 
 S = TypeVar("S", bound=Stage)
+
+
+@dataclass
+class _PreparedPdfPage:
+    """A PDF page with PDFium's part done (and the layout model's, on a text-layer page)."""
+
+    page: pdfium.PdfPage
+    reader: _PdfPageReader
+    layer: TextLayer
+    use_text: bool
+    t0: float  # when the page's work began
+    timings: dict[str, float]
+    small: np.ndarray | None = None  # the render the layout model ran on
+    small_scale: float = 1.0
+    regions: list[Region] = field(default_factory=list)
+
+
+def _close_page(page: pdfium.PdfPage) -> None:
+    with PDFIUM_LOCK:
+        page.close()
 
 
 class _PdfPageReader:
@@ -154,6 +174,7 @@ class Parser:
         self.options = options or ParseOptions(**kwargs)
         self.runtime = RuntimeOptions(threads=self.options.threads)
         self._ocr: Any = None
+        self._region_ocr: Any = None
         self._layout: Any = None
         self._orientation: Any = None
         self.stages = (
@@ -170,9 +191,21 @@ class Parser:
         if self._ocr is None:
             from scriba.pipeline.ocr import OCR
 
-            o = self.options
-            self._ocr = OCR(options=replace(o.ocr, dpi=o.dpi, threads=o.threads or o.ocr.threads, seals=False))
+            self._ocr = OCR(options=self._ocr_options())
         return self._ocr
+
+    @property
+    def region_ocr(self) -> Any:
+        """The OCR for pictures of text on text-layer pages (scriba.pipeline.picture_text)."""
+        if self._region_ocr is None:
+            from scriba.pipeline.ocr import OCR
+
+            self._region_ocr = OCR(options=region_options(self._ocr_options()))
+        return self._region_ocr
+
+    def _ocr_options(self) -> Any:
+        o = self.options
+        return replace(o.ocr, dpi=o.dpi, threads=o.threads or o.ocr.threads, seals=False)
 
     @property
     def layout(self) -> Any:
@@ -247,12 +280,21 @@ class Parser:
             except ValueError as exc:
                 raise InputError(source.name, str(exc)) from None
             failed_run = 0
-            for at, i in enumerate(selected):
-                if failed_run >= MAX_FAILED_RUN:
-                    raise broken_page_tree(source.name, selected, at - 1)
-                parsed = self._guard(source.name, i, self._parse_pdf_index, pdf, i, source.name, stem, cancel)
-                failed_run = failed_run + 1 if parsed.unreadable else 0
-                yield parsed
+            # Page n+1 is prepared (PDFium, layout model) on a helper thread while page n is finished here.
+            prepared = one_ahead(
+                selected,
+                lambda i: self._load_pdf_page(pdf, source.name, i, cancel),
+                lambda prep: _close_page(prep.page),
+            )
+            with contextlib.closing(prepared):
+                for at, (i, take) in enumerate(zip(selected, prepared)):
+                    if failed_run >= MAX_FAILED_RUN:
+                        raise broken_page_tree(source.name, selected, at - 1)
+                    parsed = self._guard(
+                        source.name, i, self._finish_loaded, take, source.name, i, stem, cancel
+                    )
+                    failed_run = failed_run + 1 if parsed.unreadable else 0
+                    yield parsed
         finally:
             with PDFIUM_LOCK:
                 pdf.close()
@@ -275,23 +317,43 @@ class Parser:
                 Page(width=0, height=0, index=index, source=source, metadata={"method": "failed"}, error=msg)
             )
 
-    def _parse_pdf_index(
-        self, pdf: pdfium.PdfDocument, index: int, source: str, stem: str, cancel: threading.Event | None
-    ) -> ParsedPage:
+    def _load_pdf_page(
+        self, pdf: pdfium.PdfDocument, source: str, index: int, cancel: threading.Event | None
+    ) -> _PreparedPdfPage:
+        check_cancel(cancel)
         page = load_page(pdf, source, index)  # size checked before the page is loaded or rendered
         try:
-            return self.parse_pdf_page(page, source, index, stem, cancel)
+            return self._prepare_pdf_page(page)
+        except BaseException:
+            _close_page(page)
+            raise
+
+    def _finish_loaded(
+        self,
+        take: Callable[[], _PreparedPdfPage],
+        source: str,
+        index: int,
+        stem: str,
+        cancel: threading.Event | None,
+    ) -> ParsedPage:
+        prep = take()  # raises what loading or preparing the page raised
+        try:
+            return self._finish_pdf_page(prep, source, index, stem, cancel)
         finally:
-            with PDFIUM_LOCK:
-                page.close()
+            _close_page(prep.page)
 
     # -- pages ------------------------------------------------------------------------------------------
     def parse_pdf_page(
         self, pdf_page: pdfium.PdfPage, source: str, index: int, stem: str, cancel: threading.Event | None = None
     ) -> ParsedPage:
+        check_cancel(cancel)
+        return self._finish_pdf_page(self._prepare_pdf_page(pdf_page), source, index, stem, cancel)
+
+    def _prepare_pdf_page(self, pdf_page: pdfium.PdfPage) -> _PreparedPdfPage:
+        """PDFium's part of a page (text layer, renders) and, on a text-layer page, the layout model."""
         opts = self.options
         t0 = time.perf_counter()
-        with PDFIUM_LOCK:  # PDFium's part of the page; models run after it, without the lock
+        with PDFIUM_LOCK:  # the models run without the lock
             reader = _PdfPageReader(pdf_page, opts.dpi / 72.0)
             if reader.width < 1 or reader.height < 1:
                 raise ValueError(f"page has no area ({reader.w_pt:.0f} x {reader.h_pt:.0f} pt)")
@@ -301,20 +363,33 @@ class Parser:
                 and layer.usable
                 and not (reader.image_area_share() > 0.5 and layer.n_chars < 200)
             )
-        timings: dict[str, float] = {"text": round(time.perf_counter() - t0, 4)}
+        timings = {"text": round(time.perf_counter() - t0, 4)}
+        prep = _PreparedPdfPage(pdf_page, reader, layer, use_text, t0, timings)
         if not use_text:
-            image = reader.full()
-            parsed = self.parse_image(image, source, index, stem, timings=timings, reader=reader, cancel=cancel)
-            parsed.page.metadata["text_layer_chars"] = layer.n_chars
-            return parsed
+            reader.full()  # rendered here, ahead, for the OCR
+            return prep
         # Text-layer page: layout on a small render, about the model's input size. A page whose text is mostly
         # turned (a landscape table printed sideways) is laid out and read turned upright.
-        turn = layer.turn
         t1 = time.perf_counter()
-        small_scale = min(reader.scale, max(800 / reader.h_pt, 608 / reader.w_pt))
-        small = upright_image(reader.render(small_scale), turn)
-        regions = self._regions(small, reader.scale / small_scale)
-        timings["layout"] = round(time.perf_counter() - t1, 4)
+        prep.small_scale = min(reader.scale, max(800 / reader.h_pt, 608 / reader.w_pt))
+        prep.small = upright_image(reader.render(prep.small_scale), layer.turn)
+        prep.regions = self._regions(prep.small, reader.scale / prep.small_scale)
+        prep.timings["layout"] = round(time.perf_counter() - t1, 4)
+        return prep
+
+    def _finish_pdf_page(
+        self, prep: _PreparedPdfPage, source: str, index: int, stem: str, cancel: threading.Event | None
+    ) -> ParsedPage:
+        """OCR of the page or of its pictures of text, blocks in reading order, stages."""
+        opts, reader, layer, timings, t0 = self.options, prep.reader, prep.layer, prep.timings, prep.t0
+        if not prep.use_text:
+            parsed = self.parse_image(
+                reader.full(), source, index, stem, timings=timings, reader=reader, cancel=cancel
+            )
+            parsed.page.metadata["text_layer_chars"] = layer.n_chars
+            return parsed
+        check_cancel(cancel)
+        turn, regions, small, small_scale = layer.turn, prep.regions, prep.small, prep.small_scale
         lines = list(layer.lines)
         ocr_regions = 0
         if opts.ocr_mode == "auto" and not turn:
@@ -354,17 +429,20 @@ class Parser:
         """Parse one page image: orientation -> OCR -> layout -> blocks -> stages."""
         opts = self.options
         reads = opts.ocr_mode != "never"
+        # A page of one colour (an empty PDF page) holds no text: OCR would find none, at the cost of a
+        # full-page text detection (layout still runs: on a black page it finds a figure).
+        blank = _one_colour(image)
         timings = dict(timings or {})
         t0 = time.perf_counter()
         rotation = 0
-        if opts.layout.orientation and reads:
+        if opts.layout.orientation and reads and not blank:
             rotation = self.orientation.detect(image)
             if rotation:
                 image = upright_image(image, rotation)
         timings["orientation"] = round(time.perf_counter() - t0, 4)
         lines: list[Line] = []
         flipped = 0
-        if reads:
+        if reads and not blank:
             check_cancel(cancel)
             t1 = time.perf_counter()
             ocr_page = self.ocr.ocr_image(image, source=source, index=index, cancel=cancel)
@@ -407,25 +485,13 @@ class Parser:
 
     def _ocr_empty_regions(self, regions: list[Region], lines: list[Line], reader: _PdfPageReader) -> int:
         """Text, title and table regions drawn by an image and holding no text-layer characters are pictures
-        of text: OCR them."""
-        line_boxes = [bbox_of(x.polygon) for x in lines]
+        of text: OCR them (their lines are added to `lines`); returns how many boxes were read."""
         images = reader.image_boxes() if reader.rotation() == 0 else []
-        done = 0
-        for r in regions:
-            if r.kind not in TEXT_KINDS or (r.box[2] - r.box[0]) < 20 or (r.box[3] - r.box[1]) < 12:
-                continue
-            if any(_centre_in(b, r.box) for b in line_boxes):
-                continue
-            if sum(_overlap(r.box, b) for b in images) < 0.5 * r.area:
-                continue
-            crop = reader.region(r.box)
-            if crop.size == 0:
-                continue
-            ocr_page = self.ocr.ocr_image(crop)
-            for line in ocr_page.lines:
-                _shift_line(line, r.box[0], r.box[1])
-                lines.append(line)
-            done += 1
+        boxes = picture_boxes(regions, [bbox_of(x.polygon) for x in lines], images)
+        if not boxes:
+            return 0
+        read, done = read_pictures(self.region_ocr, boxes, reader.region)
+        lines.extend(read)
         return done
 
     def _build_page(
@@ -470,13 +536,13 @@ def _is_pdf_file(source: Source) -> bool:
         return False
 
 
-def _centre_in(b: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
-    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
-
-
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+def _one_colour(image: np.ndarray) -> bool:
+    """Every pixel is the same. A coarse sample is checked first, so that a page with anything on it costs
+    next to nothing."""
+    if image.size == 0:
+        return False
+    first = image[0, 0]
+    return bool((image[::16, ::16] == first).all() and (image == first).all())
 
 
 def _crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
@@ -502,12 +568,6 @@ def _turn_line(line: Line, turn: int, width: int, height: int) -> None:
     line.polygon = to_upright(np.array(line.polygon), turn, width, height).tolist()
     for w in line.words:
         w.polygon = to_upright(np.array(w.polygon), turn, width, height).tolist()
-
-
-def _shift_line(line: Line, dx: float, dy: float) -> None:
-    line.polygon = [[x + dx, y + dy] for x, y in line.polygon]
-    for w in line.words:
-        w.polygon = [[x + dx, y + dy] for x, y in w.polygon]
 
 
 def parse(inputs: Any, **kwargs: Any) -> Document:
