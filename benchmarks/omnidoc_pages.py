@@ -1,12 +1,16 @@
 """Pages rendered from text we control, with their ground-truth Markdown: two-column and three-column English
-articles (running text that continues across columns, never a table), a Chinese article, an English-Chinese
-page, and a report with a ruled table whose header has row and column spans. Written as born-digital PDFs
-(reportlab, real fonts); the benchmark also reads them as scans (`--ocr always`)."""
+articles (running text that continues across columns, never a table), a Chinese article and a two-column Chinese
+page with section headings, an English-Chinese page, a report with a ruled table whose header has row and column
+spans, a newspaper front page (a story running on in one column beside another story), a presentation slide, a
+book page with running heads and a numbered list, an unruled financial statement, and a coloured textbook page
+with a diagonal watermark. Written as born-digital PDFs (reportlab, real fonts); the benchmark also reads them as
+scans (`--ocr always`)."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 FONT_DIR = Path("/usr/share/fonts/truetype")
 SERIF = FONT_DIR / "liberation" / "LiberationSerif-Regular.ttf"
@@ -151,6 +155,159 @@ def _table_report(path: Path, seed: int) -> str:
     return f"# {title}\n\n{before}\n\n{html}\n\n{after}\n"
 
 
+def _newspaper(path: Path, seed: int) -> str:
+    """A front page: a masthead and a headline across the page, then three columns holding two stories (the
+    first runs over two columns, the second fills the third), each with its own headline."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import BaseDocTemplate, Frame, FrameBreak, PageTemplate, Paragraph
+
+    s = _styles()
+    w, h = A4
+    margin, gap, top = 40, 14, 120
+    col = (w - 2 * margin - 2 * gap) / 3
+    frames = [Frame(margin, h - margin - top, w - 2 * margin, top, id="head")]
+    frames += [Frame(margin + k * (col + gap), margin, col, h - 2 * margin - top, id=f"c{k}") for k in range(3)]
+    headline = "City Council Approves New Transport Plan"
+    story, md = [Paragraph("THE VALLEY HERALD", s["title"]), Paragraph(headline, s["h"]), FrameBreak()], []
+    md += ["# THE VALLEY HERALD", f"## {headline}"]
+    for text in _paragraphs(EN_SENTENCES, 4, (4, 6), seed, " "):
+        story.append(Paragraph(text, s["p"]))
+        md.append(text)
+    story.append(FrameBreak())
+    second = "Library Hours Extended for Exams"
+    story.append(Paragraph(second, s["h"]))
+    md.append(f"## {second}")
+    for text in _paragraphs(EN_SENTENCES, 2, (4, 5), seed + 1, " "):
+        story.append(Paragraph(text, s["p"]))
+        md.append(text)
+    doc = BaseDocTemplate(str(path), pagesize=A4)
+    doc.addPageTemplates([PageTemplate(frames=frames)])
+    doc.build(story)
+    return "\n\n".join(md) + "\n"
+
+
+def _slides(path: Path) -> str:
+    """A presentation slide (16:9): a large title and bulleted points."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
+
+    w, h = 960, 540
+    title_style = ParagraphStyle("st", fontName="Serif-Bold", fontSize=36, leading=44, spaceAfter=24)
+    bullet = ParagraphStyle("sb", fontName="Serif", fontSize=22, leading=30, leftIndent=30, bulletIndent=8,
+                            spaceAfter=10)  # fmt: skip
+    title = "Quarterly Results and Next Steps"
+    points = ["Revenue grew in every region this quarter", "Costs fell after the new suppliers started",
+              "Two new offices open in the spring", "Hiring continues in research and support"]  # fmt: skip
+    story = [Paragraph(title, title_style)] + [Paragraph(p, bullet, bulletText="\u2022") for p in points]
+    doc = BaseDocTemplate(str(path), pagesize=(w, h))
+    doc.addPageTemplates([PageTemplate(frames=[Frame(60, 40, w - 120, h - 80)])])
+    doc.build(story)
+    return f"# {title}\n\n" + "\n".join(f"- {p}" for p in points) + "\n"
+
+
+def _book_page(path: Path, seed: int) -> str:
+    """A book page: a running head with the page number, a section heading, body text, a numbered list, and a
+    footer line; the running head and footer are page furniture, not in the ground truth."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
+
+    s = _styles()
+    w, h = A4
+
+    def furniture(canvas: Any, _doc: Any) -> None:  # reportlab calls it on each page
+        canvas.setFont("Serif", 9)
+        canvas.drawString(56, h - 40, "CHAPTER 4. MEASURING THE SEASONS")
+        canvas.drawRightString(w - 56, h - 40, "87")
+        canvas.drawCentredString(w / 2, 30, "Field Methods for Students")
+
+    head, steps = "4.2 Keeping a daily record", ["Write down the time of each reading.",
+                                                  "Note the weather before taking a sample.",
+                                                  "Store the samples in a cool, dark place."]  # fmt: skip
+    paras = _paragraphs(EN_SENTENCES, 3, (4, 6), seed, " ")
+    story = [Paragraph(head, s["h"]), Paragraph(paras[0], s["p"])]
+    story += [Paragraph(f"{k + 1}. {t}", s["p"]) for k, t in enumerate(steps)]
+    story += [Paragraph(p, s["p"]) for p in paras[1:]]
+    doc = BaseDocTemplate(str(path), pagesize=A4)
+    doc.addPageTemplates([PageTemplate(frames=[Frame(56, 56, w - 112, h - 130)], onPage=furniture)])
+    doc.build(story)
+    items = "\n".join(f"{k + 1}. {t}" for k, t in enumerate(steps))
+    return f"## {head}\n\n{paras[0]}\n\n{items}\n\n" + "\n\n".join(paras[1:]) + "\n"
+
+
+def _chinese_columns(path: Path, seed: int) -> str:
+    """A two-column Chinese page with section headings, paragraphs running on across the columns."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    s = _styles()
+    zh = ParagraphStyle("zh", fontName="CJK", fontSize=13, leading=18, spaceBefore=6, spaceAfter=6)
+    title = "城市交通发展研究"
+    md, story = [f"# {title}"], [Paragraph(title, s["zt"])]
+    for k, head in enumerate(["一、研究背景", "二、调查方法", "三、主要结论"]):
+        md.append(f"## {head}")
+        story.append(Paragraph(head, zh))
+        for text in _paragraphs(ZH_SENTENCES, 2, (4, 6), seed + k, ""):
+            md.append(text)
+            story.append(Paragraph(text, s["zp"]))
+    _build(path, story, 2)
+    return "\n\n".join(md) + "\n"
+
+
+def _borderless_statement(path: Path, seed: int) -> str:
+    """A financial statement with no rules: a title, a units line, dated column headers and labelled rows of
+    amounts, then a note paragraph."""
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+
+    s = _styles()
+    rows = [["Revenue", "12,480", "11,902"], ["Cost of sales", "7,215", "6,988"], ["Gross profit", "5,265", "4,914"],
+            ["Operating expenses", "3,102", "2,975"], ["Operating income", "2,163", "1,939"],
+            ["Income tax", "541", "485"], ["Net income", "1,622", "1,454"]]  # fmt: skip
+    data = [["", "2025", "2024"], *rows]
+    table = Table(data, colWidths=[200, 90, 90])
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Serif", 10.5), ("ALIGN", (1, 0), (-1, -1), "RIGHT")]))
+    title = "Consolidated Statement of Income"
+    note = _paragraphs(EN_SENTENCES, 1, (3, 4), seed, " ")[0]
+    story = [Paragraph(title, s["title"]), Paragraph("(In thousands of euros)", s["p"]), Spacer(1, 6), table,
+             Spacer(1, 14), Paragraph(note, s["p"])]  # fmt: skip
+    _build(path, story, 1)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    html = f"<table><tr><td></td><td>2025</td><td>2024</td></tr>{body}</table>"
+    return f"# {title}\n\n(In thousands of euros)\n\n{html}\n\n{note}\n"
+
+
+def _textbook(path: Path, seed: int) -> str:
+    """A textbook page in colour: a heading on a coloured band, a paragraph in a tinted box, body text, and a
+    light diagonal watermark across the page (not content: not in the ground truth)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
+
+    s = _styles()
+    w, h = A4
+
+    def watermark(canvas: Any, _doc: Any) -> None:  # reportlab calls it on each page
+        canvas.saveState()
+        canvas.setFillColor(colors.Color(0.8, 0.8, 0.8))
+        canvas.setFont("Serif-Bold", 64)
+        canvas.translate(w / 2, h / 2)
+        canvas.rotate(40)
+        canvas.drawCentredString(0, 0, "SAMPLE COPY")
+        canvas.restoreState()
+
+    head = "Lesson 5: Water in the Landscape"
+    box_text, *body = _paragraphs(EN_SENTENCES, 3, (3, 5), seed, " ")
+    band = Table([[Paragraph(head, s["h"])]], colWidths=[w - 112])
+    band.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.Color(0.75, 0.85, 0.95))]))
+    tinted = Table([[Paragraph(box_text, s["p"])]], colWidths=[w - 112])
+    tinted.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.Color(1.0, 0.93, 0.75)),
+                                ("BOX", (0, 0), (-1, -1), 1, colors.Color(0.9, 0.6, 0.2))]))  # fmt: skip
+    story = [band, Paragraph(body[0], s["p"]), tinted, Paragraph(body[1], s["p"])]
+    doc = BaseDocTemplate(str(path), pagesize=A4)
+    doc.addPageTemplates([PageTemplate(frames=[Frame(56, 56, w - 112, h - 112)], onPageEnd=watermark)])
+    doc.build(story)
+    return f"## {head}\n\n{body[0]}\n\n{box_text}\n\n{body[1]}\n"
+
+
 def make_pages(out: Path) -> list[tuple[str, Path, str]]:
     """(name, PDF, ground-truth Markdown) for every rendered page, written under `out`."""
     _fonts()
@@ -161,6 +318,12 @@ def make_pages(out: Path) -> list[tuple[str, Path, str]]:
         "chinese_article": lambda p: _chinese(p, 3, mixed=False),
         "english_chinese": lambda p: _chinese(p, 5, mixed=True),
         "table_with_spans": lambda p: _table_report(p, 11),
+        "newspaper": lambda p: _newspaper(p, 13),
+        "slide": lambda p: _slides(p),
+        "book_page": lambda p: _book_page(p, 17),
+        "chinese_columns": lambda p: _chinese_columns(p, 19),
+        "borderless_statement": lambda p: _borderless_statement(p, 23),
+        "textbook_colour": lambda p: _textbook(p, 29),
     }
     pages = []
     for name, make in makers.items():

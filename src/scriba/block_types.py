@@ -26,6 +26,7 @@ class BlockKind(StrEnum):
     PAGE_NUMBER = "page_number"
     REFERENCE = "reference"
     SEAL = "seal"
+    WATERMARK = "watermark"
 
 
 def block_kind(value: str | BlockKind) -> BlockKind:

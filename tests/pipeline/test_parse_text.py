@@ -313,3 +313,24 @@ def test_running_head_row_with_a_page_number_leaves_the_paragraph() -> None:
     blocks = assemble_page([Region("text", (90, 90, 910, 1360))], [*heading, *body], 1000, 1400)
     md = Document(pages=[Page(width=1000, height=1400, blocks=blocks)]).to_markdown()
     assert "Introduction" in md and not any(b.kind == "page_number" for b in blocks)
+
+
+def test_a_story_running_on_in_one_column_is_read_before_the_next_column() -> None:
+    """A front page: a headline across the page, a story in two columns whose second column is short, a second
+    story in the third column. The first column's paragraphs below the second column's end still come first."""
+    from scriba.pipeline.layout_order import reading_order
+
+    boxes = [
+        (128, 146, 742, 195),  # masthead
+        (128, 250, 805, 283),  # headline across the first two columns
+        (128, 470, 521, 924),  # column 1, paragraph 1
+        (618, 470, 1015, 691),  # column 2: the story's last lines
+        (128, 959, 545, 1491),  # column 1, paragraph 2 (below column 2's end)
+        (128, 1526, 545, 1864),  # column 1, paragraph 3
+        (1108, 472, 1491, 552),  # column 3: second story's headline
+        (1108, 581, 1512, 919),  # column 3: its text
+    ]
+    assert reading_order(boxes, min_gap=12.0, pad=30.0) == [0, 1, 2, 4, 5, 3, 6, 7]
+    # Two columns that end together, then a paragraph across the page: the paragraph still comes last.
+    boxes = [(100, 100, 480, 500), (520, 100, 900, 480), (100, 540, 900, 700)]
+    assert reading_order(boxes, min_gap=12.0, pad=30.0) == [0, 1, 2]

@@ -237,3 +237,17 @@ def test_models_tables_lists_the_table_model(converter: None) -> None:
     converted_model(SPEC)
     line = CliRunner().invoke(app, ["models", "tables"]).output.strip()
     assert line.startswith("slanet-plus  SLANet-plus") and line.endswith("[converted]")
+
+
+def test_cells_holding_words_far_apart_are_a_split_column() -> None:
+    from scriba.pipeline.table_engines import splits_columns
+    from scriba.pipeline.tables import Cell, TableStructure
+
+    words = [TableWord("Revenue", (10, 10, 90, 30)), TableWord("12,480", (300, 10, 360, 30)),
+             TableWord("11,902", (500, 10, 560, 30)), TableWord("Operating", (10, 50, 100, 70)),
+             TableWord("expenses", (108, 50, 190, 70))]  # fmt: skip
+    merged = TableStructure(2, 2, [Cell(0, 0, box=(0, 0, 200, 80)), Cell(0, 1, box=(250, 0, 600, 40))])
+    apart = TableStructure(2, 3, [Cell(0, 0, box=(0, 0, 200, 80)), Cell(0, 1, box=(250, 0, 400, 40)),
+                                  Cell(0, 2, box=(450, 0, 600, 40))])  # fmt: skip
+    assert splits_columns(merged, words)
+    assert not splits_columns(apart, words)  # "Operating expenses" is one cell: a space apart

@@ -144,3 +144,29 @@ def test_borderless_headers_wider_than_figures_and_set_apart_dollar_signs() -> N
         ["Cost of revenue", "$ 178", "$ 141", "$ 138"],
         ["Research and development", "3,423", "2,532", "1,892"],
     ]
+
+
+@pytest.mark.parametrize("ocr_mode", ["auto", "always"])
+def test_unruled_statement_keeps_each_year_in_its_column(tmp_path: Path, ocr_mode: str) -> None:
+    """Amounts right-aligned under two year headers with no rules: one column per year on both paths."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from scriba import ParseOptions, Parser
+
+    pdfmetrics.registerFont(TTFont("LibSerif", "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf"))
+    rows = [["", "2025", "2024"], ["Revenue", "12,480", "11,902"], ["Cost of sales", "7,215", "6,988"],
+            ["Gross profit", "5,265", "4,914"], ["Operating expenses", "3,102", "2,975"],
+            ["Operating income", "2,163", "1,939"], ["Income tax", "541", "485"], ["Net income", "1,622", "1,454"]]  # fmt: skip
+    table = Table(rows, colWidths=[200, 90, 90])
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "LibSerif", 10.5), ("ALIGN", (1, 0), (-1, -1), "RIGHT")]))
+    pdf = tmp_path / "statement.pdf"
+    SimpleDocTemplate(str(pdf), pagesize=A4).build([Spacer(1, 40), table])
+    doc = Parser(ParseOptions(dpi=200, ocr_mode=ocr_mode))(pdf)
+    tables = [b for p in doc.pages for b in p.blocks if b.kind == "table"]
+    assert len(tables) == 1
+    html = tables[0].data.html
+    assert "<td>2025</td><td>2024</td>" in html
+    assert "<td>Net income</td><td>1,622</td><td>1,454</td>" in html

@@ -41,6 +41,7 @@ LAYOUT_COLORS = {
     "footer": (140, 140, 140),
     "page_number": (140, 140, 140),
     "reference": (90, 90, 200),
+    "watermark": (190, 190, 190),
 }
 
 

@@ -13,7 +13,7 @@ from scriba.block_types import BlockKind, FigureData, FormulaData, HeadingData, 
 from scriba.document import Block, Document
 from scriba.export.prose import PROSE_KINDS, continues, join_lines, join_pair, list_markdown, numbered_items
 
-SKIPPED_KINDS = {"header", "footer", "page_number"}
+SKIPPED_KINDS = {"header", "footer", "page_number", "watermark"}
 
 
 def _join_lines(block: Block) -> str:

@@ -31,6 +31,12 @@ _ACCENTS = {
 }  # fmt: skip
 
 
+# Text set at a slant (more than 10 degrees off the page's axes: a watermark, a stamp, a chart's tilted labels)
+# is not grouped with the page's lines; each run of it becomes one line with a slanted quad.
+_SLANT = math.radians(10)
+SLANTED = -1
+
+
 @dataclass
 class TextLayer:
     lines: list[Line] = field(default_factory=list)
@@ -76,9 +82,13 @@ def _device_affine(page: pdfium.PdfPage, scale: float) -> np.ndarray:
     return np.linalg.solve(src, dst).T  # (2, 3)
 
 
-def _char_table(textpage: pdfium.PdfTextPage) -> tuple[list[int], np.ndarray, list[int], list[bool]]:
-    """Codes, PDF boxes, quarter turns (clockwise, on the rendered page) and boldness of the page's characters."""
+def _char_table(
+    textpage: pdfium.PdfTextPage,
+) -> tuple[list[int], np.ndarray, list[int], list[bool], dict[int, float]]:
+    """Codes, PDF boxes, quarter turns (clockwise, on the rendered page; SLANTED for text set at a slant) and
+    boldness of the page's characters, and the font size of each slanted one."""
     n = textpage.count_chars()
+    slanted_size: dict[int, float] = {}
     codes: list[int] = []
     turns: list[int] = []
     bold: list[bool] = []
@@ -96,8 +106,13 @@ def _char_table(textpage: pdfium.PdfTextPage) -> tuple[list[int], np.ndarray, li
         # counter-clockwise in PDF space) has pi/2 and its text is turned 270 degrees clockwise. -1: none.
         angle = pdfium_c.FPDFText_GetCharAngle(textpage.raw, i)
         if angle >= 0 and codes[-1] not in _SPACES:  # generated spaces and breaks follow the glyph before
-            turn = (360 - 90 * (round(angle / (math.pi / 2)) % 4)) % 360
-            turn = (360 - turn) % 360 if turn % 180 else turn
+            off = angle % (math.pi / 2)
+            if min(off, math.pi / 2 - off) > _SLANT:
+                turn = SLANTED
+                slanted_size[i] = pdfium_c.FPDFText_GetFontSize(textpage.raw, i)
+            else:
+                turn = (360 - 90 * (round(angle / (math.pi / 2)) % 4)) % 360
+                turn = (360 - turn) % 360 if turn % 180 else turn
         turns.append(turn)
         # Font weights are often missing (0); the font's name says it ('Arial-BoldMT', 'NimbusSans-Bold').
         pdfium_c.FPDFText_GetFontInfo(textpage.raw, i, name, len(name), ctypes.byref(flags))
@@ -105,7 +120,7 @@ def _char_table(textpage: pdfium.PdfTextPage) -> tuple[list[int], np.ndarray, li
         if key not in bold_fonts:
             bold_fonts[key] = any(m in key.lower() for m in (b"bold", b"black", b"heavy", b"semibold", b"demi"))
         bold.append(bold_fonts[key] or pdfium_c.FPDFText_GetFontWeight(textpage.raw, i) >= 600)
-    return codes, boxes, turns, bold
+    return codes, boxes, turns, bold, slanted_size
 
 
 def _to_pixels(boxes: np.ndarray, affine: np.ndarray) -> np.ndarray:
@@ -161,7 +176,7 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
     frame; its polygons are quads on the page in reading order (the first corner is the text's top-left)."""
     textpage = page.get_textpage()
     try:
-        codes, pdf_boxes, turns, bold = _char_table(textpage)
+        codes, pdf_boxes, turns, bold, sizes = _char_table(textpage)
     finally:
         textpage.close()
     layer = TextLayer()
@@ -172,7 +187,8 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
     w, h = page.get_size()
     width, height = round(w * scale), round(h * scale)  # the rendered page's size, as in _device_affine
     turn_of = np.array(turns)
-    for turn in sorted(set(turns)):
+    layer.lines.extend(_slanted_lines(codes, boxes, np.flatnonzero(turn_of == SLANTED), sizes))
+    for turn in sorted(set(turns) - {SLANTED}):
         idx = np.flatnonzero(turn_of == turn)
         sub_codes = [codes[i] for i in idx]
         sub_boxes = _turn_boxes(boxes[idx], turn, width, height)
@@ -188,6 +204,62 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
                 _turn_back(line, turn, width, height)
         layer.lines.extend(lines)
     return layer
+
+
+def _slanted_lines(codes: list[int], boxes: np.ndarray, idx: np.ndarray, sizes: dict[int, float]) -> list[Line]:
+    """Runs of slanted characters (consecutive in the content stream) -> one line each, its words split at
+    spaces, with quads along the run's direction (first corner: the text's top-left)."""
+    runs: list[list[int]] = []
+    for i in idx.tolist():
+        if runs and i == runs[-1][-1] + 1 and not _jump(boxes, runs[-1], i, codes, sizes):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    lines: list[Line] = []
+    for run in runs:
+        glyphs = [i for i in run if codes[i] not in _SPACES and not _is_bad(codes[i])]
+        if not glyphs:
+            continue
+        centre = (boxes[glyphs, :2] + boxes[glyphs, 2:]) / 2
+        d = centre[-1] - centre[0]
+        u = d / np.linalg.norm(d) if len(glyphs) > 1 and np.linalg.norm(d) > 0 else np.array([1.0, 0.0])
+        words: list[Word] = []
+        word: list[int] = []
+        for i in [*run, -1]:
+            if i >= 0 and codes[i] not in _SPACES and not _is_bad(codes[i]):
+                word.append(i)
+            elif word:
+                words.append(Word("".join(chr(codes[k]) for k in word), 1.0, _quad(boxes[word], u)))
+                word = []
+        if words:
+            lines.append(Line(" ".join(w.text for w in words), 1.0, _quad(boxes[glyphs], u), words))
+    return lines
+
+
+def _jump(boxes: np.ndarray, run: list[int], i: int, codes: list[int], sizes: dict[int, float]) -> bool:
+    """Whether glyph `i` starts a new run: far from the run's last glyph, or in another font size (a
+    watermark drawn right after a small tilted label)."""
+    if codes[i] in _SPACES:
+        return False
+    last = next((k for k in reversed(run) if codes[k] not in _SPACES), None)
+    if last is None:
+        return False
+    a, b = boxes[last], boxes[i]
+    reach = max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1])
+    far = np.hypot(*((a[:2] + a[2:]) / 2 - (b[:2] + b[2:]) / 2)) > 2.5 * reach
+    size_a, size_b = sizes.get(last, 0.0), sizes.get(i, 0.0)
+    return bool(far or abs(size_a - size_b) > 0.2 * max(size_a, size_b))
+
+
+def _quad(boxes: np.ndarray, u: np.ndarray) -> list[list[float]]:
+    """The rectangle along direction `u` (pixels) around the axis-aligned glyph boxes, as a reading quad."""
+    up = np.array([u[1], -u[0]])
+    corners = np.concatenate([boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [2, 3]], boxes[:, [0, 3]]])
+    a, v = corners @ u, corners @ up
+    # The glyph boxes are axis-aligned around turned glyphs: shrink across the run to the middle half.
+    v_lo, v_hi = np.percentile(v, 25), np.percentile(v, 75)
+    pts = [a.min() * u + v_hi * up, a.max() * u + v_hi * up, a.max() * u + v_lo * up, a.min() * u + v_lo * up]
+    return [[float(p[0]), float(p[1])] for p in pts]
 
 
 def _turn_boxes(boxes: np.ndarray, turn: int, width: int, height: int) -> np.ndarray:

@@ -18,6 +18,7 @@ from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_p
 from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines
 from scriba.pipeline.tables import TableWord, count_words, looks_like_grid, looks_like_prose
 from scriba.pipeline.text_tables import TEXT_REGION_KINDS, find_grids, phrases_of
+from scriba.pipeline.watermarks import covered_by_watermark, split_watermarks
 
 # CDLA class -> block kind in the result tree.
 KIND_OF_CLASS = {
@@ -582,24 +583,41 @@ def _order(ids: list[int], boxes: list[Box], min_gap: float, pad: float) -> list
     bands = [b for b in _split(ids, boxes, rows, 1) if b]
     width = max(boxes[i][2] for i in ids) - min(boxes[i][0] for i in ids)
     segments: list[list[int]] = []
-    joinable = False  # whether the last segment is multi-column, so a multi-column band may join it
+    spans: list[tuple[float, float]] = []  # the columns of the last segment while it is multi-column
     for band in bands:
         wide = any(boxes[i][2] - boxes[i][0] > 0.55 * width for i in band)
-        columns = not wide and bool(_cuts([(boxes[i][0], boxes[i][2]) for i in band], min_gap))
-        if columns and joinable:
+        cuts = [] if wide else _cuts([(boxes[i][0], boxes[i][2]) for i in band], min_gap)
+        if cuts and spans:
             segments[-1].extend(band)
+        elif spans and not wide and _within_one(band, boxes, spans, min_gap):
+            # One column running on below the others' ends (a story that fills its column further down):
+            # still part of the columns, read before the next column.
+            segments[-1].extend(band)
+            continue
         else:
             segments.append(list(band))
-        joinable = columns
+        parts = _split(band, boxes, cuts, 0) if cuts else []
+        spans = [(min(boxes[i][0] for i in p), max(boxes[i][2] for i in p)) for p in parts if p]
     if len(segments) == 1:  # nothing wide to cut at: plain bands, top to bottom
         segments = bands
     return [i for seg in segments for i in _order(seg, boxes, min_gap, pad)]
+
+
+def _within_one(band: list[int], boxes: list[Box], spans: list[tuple[float, float]], gap: float) -> bool:
+    """Whether the band's blocks lie under one of the columns (x-extents) of the band above, reaching none of
+    the others (a ragged last line makes a column's extent narrower than its text)."""
+    lo, hi = min(boxes[i][0] for i in band), max(boxes[i][2] for i in band)
+    under = [a < hi and lo < b for a, b in spans]
+    return sum(under) == 1 and all(hi < a - gap or lo > b + gap for (a, b), u in zip(spans, under) if not u)
 
 
 def assemble_page(
     regions: list[Region], lines: list[Line], page_width: float, page_height: float
 ) -> list[Block]:
     """Typed blocks in reading order for one page."""
+    lines, marks = split_watermarks(lines)
+    if marks:  # a figure the model drew around the watermark alone
+        regions = [r for r in regions if r.kind != "figure" or not covered_by_watermark(r.box, marks)]
     lines = attach_bullets(lines)
     laid_out = bool(regions)  # without layout (switched off) the page is text blocks only
     regions = drop_duplicates(confirm_tables(regions, lines))
@@ -633,7 +651,8 @@ def assemble_page(
         (b for b in blocks if b.kind in MARGIN_KINDS and id(b) not in head_ids),
         key=lambda b: (bbox_of(b.polygon)[1], bbox_of(b.polygon)[0]),
     )
-    return heads + ordered + feet
+    watermarks = [Block(lines=[x], polygon=x.polygon, kind="watermark") for x in marks]
+    return heads + ordered + feet + watermarks
 
 
 def _top(b: Block, page_height: float) -> bool:

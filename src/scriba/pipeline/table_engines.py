@@ -134,14 +134,38 @@ def slanet_table(
     page_boxes = [(b[0] / sx + x0, b[1] / sy + y0, b[2] / sx + x0, b[3] / sy + y0) for b in prediction.boxes]
     table = structure_from_tokens(prediction.tokens, np.array(page_boxes).reshape(-1, 4))
     predicted = [c for c in table.cells if c.box != (0.0, 0.0, 0.0, 0.0)]
+    for k, ws in _members(table, words).items():
+        predicted[k].text = _join(ws)
+    return table
+
+
+def _members(table: TableStructure, words: list[TableWord]) -> dict[int, list[TableWord]]:
+    """The words of each cell the model gave a box (by index among those cells)."""
+    predicted = [c for c in table.cells if c.box != (0.0, 0.0, 0.0, 0.0)]
     owner = _currency_with_amount(words, match_words(words, [c.box for c in predicted]))
     members: dict[int, list[TableWord]] = {}
     for word, k in zip(words, owner):
         if k >= 0:
             members.setdefault(k, []).append(word)
-    for k, ws in members.items():
-        predicted[k].text = _join(ws)
-    return table
+    return members
+
+
+def splits_columns(table: TableStructure, words: list[TableWord]) -> bool:
+    """Whether some cell of `table` was given words of one text line that stand far apart (a gap of more than
+    three word heights, nothing between them): columns of figures the model merged into one cell. Words are
+    put in cells as `slanet_table` puts them; a gap inside a real cell is a space."""
+    if not words:
+        return False
+    heights = sorted(w.box[3] - w.box[1] for w in words)
+    h = max(heights[len(heights) // 2], 1.0)
+    for ws in _members(table, words).values():
+        boxes = sorted((w.box for w in ws), key=lambda b: b[0])
+        for i, a in enumerate(boxes):
+            # the next word to the right on the same line
+            right = [b for b in boxes[i + 1 :] if min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])]
+            if right and min(b[0] for b in right) - a[2] > 3 * h:
+                return True
+    return False
 
 
 class TableRecognizer:
@@ -182,7 +206,12 @@ class TableRecognizer:
         if ruled.method == "ruled" or self.model is None:
             return ruled
         try:
-            return slanet_table(self.model(crop), box, words, scale)
+            table = slanet_table(self.model(crop), box, words, scale)
         except Exception as exc:  # noqa: BLE001 - one table the model cannot read keeps the rules' reading
             log.warning("table model failed on a %dx%d table, using the rules: %s", *crop.shape[1::-1], exc)
             return ruled
+        # The model sometimes merges whitespace-separated columns of an unruled table (its reading shifts with
+        # the crop's margin); the words' alignment keeps them apart there.
+        if ruled.n_cols > table.n_cols and splits_columns(table, words):
+            return ruled
+        return table
