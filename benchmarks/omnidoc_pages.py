@@ -308,6 +308,31 @@ def _textbook(path: Path, seed: int) -> str:
     return f"## {head}\n\n{body[0]}\n\n{box_text}\n\n{body[1]}\n"
 
 
+def _exam(path: Path, seed: int) -> str:
+    """A Chinese exam page: numbered questions, each with four short answers set in a row at tab stops (aligned
+    from question to question like a grid of figures, but not a table)."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    s = _styles()
+    q = ParagraphStyle("q", fontName="CJK", fontSize=11.5, leading=18, spaceBefore=6, spaceAfter=4)
+    rng = random.Random(seed)
+    title = "数学单元测试（第三章）"
+    md, story = [f"# {title}"], [Paragraph(title, s["zt"])]
+    stems = ["下列各数中，最大的数是", "计算的结果等于", "方程的解是", "一个数的三倍比它的一半多十，这个数是",
+             "下列运算正确的结果是", "某商品打八折后的价格是"]  # fmt: skip
+    for k, stem in enumerate(stems):
+        nums = rng.sample(range(2, 60), 4)
+        md.append(f"{k + 1}. {stem}（ ）")
+        story.append(Paragraph(f"{k + 1}. {stem}（ ）", q))
+        opts = [f"{letter}. {n}" for letter, n in zip("ABCD", nums)]
+        md.append("   ".join(opts))
+        spaced = "".join(f"{o}" + "&nbsp;" * 24 for o in opts).rstrip("&nbsp;")
+        story.append(Paragraph(spaced, ParagraphStyle("o", parent=q, leftIndent=22, fontName="Serif")))
+    _build(path, story, 1)
+    return "\n\n".join(md) + "\n"
+
+
 def make_pages(out: Path) -> list[tuple[str, Path, str]]:
     """(name, PDF, ground-truth Markdown) for every rendered page, written under `out`."""
     _fonts()
@@ -324,6 +349,7 @@ def make_pages(out: Path) -> list[tuple[str, Path, str]]:
         "chinese_columns": lambda p: _chinese_columns(p, 19),
         "borderless_statement": lambda p: _borderless_statement(p, 23),
         "textbook_colour": lambda p: _textbook(p, 29),
+        "exam_paper": lambda p: _exam(p, 31),
     }
     pages = []
     for name, make in makers.items():

@@ -334,3 +334,26 @@ def test_a_story_running_on_in_one_column_is_read_before_the_next_column() -> No
     # Two columns that end together, then a paragraph across the page: the paragraph still comes last.
     boxes = [(100, 100, 480, 500), (520, 100, 900, 480), (100, 540, 900, 700)]
     assert reading_order(boxes, min_gap=12.0, pad=30.0) == [0, 1, 2]
+
+
+def test_answer_choices_at_tab_stops_read_row_by_row() -> None:
+    """Exam questions, each followed by four choices set in a row at tab stops: the choices are read in their
+    row, after their question, not choice column by choice column."""
+    from scriba import Document, Page
+    from scriba.pipeline.layout_order import Region, assemble_page
+
+    def line(text: str, x: float, y: float, width: float) -> Line:
+        return Line(text, 1.0, polygon_of_bbox(x, y, x + width, y + 28))
+
+    lines, expected = [], []
+    stems = ["下列各数中，最大的数是", "计算的结果等于", "一个数的三倍比它的一半多十，这个数是"]
+    for k, stem in enumerate(stems):
+        y = 300 + 130 * k
+        lines.append(line(f"{k + 1}. {stem}", 170, y, 30 * len(stem)))
+        choices = [f"{c}. {10 * k + n}" for n, c in enumerate("ABCD")]
+        lines += [line(c, 230 + 250 * n, y + 64, 60) for n, c in enumerate(choices)]
+        expected += [f"{k + 1}. {stem}", " ".join(choices)]
+    for regions in ([], [Region("text", (160, 290, 1300, 700))]):
+        blocks = assemble_page(list(regions), list(lines), 1400, 2000)
+        md = Document(pages=[Page(width=1400, height=2000, blocks=blocks)]).to_markdown()
+        assert [p.replace("\n", " ") for p in md.strip().split("\n\n")] == expected

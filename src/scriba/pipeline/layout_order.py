@@ -38,6 +38,8 @@ MARGIN_KINDS = {"header", "footer", "page_number"}
 # under it are set as one (`confirm_tables`).
 TABLE_SCORE = 0.4
 CAPTION = re.compile(r"^\s*(?P<kind>table|tab\.|figure|fig\.?)\s*[0-9IVX]+[.:]?(\s|$)", re.IGNORECASE)
+CHOICE = re.compile(r"^\s*[(（]?([A-H])\s*[.．、:：)）]")
+CHOICE_ROW = re.compile(r"^\s*[(（]?A\s*[.．、:：)）].*\s[(（]?B\s*[.．、:：)）]")
 SENTENCE_END = re.compile(r"[.!?。！？]$")
 PAGE_NUMBER = re.compile(r"^\s*(page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(\s*(/|of)\s*\d{1,4})?\s*$", re.IGNORECASE)
 
@@ -273,7 +275,12 @@ def paragraphs(lines: list[Line], kind: str = "text") -> list[Block]:
     if not lines:
         return []
     boxes = [bbox_of(x.polygon) for x in lines]
-    return [_text_block([lines[i] for i in g], kind) for g in group_paragraphs(boxes)]
+    groups: list[list[int]] = []
+    for g in group_paragraphs(boxes):
+        # A row of answer choices ends its question: the next question is a paragraph of its own.
+        cut = [k + 1 for k, i in enumerate(g[:-1]) if CHOICE_ROW.match(lines[i].text)]
+        groups.extend(g[a:b] for a, b in zip([0, *cut], [*cut, len(g)]))
+    return [_text_block([lines[i] for i in g], kind) for g in groups]
 
 
 def region_blocks(region: Region) -> list[Block]:
@@ -385,6 +392,51 @@ def attach_bullets(lines: list[Line]) -> list[Line]:
             + item.words,
         )
     return others
+
+
+
+
+def join_choice_rows(lines: list[Line]) -> list[Line]:
+    """The answer choices of a question set in one row at tab stops ('A. 2   B. 32   C. 9   D. 50') are one
+    line: apart, their even spacing looks like the columns of the page, and the page was read choice column
+    by choice column. Lines on one row join when each starts with the next choice letter (A, B, C, ...)."""
+    starts = [CHOICE.match(x.text) for x in lines]
+    if sum(m is not None for m in starts) < 2:
+        return lines
+    boxes = [bbox_of(x.polygon) for x in lines]
+    taken: set[int] = set()
+    out: list[Line] = []
+    for k in sorted(range(len(lines)), key=lambda i: boxes[i][0]):
+        m = starts[k]
+        if k in taken or m is None:
+            continue
+        row, letter = [k], m.group(1)
+        while True:
+            _, y0, x1, y1 = boxes[row[-1]]
+            h = max(y1 - y0, 1.0)
+            nxt = chr(ord(letter) + 1)
+            cands = [
+                j for j, mj in enumerate(starts)
+                if j not in taken and j not in row and mj is not None and mj.group(1) == nxt
+                and min(y1, boxes[j][3]) - max(y0, boxes[j][1]) > 0.5 * h and 0 < boxes[j][0] - x1 < 30 * h
+            ]  # fmt: skip
+            if not cands:
+                break
+            row.append(min(cands, key=lambda j: boxes[j][0]))
+            letter = nxt
+        if len(row) < 2:
+            continue
+        taken.update(row)
+        parts = [lines[j] for j in row]
+        out.append(
+            Line(
+                text=" ".join(x.text.strip() for x in parts),
+                confidence=min(x.confidence for x in parts),
+                polygon=union_polygon([x.polygon for x in parts]),
+                words=[w for x in parts for w in (x.words or [Word(x.text.strip(), x.confidence, x.polygon)])],
+            )
+        )
+    return [x for k, x in enumerate(lines) if k not in taken] + out
 
 
 def _columns_first(lines: list[Line]) -> list[Line]:
@@ -618,7 +670,7 @@ def assemble_page(
     lines, marks = split_watermarks(lines)
     if marks:  # a figure the model drew around the watermark alone
         regions = [r for r in regions if r.kind != "figure" or not covered_by_watermark(r.box, marks)]
-    lines = attach_bullets(lines)
+    lines = join_choice_rows(attach_bullets(lines))
     laid_out = bool(regions)  # without layout (switched off) the page is text blocks only
     regions = drop_duplicates(confirm_tables(regions, lines))
     regions = drop_prose_tables(drop_text_figures(regions, lines), lines)
