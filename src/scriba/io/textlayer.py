@@ -370,8 +370,10 @@ def _plain_tex(word: str) -> str:
     has no formula recognizer, and a fragment of LaTeX is neither valid math nor readable text. Only words
     with TeX math markup (a dollar with braces, scripts or a backslash) or a known TeX command are touched, so
     '$5', 'a_b' and a path like 'C:\\Users' stay as they are."""
+    if word == "$":
+        return word  # a currency sign set apart (a statement's column of '$'), not TeX
     if set(word) <= set("${}\\^_"):
-        return ""  # a fragment of pure TeX markup ('}{', '$')
+        return ""  # a fragment of pure TeX markup ('}{', '$$')
     in_math = "$" in word and any(c in word for c in "\\{}^_")
     commands = _TEX_COMMAND.findall(word)
     if not in_math and not any(c in _TEX_SYMBOLS or c in ("frac", "dfrac", "tfrac") for c in commands):
