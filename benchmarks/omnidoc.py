@@ -4,7 +4,8 @@ display-formula edit distance, reading-order edit distance, overall), on pages w
 - rendered: pages rendered from text we control (benchmarks/omnidoc_pages.py): two- and three-column English
   articles, a Chinese article and a two-column Chinese page, an English-Chinese page, a report with a
   spanning-header table, a newspaper front page, a slide, a book page with running heads, an unruled financial
-  statement, a coloured textbook page with a watermark;
+  statement, a coloured textbook page with a watermark, a Chinese exam page, a magazine page, a paper page with
+  a numbered display equation;
 - docling: the docling PDF fixtures with their ground-truth Markdown (Arabic ones left out: no model here reads
   Arabic);
 - pubtabnet: the PubTabNet example table images with their HTML (tables only).

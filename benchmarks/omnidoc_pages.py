@@ -2,8 +2,9 @@
 articles (running text that continues across columns, never a table), a Chinese article and a two-column Chinese
 page with section headings, an English-Chinese page, a report with a ruled table whose header has row and column
 spans, a newspaper front page (a story running on in one column beside another story), a presentation slide, a
-book page with running heads and a numbered list, an unruled financial statement, and a coloured textbook page
-with a diagonal watermark. Written as born-digital PDFs (reportlab, real fonts); the benchmark also reads them as
+book page with running heads and a numbered list, an unruled financial statement, a coloured textbook page
+with a diagonal watermark, a Chinese exam page, a magazine page (a large initial letter, a pull quote), and a
+paper page with a numbered display equation. Written as born-digital PDFs (reportlab, real fonts); the benchmark also reads them as
 scans (`--ocr always`)."""
 
 from __future__ import annotations
@@ -333,6 +334,44 @@ def _exam(path: Path, seed: int) -> str:
     return "\n\n".join(md) + "\n"
 
 
+def _magazine(path: Path, seed: int) -> str:
+    """A two-column magazine page: a large title, a first paragraph opening with a large initial letter, and a
+    pull quote set larger in italics between the paragraphs."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    s = _styles()
+    paras = _paragraphs(EN_SENTENCES, 5, (4, 6), seed, " ")
+    title = "The Quiet Return of the River Birds"
+    opening = ParagraphStyle("open", parent=s["p"], autoLeading="max")
+    quote_style = ParagraphStyle("quote", parent=s["p"], fontSize=16, leading=22, leftIndent=10, spaceBefore=10,
+                                 spaceAfter=10)  # fmt: skip
+    quote = "The birds came back before anyone expected them."
+    story = [Paragraph(title, s["title"]), Paragraph(f'<font size="30">{paras[0][0]}</font>{paras[0][1:]}', opening)]
+    story += [Paragraph(p, s["p"]) for p in paras[1:3]]
+    story.append(Paragraph(f"<i>{quote}</i>", quote_style))
+    story += [Paragraph(p, s["p"]) for p in paras[3:]]
+    _build(path, story, 2)
+    return "\n\n".join([f"# {title}", *paras[:3], quote, *paras[3:]]) + "\n"
+
+
+def _paper(path: Path, seed: int) -> str:
+    """A two-column paper page: numbered section headings (the first at the top of the page) and a display
+    equation with its number at the right margin."""
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    s = _styles()
+    paras = _paragraphs(EN_SENTENCES, 4, (3, 5), seed, " ")
+    equation = Table([["y = a x + b", "(1)"]], colWidths=[190, 40])
+    equation.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "Serif", 10.5), ("ALIGN", (0, 0), (0, 0), "CENTER"),
+                                  ("ALIGN", (1, 0), (1, 0), "RIGHT")]))  # fmt: skip
+    story = [Paragraph("2 Method", s["h"]), Paragraph(paras[0], s["p"]), equation, Paragraph(paras[1], s["p"]),
+             Paragraph("3 Results", s["h"]), Paragraph(paras[2], s["p"]), Paragraph(paras[3], s["p"])]  # fmt: skip
+    _build(path, story, 2)
+    md = ["## 2 Method", paras[0], "$$y = a x + b$$", paras[1], "## 3 Results", paras[2], paras[3]]
+    return "\n\n".join(md) + "\n"
+
+
 def make_pages(out: Path) -> list[tuple[str, Path, str]]:
     """(name, PDF, ground-truth Markdown) for every rendered page, written under `out`."""
     _fonts()
@@ -350,6 +389,8 @@ def make_pages(out: Path) -> list[tuple[str, Path, str]]:
         "borderless_statement": lambda p: _borderless_statement(p, 23),
         "textbook_colour": lambda p: _textbook(p, 29),
         "exam_paper": lambda p: _exam(p, 31),
+        "magazine": lambda p: _magazine(p, 41),
+        "paper_with_equation": lambda p: _paper(p, 43),
     }
     pages = []
     for name, make in makers.items():

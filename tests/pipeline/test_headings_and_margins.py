@@ -47,3 +47,22 @@ def test_bold_subheadings_and_side_stamp(tmp_path: Path) -> None:
     assert "Downloaded from" not in md
     stamp = [b for b in doc.pages[0].blocks if b.text == STAMP]
     assert len(stamp) == 1 and stamp[0].kind is BlockKind.HEADER  # kept in JSON, read as one line
+
+
+def test_numbered_section_heading_at_the_top_is_a_heading_not_a_running_head() -> None:
+    """The layout model may call a section heading at the top of a column a header; a numbered heading set
+    above the body size is a heading, while a running head with its page number stays out of the body."""
+    from scriba import Document, Page
+    from scriba.document import Line, polygon_of_bbox
+    from scriba.pipeline.layout_order import Region, assemble_page
+
+    def line(text: str, y: float, height: float, x1: float = 1400) -> Line:
+        return Line(text, 1.0, polygon_of_bbox(170, y, x1, y + height))
+
+    body = [line(t, 260 + 36 * k, 27) for k, t in enumerate(BODY)]
+    for heading, kept in (("2 Method", True), ("12 Introduction", False)):
+        top = line(heading, 180, 33 if kept else 25, 420)
+        blocks = assemble_page([Region("header", (160, 175, 430, 220))], [top, *body], 1654, 2339)
+        md = Document(pages=[Page(width=1654, height=2339, blocks=blocks)]).to_markdown()
+        assert (f"## {heading}" in md) is kept, md
+        assert BODY[0] in md

@@ -40,6 +40,7 @@ TABLE_SCORE = 0.4
 CAPTION = re.compile(r"^\s*(?P<kind>table|tab\.|figure|fig\.?)\s*[0-9IVX]+[.:]?(\s|$)", re.IGNORECASE)
 CHOICE = re.compile(r"^\s*[(（]?([A-H])\s*[.．、:：)）]")
 CHOICE_ROW = re.compile(r"^\s*[(（]?A\s*[.．、:：)）].*\s[(（]?B\s*[.．、:：)）]")
+SECTION = re.compile(r"^\s*(\d{1,2}(\.\d{1,2})*\.?|[IVX]{1,5}\.)\s+[A-Z][A-Za-z]+(\s+\S+){0,8}\s*$")
 SENTENCE_END = re.compile(r"[.!?。！？]$")
 PAGE_NUMBER = re.compile(r"^\s*(page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(\s*(/|of)\s*\d{1,4})?\s*$", re.IGNORECASE)
 
@@ -303,7 +304,8 @@ def region_blocks(region: Region) -> list[Block]:
 def restore_body_text(blocks: list[Block], page_height: float, body_height: float) -> None:
     """Blocks the layout model calls header or footer that read as body text go back to the body (the
     Markdown leaves headers and footers out): one lying between the page's top and bottom fifths, a header set
-    larger than the body text (a title), a header that is a sentence of five words or more."""
+    larger than the body text (a title) or a numbered section heading a little larger, a header that is a
+    sentence of five words or more."""
     for b in blocks:
         if b.kind not in ("header", "footer") or not b.lines:
             continue
@@ -313,6 +315,8 @@ def restore_body_text(blocks: list[Block], page_height: float, body_height: floa
             b.kind = "text"
         elif b.kind == "header" and median_line_height(b.lines) >= 1.3 * body_height:
             b.kind = "title"
+        elif b.kind == "header" and SECTION.match(text) and median_line_height(b.lines) >= 1.15 * body_height:
+            b.kind = "title"  # a numbered section heading at the top of a column ('2 Method'), set above body size
         elif b.kind == "header" and SENTENCE_END.search(text) and count_words(text) >= 5:
             b.kind = "text"
 
