@@ -4,6 +4,11 @@ reads exactly once the grid is taken out; pages that are not screen photos are l
 
 from __future__ import annotations
 
+import importlib.util
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+
 import cv2
 import numpy as np
 import pytest
@@ -124,9 +129,55 @@ def test_pages_without_a_grid_are_not_screen_photos(kind: str) -> None:
 
 def test_descreen_keeps_size_and_only_greys_a_page_without_grid() -> None:
     page = colourful_page()
-    out = screen.descreen(page)
+    out = screen.descreen(page, replace(screen.DEFAULT, deblur_sigma=0.0))
     assert out.shape == page.shape and out.dtype == np.uint8
     # No tile shows a grid, so no notch: the overlapping windows add back up to the plain channel mean.
     mean = np.clip(page.astype(np.float32).mean(axis=2) + 0.5, 0, 255).astype(np.uint8)
     assert np.abs(out[..., 0].astype(int) - mean).max() <= 1
     assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
+
+
+def test_deblur_sharpens_an_edge_and_keeps_flat_paper_flat() -> None:
+    edge = np.full((64, 64), 200, np.float32)
+    edge[:, 32:] = 40
+    blurred = cv2.GaussianBlur(edge, (0, 0), 1.0)
+    out = screen.deblur(blurred, 1.0, 0.05)
+    assert np.abs(out[:, :24] - 200).max() < 2 and np.abs(out[:, 40:] - 40).max() < 2
+    # The step's slope: steeper than the blurred one, closer to the sharp one.
+    assert out[0, 31] - out[0, 32] > 1.3 * (blurred[0, 31] - blurred[0, 32])
+
+
+def test_long_beat_is_found_in_the_columns(engines: tuple[OCR, OCR], page: np.ndarray) -> None:
+    # Camera and screen pixels almost one to one: the beat runs about 125 px, too long for a tile to see it.
+    photo = screen_photo(page, 0.336, 0.0)
+    assert screen.grid_share(photo) < screen.DEFAULT.share
+    assert screen.has_column_beat(photo) and screen.is_screen_photo(photo)
+    descreened, _ = engines
+    assert [line.text for line in descreened(photo).pages[0].lines] == LINES
+
+
+def _distortions() -> ModuleType:
+    """benchmarks/distortions.py, the distortions of the robustness benchmark (benchmarks/ is not a package)."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "distortions.py"
+    spec = importlib.util.spec_from_file_location("scriba_bench_distortions", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_benchmark_screen_photo_is_found_and_reads(engines: tuple[OCR, OCR], seed: int) -> None:
+    # A page of small print (14 px, about 10 pt at 100 dpi) put through the robustness benchmark's screen axis.
+    lines = LINES[:3]
+    clean_page = render_lines(lines, size=14, width=640, margin=30)
+    distortions = _distortions()
+    photo = distortions.screen(clean_page, 100.0, np.random.default_rng(seed))
+    assert screen.is_screen_photo(photo)
+    for axis in ("skew", "light", "scan", "curl"):
+        other = distortions.AXES[axis](clean_page, 100.0, np.random.default_rng(seed))
+        assert not screen.is_screen_photo(other), axis
+    descreened, _ = engines
+    words = " ".join(line.text for line in descreened(photo).pages[0].lines).split()
+    expected = " ".join(lines).split()
+    assert sum(w in words for w in expected) >= len(expected) - 2
