@@ -94,7 +94,8 @@ def ocr_command(
         typer.Option(
             help="auto: on pages with small text (poor scans at about 90 dpi, small print) the small lines are "
             "brought to the recognizer's height and smoothed before they are read, with the models that read "
-            "better for it (PP-OCRv5, PP-OCRv4; PP-OCRv6 reads such crops better as they are); off: never."
+            "better for it (PP-OCRv5, PP-OCRv4; PP-OCRv6 reads such crops better as they are), and photos of a "
+            "screen are read in grey with the screen's pixel grid (moire) taken out; off: never."
         ),
     ] = "auto",
     unwarp: Annotated[

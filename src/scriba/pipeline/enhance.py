@@ -43,6 +43,9 @@ class EnhanceSettings:
     # with a Gaussian of this sigma (recognizer pixels).
     upsample_below_px: float = 40.0
     smooth_sigma: float = 2.0
+    # Photos of a screen (its pixel grid beating with the camera's: moire over the whole page) are read in grey
+    # with the grid notched out and deblurred (scriba.pipeline.screen); every other page is read as it is.
+    descreen: bool = True
 
 
 DEFAULT = EnhanceSettings()

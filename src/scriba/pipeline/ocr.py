@@ -25,7 +25,7 @@ from scriba.models.recognition.ctc import Recognition, TextRecognizer
 from scriba.models.registry import DEFAULT_MODEL, ModelSpec, get_model
 from scriba.models.runtime import RuntimeOptions, available_cores
 from scriba.options import flag
-from scriba.pipeline import enhance, unwarp
+from scriba.pipeline import enhance, screen, unwarp
 from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
 from scriba.pipeline.turns import from_upright, to_upright, upright_image
 
@@ -78,13 +78,15 @@ class OCROptions:
     # Also read seals (coloured stamps with text along arcs) as "seal" blocks (scriba.pipeline.seal).
     seals: bool = False
     # "auto": on pages whose lines are small (poor scans, small print) the small line crops are brought to the
-    # recognizer's height and smoothed before they are read (scriba.pipeline.enhance); "off": never.
+    # recognizer's height and smoothed before they are read (scriba.pipeline.enhance), and photos of a screen
+    # are read in grey with the screen's pixel grid taken out (scriba.pipeline.screen); "off": never.
     enhance: str = field(
         default="auto",
         metadata=flag(
             "--enhance",
             "auto: small text (poor scans, small print) is brought to the recognizer's height and smoothed before "
-            "it is read, with the models that read better for it (PP-OCRv5, v4; not PP-OCRv6); off: never.",
+            "it is read, with the models that read better for it (PP-OCRv5, v4; not PP-OCRv6), and photos of a "
+            "screen are read in grey without the screen's pixel grid (moire); off: never.",
             choices=("auto", "off"),
         ),
     )
@@ -369,6 +371,8 @@ class OCR:
         unless the votes are few and unsure (see _Crops.page_turned)."""
         check_cancel(cancel)
         t0 = time.perf_counter()
+        if self.options.enhance == "auto" and self._enhance.descreen:
+            image = screen.clean(image)  # the same array unless the page is a photo of a screen
         warp = None
         if self.options.unwarp == "off":
             det = self.detector(image)
