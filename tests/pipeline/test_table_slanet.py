@@ -251,3 +251,7 @@ def test_cells_holding_words_far_apart_are_a_split_column() -> None:
                                   Cell(0, 2, box=(450, 0, 600, 40))])  # fmt: skip
     assert splits_columns(merged, words)
     assert not splits_columns(apart, words)  # "Operating expenses" is one cell: a space apart
+    # A currency sign set far left of its amount belongs to it ('$      178').
+    dollar = [TableWord("$", (250, 10, 262, 30)), TableWord("178", (330, 10, 360, 30))]
+    one = TableStructure(1, 1, [Cell(0, 0, box=(240, 0, 370, 40))])
+    assert not splits_columns(one, dollar)
