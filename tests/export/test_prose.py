@@ -75,3 +75,25 @@ def test_bullets_in_a_pdf_become_a_markdown_list(tmp_path) -> None:  # type: ign
         "- Reports revised without retyping the pages.\n"
         "- Forms filled in from stored records."
     ) in md
+
+
+def test_a_question_and_its_ticked_options_are_a_lead_and_a_list() -> None:
+    """A form's question (numbered or not) followed by box or bullet options: the question stays one
+    paragraph and its options become a Markdown list, one entry each (an option may wrap)."""
+    numbered = [
+        "24. Do the staff lawyers coordinate to uniformly challenge common",
+        "violations of due process rights?",
+        "■ Yes, at the national (federal) level",
+        "■ Yes, at regional (district) level",
+        "■ No",
+    ]
+    plain = ["Which of these apply?", "□ They work in parallel", "□ They coordinate appointments of", "practitioners"]
+    md = Document([Page(600, 300, blocks=[_block(numbered, kind="text"), _block(plain, kind="text")])]).to_markdown()
+    assert md.split("\n\n") == [
+        "24. Do the staff lawyers coordinate to uniformly challenge common violations of due process rights?",
+        "- Yes, at the national (federal) level\n- Yes, at regional (district) level\n- No",
+        "Which of these apply?",
+        "- They work in parallel\n- They coordinate appointments of practitioners\n",
+    ]
+    # One box in running text is not a list.
+    assert numbered_items(["Tick the box ■ when done and", "■ sign below."]) is None

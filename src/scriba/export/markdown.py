@@ -11,7 +11,15 @@ import re
 
 from scriba.block_types import BlockKind, FigureData, FormulaData, HeadingData, TableData
 from scriba.document import Block, Document
-from scriba.export.prose import PROSE_KINDS, continues, join_lines, join_pair, list_markdown, numbered_items
+from scriba.export.prose import (
+    PROSE_KINDS,
+    continues,
+    is_bullet,
+    join_lines,
+    join_pair,
+    list_markdown,
+    numbered_items,
+)
 
 SKIPPED_KINDS = {"header", "footer", "page_number", "watermark"}
 
@@ -62,7 +70,22 @@ def _items(block: Block) -> list[str]:
         return [escape_md(_join_lines(block))]
     texts = [escape_md(join_lines(item)) for item in items]
     as_list = list_markdown(texts)
-    return [as_list] if as_list is not None else texts
+    if as_list is not None:
+        return [as_list]
+    # A lead or numbered entries with bulleted options: each run of bullets is a list of its own.
+    parts: list[str] = []
+    run: list[str] = []
+    for text in texts:
+        if is_bullet(text):
+            run.append(text)
+            continue
+        if run:
+            parts.append(list_markdown(run) or "\n".join(run))
+            run = []
+        parts.append(text)
+    if run:
+        parts.append(list_markdown(run) or "\n".join(run))
+    return parts
 
 
 def _is_list(part: str) -> bool:

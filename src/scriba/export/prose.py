@@ -71,7 +71,10 @@ def numbered_items(texts: list[str]) -> list[list[str]] | None:
         return items
     first = _ITEM_NUMBER.match(texts[0])
     if first is None:
-        return None
+        # A lead (a form's question) followed by ticked or bulleted options: the lead, then one entry each.
+        if sum(bool(_BULLET.match(t)) for t in texts[1:]) < 2:
+            return None
+        return _split_bullets([texts])
     items, expected = [[texts[0]]], int(first.group(1)) + 1
     for text in texts[1:]:
         m = _ITEM_NUMBER.match(text)
@@ -80,7 +83,26 @@ def numbered_items(texts: list[str]) -> list[list[str]] | None:
             expected += 1
         else:
             items[-1].append(text)
+    if sum(bool(_BULLET.match(t)) for t in texts[1:]) >= 2:
+        items = _split_bullets(items)
     return items if len(items) >= 2 else None
+
+
+def _split_bullets(items: list[list[str]]) -> list[list[str]]:
+    """Each entry cut again where a line starts with a bullet or a box (a numbered question's options)."""
+    out: list[list[str]] = []
+    for item in items:
+        out.append([item[0]])
+        for text in item[1:]:
+            if _BULLET.match(text):
+                out.append([text])
+            else:
+                out[-1].append(text)
+    return out
+
+
+def is_bullet(text: str) -> bool:
+    return bool(_BULLET.match(text))
 
 
 def list_markdown(items: list[str]) -> str | None:
