@@ -79,7 +79,7 @@ def test_bullets_in_a_pdf_become_a_markdown_list(tmp_path) -> None:  # type: ign
 
 def test_a_question_and_its_ticked_options_are_a_lead_and_a_list() -> None:
     """A form's question (numbered or not) followed by box or bullet options: the question stays one
-    paragraph and its options become a Markdown list, one entry each (an option may wrap)."""
+    paragraph and its options become a Markdown list right under it, one entry each (an option may wrap)."""
     numbered = [
         "24. Do the staff lawyers coordinate to uniformly challenge common",
         "violations of due process rights?",
@@ -90,10 +90,18 @@ def test_a_question_and_its_ticked_options_are_a_lead_and_a_list() -> None:
     plain = ["Which of these apply?", "□ They work in parallel", "□ They coordinate appointments of", "practitioners"]
     md = Document([Page(600, 300, blocks=[_block(numbered, kind="text"), _block(plain, kind="text")])]).to_markdown()
     assert md.split("\n\n") == [
-        "24. Do the staff lawyers coordinate to uniformly challenge common violations of due process rights?",
-        "- Yes, at the national (federal) level\n- Yes, at regional (district) level\n- No",
-        "Which of these apply?",
-        "- They work in parallel\n- They coordinate appointments of practitioners\n",
+        (
+            "24. Do the staff lawyers coordinate to uniformly challenge common violations of due process rights?\n"
+            "- Yes, at the national (federal) level\n- Yes, at regional (district) level\n- No"
+        ),
+        "Which of these apply?\n- They work in parallel\n- They coordinate appointments of practitioners\n",
     ]
     # One box in running text is not a list.
     assert numbered_items(["Tick the box ■ when done and", "■ sign below."]) is None
+
+
+def test_questions_with_options_in_blocks_of_their_own_stay_apart() -> None:
+    q1 = ["24. Is there a limit?", "■ Yes", "■ No"]
+    q2 = ["25. Is there a second limit?", "■ Yes", "■ No"]
+    md = Document([Page(600, 300, blocks=[_block(q1, kind="text"), _block(q2, kind="text")])]).to_markdown()
+    assert md == "24. Is there a limit?\n- Yes\n- No\n\n25. Is there a second limit?\n- Yes\n- No\n"

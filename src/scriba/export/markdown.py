@@ -72,24 +72,36 @@ def _items(block: Block) -> list[str]:
     as_list = list_markdown(texts)
     if as_list is not None:
         return [as_list]
-    # A lead or numbered entries with bulleted options: each run of bullets is a list of its own.
+    # A lead or numbered entries with bulleted options: each run of bullets is a list right under its entry
+    # (a bullet list may interrupt a paragraph: the entry and its options stay one part).
     parts: list[str] = []
     run: list[str] = []
-    for text in texts:
-        if is_bullet(text):
+    for text in [*texts, ""]:
+        if text and is_bullet(text):
             run.append(text)
             continue
         if run:
-            parts.append(list_markdown(run) or "\n".join(run))
+            options = list_markdown(run) or "\n".join(run)
+            if parts:
+                parts[-1] += "\n" + options
+            else:
+                parts.append(options)
             run = []
-        parts.append(text)
-    if run:
-        parts.append(list_markdown(run) or "\n".join(run))
+        if text:
+            parts.append(text)
     return parts
 
 
 def _is_list(part: str) -> bool:
     return part.startswith("- ") or re.match(r"\d{1,3}[.)] ", part) is not None
+
+
+def _same_list(before: str, part: str) -> bool:
+    """Whether `part` is more entries of the list that ends `before`: every line of it an entry of the kind
+    (bulleted or numbered) of the last line before (a question with its options is not)."""
+    kinds = {line.startswith("- ") for line in part.splitlines()}
+    last = before.splitlines()[-1] if before else ""
+    return _is_list(part) and _is_list(last) and kinds == {last.startswith("- ")}
 
 
 def to_markdown(doc: Document) -> str:
@@ -126,7 +138,7 @@ def _render(doc: Document) -> tuple[str, set[int]]:
                 linked.add(id(block))
             elif block.kind in PROSE_KINDS and numbered_items([x.text for x in block.lines]):
                 items = _items(block)  # a list, or reference entries each its own paragraph
-                if len(items) == 1 and _is_list(items[0]) and listed and parts:
+                if len(items) == 1 and listed and parts and _same_list(parts[-1], items[0]):
                     parts[-1] += "\n" + items[0]  # items set apart by a little space: still one list
                 else:
                     parts.extend(items)
