@@ -16,14 +16,7 @@ import pytest
 from scriba import OCR, OCROptions
 from scriba.pipeline import screen
 from tests.conftest import render_lines
-
-LINES = [
-    "Quarterly report of the regional office",
-    "Shipments rose by 14 percent in March",
-    "Invoice 20417 was paid on 3 April 2026",
-    "Please return the signed form by Friday",
-    "Contact the archive for older records",
-]
+from tests.pipeline.test_enhance import LINES
 
 
 def screen_photo(
