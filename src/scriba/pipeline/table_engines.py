@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 
 from scriba.errors import ModelError
-from scriba.pipeline.tables import Box, Cell, TableStructure, TableWord, _join, recognize_table
+from scriba.pipeline.tables import (
+    Box,
+    Cell,
+    TableStructure,
+    TableWord,
+    _join,
+    is_currency_sign,
+    recognize_table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,16 +111,12 @@ def match_words(words: list[TableWord], cell_boxes: list[Box]) -> list[int]:
     return [int(np.lexsort((dist[i], -np.round(iou[i], 3)))[0]) for i in range(len(words))]
 
 
-def _currency_sign(text: str) -> bool:
-    return bool(text.strip()) and all(ch in "$€£¥₹" for ch in text.strip())
-
-
 def _currency_with_amount(words: list[TableWord], owner: list[int]) -> list[int]:
     """A currency sign set apart at the left of an amount ('$      178') goes to the amount's cell: the model's
     cell boxes often end before it, and it would join the amount of the column to its left."""
     out = list(owner)
     for i, w in enumerate(words):
-        if not _currency_sign(w.text):
+        if not is_currency_sign(w.text):
             continue
         h = max(w.box[3] - w.box[1], 1.0)
         right = [
@@ -164,7 +168,7 @@ def splits_columns(table: TableStructure, words: list[TableWord]) -> bool:
     h = max(heights[len(heights) // 2], 1.0)
     for ws in _members(table, words).values():
         # A currency sign set apart at the left of its amount ('$      178') belongs to it.
-        boxes = sorted((w.box for w in ws if not _currency_sign(w.text)), key=lambda b: b[0])
+        boxes = sorted((w.box for w in ws if not is_currency_sign(w.text)), key=lambda b: b[0])
         for i, a in enumerate(boxes):
             # the next word to the right on the same line
             right = [b for b in boxes[i + 1 :] if min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])]

@@ -27,6 +27,13 @@ class TableWord:
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CURRENCY_SIGNS = "$€£¥₹"
+
+
+def is_currency_sign(text: str) -> bool:
+    """A currency sign alone ('$', set apart from its amount in a statement's column)."""
+    t = text.strip()
+    return bool(t) and all(ch in CURRENCY_SIGNS for ch in t)
 
 
 def count_words(text: str) -> float:
@@ -282,7 +289,7 @@ def _currency_joined(rows: list[list[list[TableWord]]], edges: list[float]) -> l
             for seg in r
             if bounds[k] <= (_extent(seg)[0] + _extent(seg)[2]) / 2 < bounds[k + 1]
         ]
-        if not texts or not all(t and all(ch in "$€£¥₹" for ch in t) for t in texts):
+        if not texts or not all(is_currency_sign(t) for t in texts):
             keep.append(edge)
     return keep
 

@@ -25,11 +25,10 @@ import numpy as np
 
 from scriba.document import Line, bbox_of
 from scriba.pipeline.reading_order import Box
-from scriba.pipeline.tables import count_words
+from scriba.pipeline.tables import CURRENCY_SIGNS, count_words, is_currency_sign
 
 # Kinds of region whose lines may form a table; lines of figures, formulas, headers and footers may not.
 TEXT_REGION_KINDS = ("text", "reference", "title")
-_CURRENCY = "$€£¥₹"
 _UNITS = {
     "%", "x", "pp", "bps", "bp", "bn", "m", "k", "v", "mv", "a", "ma", "µa", "ua", "w", "mw", "hz", "khz", "mhz",
     "ghz", "ms", "µs", "us", "ns", "s", "°c", "°f", "kg", "g", "mm", "cm", "km", "ω", "kω", "mb", "gb", "kb",
@@ -66,19 +65,19 @@ def cell_kind(text: str) -> str:
         return DASH
     if _LEADER.match(t):
         return LEADER
-    if all(c in _CURRENCY for c in t):
+    if is_currency_sign(t):
         return CURRENCY
     tokens = t.split()
     if len(tokens) > 3:
         return TEXT
-    core = [x for x in tokens if not all(c in _CURRENCY for c in x)]
+    core = [x for x in tokens if not is_currency_sign(x)]
     if not core:
         return CURRENCY
     if len(core) == 2 and core[1].lower() in _UNITS:  # "3.3 V", "12 %"
         core = core[:1]
     if len(core) != 1:
         return TEXT
-    num = "".join(c for c in core[0] if c not in _CURRENCY)
+    num = "".join(c for c in core[0] if c not in CURRENCY_SIGNS)
     unit = re.match(r"^(.*?\d)([a-zA-Zµ°ω%]{1,3})$", num)
     if unit and unit.group(2).lower() in _UNITS:
         num = unit.group(1)
