@@ -137,14 +137,22 @@ def slanet_table(
 ) -> TableStructure:
     """TableStructure (page pixels) from a SLANet-plus prediction on the image of `box`, rendered at `scale`
     (image pixels per page pixel, x and y), with the words' text in its cells."""
+    return _slanet_read(prediction, box, words, scale)[0]
+
+
+def _slanet_read(
+    prediction: Any, box: Box, words: list[TableWord], scale: tuple[float, float]
+) -> tuple[TableStructure, list[list[TableWord]]]:
+    """`slanet_table`, and the words put in each cell."""
     x0, y0 = float(box[0]), float(box[1])
     sx, sy = scale
     page_boxes = [(b[0] / sx + x0, b[1] / sy + y0, b[2] / sx + x0, b[3] / sy + y0) for b in prediction.boxes]
     table = structure_from_tokens(prediction.tokens, np.array(page_boxes).reshape(-1, 4))
     predicted = [c for c in table.cells if c.box != (0.0, 0.0, 0.0, 0.0)]
-    for k, ws in _members(table, words).items():
+    members = _members(table, words)
+    for k, ws in members.items():
         predicted[k].text = _join(ws)
-    return table
+    return table, list(members.values())
 
 
 def _members(table: TableStructure, words: list[TableWord]) -> dict[int, list[TableWord]]:
@@ -162,11 +170,16 @@ def splits_columns(table: TableStructure, words: list[TableWord]) -> bool:
     """Whether some cell of `table` was given words of one text line that stand far apart (a gap of more than
     three word heights, nothing between them): columns of figures the model merged into one cell. Words are
     put in cells as `slanet_table` puts them; a gap inside a real cell is a space."""
+    return _far_apart(list(_members(table, words).values()), words)
+
+
+def _far_apart(cells: list[list[TableWord]], words: list[TableWord]) -> bool:
+    """`splits_columns` on the words of each cell."""
     if not words:
         return False
     heights = sorted(w.box[3] - w.box[1] for w in words)
     h = max(heights[len(heights) // 2], 1.0)
-    for ws in _members(table, words).values():
+    for ws in cells:
         # A currency sign set apart at the left of its amount ('$      178') belongs to it.
         boxes = sorted((w.box for w in ws if not is_currency_sign(w.text)), key=lambda b: b[0])
         for i, a in enumerate(boxes):
@@ -215,12 +228,12 @@ class TableRecognizer:
         if ruled.method == "ruled" or self.model is None:
             return ruled
         try:
-            table = slanet_table(self.model(crop), box, words, scale)
+            table, cells = _slanet_read(self.model(crop), box, words, scale)
         except Exception as exc:  # noqa: BLE001 - one table the model cannot read keeps the rules' reading
             log.warning("table model failed on a %dx%d table, using the rules: %s", *crop.shape[1::-1], exc)
             return ruled
         # The model sometimes merges whitespace-separated columns of an unruled table (its reading shifts with
         # the crop's margin); the words' alignment keeps them apart there.
-        if ruled.n_cols > table.n_cols and splits_columns(table, words):
+        if ruled.n_cols > table.n_cols and _far_apart(cells, words):
             return ruled
         return table
