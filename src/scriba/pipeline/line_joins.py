@@ -40,14 +40,18 @@ def attach_bullets(lines: list[Line]) -> list[Line]:
             continue
         taken.add(best)
         item = others[best]
-        others[best] = Line(
-            text=f"{bullet.text.strip()} {item.text}",
-            confidence=min(bullet.confidence, item.confidence),
-            polygon=union_polygon([bullet.polygon, item.polygon]),
-            words=(bullet.words or [Word(bullet.text.strip(), bullet.confidence, bullet.polygon)])
-            + item.words,
-        )
+        others[best] = _joined([bullet, item], f"{bullet.text.strip()} {item.text}")
     return others
+
+
+def _joined(parts: list[Line], text: str) -> Line:
+    """One line made of `parts` on a row, reading `text`; a part without word boxes is one word."""
+    return Line(
+        text=text,
+        confidence=min(x.confidence for x in parts),
+        polygon=union_polygon([x.polygon for x in parts]),
+        words=[w for x in parts for w in (x.words or [Word(x.text.strip(), x.confidence, x.polygon)])],
+    )
 
 
 def join_choice_rows(lines: list[Line]) -> list[Line]:
@@ -82,14 +86,5 @@ def join_choice_rows(lines: list[Line]) -> list[Line]:
             continue
         taken.update(row)
         parts = [lines[j] for j in row]
-        out.append(
-            Line(
-                text=" ".join(x.text.strip() for x in parts),
-                confidence=min(x.confidence for x in parts),
-                polygon=union_polygon([x.polygon for x in parts]),
-                words=[
-                    w for x in parts for w in (x.words or [Word(x.text.strip(), x.confidence, x.polygon)])
-                ],
-            )
-        )
+        out.append(_joined(parts, " ".join(x.text.strip() for x in parts)))
     return [x for k, x in enumerate(lines) if k not in taken] + out
