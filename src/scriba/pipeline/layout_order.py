@@ -312,10 +312,8 @@ def restore_body_text(blocks: list[Block], page_height: float, body_height: floa
         text = " ".join(x.text for x in b.lines).strip()
         if y0 > 0.2 * page_height and y1 < 0.8 * page_height:
             b.kind = "text"
-        elif b.kind == "header" and median_line_height(b.lines) >= 1.3 * body_height:
-            b.kind = "title"
-        elif b.kind == "header" and SECTION.match(text) and median_line_height(b.lines) >= 1.15 * body_height:
-            b.kind = "title"  # a numbered section heading at the top of a column ('2 Method'), set above body size
+        elif b.kind == "header" and median_line_height(b.lines) >= (1.15 if SECTION.match(text) else 1.3) * body_height:
+            b.kind = "title"  # set larger than the body; a numbered section heading ('2 Method') a little larger
         elif b.kind == "header" and SENTENCE_END.search(text) and count_words(text) >= 5:
             b.kind = "text"
 
