@@ -217,19 +217,24 @@ def _slanted_lines(codes: list[int], boxes: np.ndarray, idx: np.ndarray, sizes: 
             runs.append([i])
     lines: list[Line] = []
     for run in runs:
-        glyphs = [i for i in run if codes[i] not in _SPACES and not _is_bad(codes[i])]
+        # Text as the upright lines get it (surrogate pairs, separate accents, soft hyphens); None at a break.
+        texts = [
+            None if codes[i] in _SPACES or _is_bad(codes[i]) else t
+            for i, t in zip(run, _char_texts([codes[i] for i in run], boxes[run]))
+        ]
+        glyphs = [i for i, t in zip(run, texts) if t]
         if not glyphs:
             continue
         centre = (boxes[glyphs, :2] + boxes[glyphs, 2:]) / 2
         d = centre[-1] - centre[0]
         u = d / np.linalg.norm(d) if len(glyphs) > 1 and np.linalg.norm(d) > 0 else np.array([1.0, 0.0])
         words: list[Word] = []
-        word: list[int] = []
-        for i in [*run, -1]:
-            if i >= 0 and codes[i] not in _SPACES and not _is_bad(codes[i]):
-                word.append(i)
-            elif word:
-                words.append(Word("".join(chr(codes[k]) for k in word), 1.0, _quad(boxes[word], u)))
+        word: list[tuple[int, str]] = []
+        for i, t in [*zip(run, texts), (-1, None)]:
+            if t:
+                word.append((i, t))
+            elif t is None and word:
+                words.append(Word("".join(x for _, x in word), 1.0, _quad(boxes[[k for k, _ in word]], u)))
                 word = []
         if words:
             lines.append(Line(" ".join(w.text for w in words), 1.0, _quad(boxes[glyphs], u), words))
