@@ -8,6 +8,7 @@ written whole. Header/footer blocks stay in JSON only: no other recognized text 
 from __future__ import annotations
 
 import re
+from itertools import groupby
 
 from scriba.block_types import BlockKind, FigureData, FormulaData, HeadingData, TableData
 from scriba.document import Block, Document
@@ -75,20 +76,16 @@ def _items(block: Block) -> list[str]:
     # A lead or numbered entries with bulleted options: each run of bullets is a list right under its entry
     # (a bullet list may interrupt a paragraph: the entry and its options stay one part).
     parts: list[str] = []
-    run: list[str] = []
-    for text in [*texts, ""]:
-        if text and is_bullet(text):
-            run.append(text)
+    for bullets, group in groupby(texts, key=is_bullet):
+        entries = list(group)
+        if not bullets:
+            parts.extend(entries)
             continue
-        if run:
-            options = list_markdown(run) or "\n".join(run)
-            if parts:
-                parts[-1] += "\n" + options
-            else:
-                parts.append(options)
-            run = []
-        if text:
-            parts.append(text)
+        options = list_markdown(entries) or ""  # bullets only: always a list
+        if parts:
+            parts[-1] += "\n" + options
+        else:
+            parts.append(options)
     return parts
 
 
