@@ -16,7 +16,7 @@ import numpy as np
 from scriba.block_types import FigureData, HeadingData, TableData
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.line_joins import BULLETS, CHOICE_ROW, attach_bullets, join_choice_rows
-from scriba.pipeline.reading_order import Box, group_paragraphs, sort_lines
+from scriba.pipeline.reading_order import Box, box_area, box_overlap, group_paragraphs, sort_lines
 from scriba.pipeline.tables import TableWord, count_words, looks_like_grid, looks_like_prose
 from scriba.pipeline.text_tables import TEXT_REGION_KINDS, find_grids, phrases_of
 from scriba.pipeline.watermarks import covered_by_watermark, split_watermarks
@@ -56,14 +56,6 @@ class Region:
         return max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1])
 
 
-def _overlap(a: Box, b: Box) -> float:
-    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
-def _area(b: Box) -> float:
-    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
-
-
 def median_line_height(lines: list[Line]) -> float:
     hs = [bbox_of(x.polygon)[3] - bbox_of(x.polygon)[1] for x in lines]
     return float(np.median(hs)) if hs else 10.0
@@ -75,7 +67,7 @@ def drop_text_figures(regions: list[Region], lines: list[Line]) -> list[Region]:
     kept = []
     for r in regions:
         if r.kind == "figure":
-            held = [x for x in lines if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))]
+            held = [x for x in lines if box_overlap(bbox_of(x.polygon), r.box) > 0.5 * box_area(bbox_of(x.polygon))]
             counts = [count_words(x.text) for x in held]
             n_words = sum(counts)
             # Charts and diagrams carry short labels; prose has most of its words in lines of several words
@@ -96,7 +88,7 @@ def drop_prose_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
             held = [
                 (x.text, bbox_of(x.polygon))
                 for x in lines
-                if _overlap(bbox_of(x.polygon), r.box) > 0.5 * _area(bbox_of(x.polygon))
+                if box_overlap(bbox_of(x.polygon), r.box) > 0.5 * box_area(bbox_of(x.polygon))
             ]
             if looks_like_prose(held):
                 continue
@@ -108,7 +100,7 @@ def _words_in(box: Box, lines: list[Line]) -> list[TableWord]:
     return [
         TableWord(text, bbox_of(polygon))
         for x in lines
-        if _overlap(bbox_of(x.polygon), box) > 0.5 * _area(bbox_of(x.polygon))
+        if box_overlap(bbox_of(x.polygon), box) > 0.5 * box_area(bbox_of(x.polygon))
         for text, polygon in ([(w.text, w.polygon) for w in x.words] or [(x.text, x.polygon)])
     ]
 
@@ -132,7 +124,7 @@ def confirm_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
     return [
         r
         for r in kept
-        if not (r.kind == "figure" and any(_overlap(r.box, t.box) > 0.8 * min(r.area, t.area) for t in grids))
+        if not (r.kind == "figure" and any(box_overlap(r.box, t.box) > 0.8 * min(r.area, t.area) for t in grids))
     ]
 
 
@@ -144,31 +136,31 @@ def find_text_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
     boxes = [bbox_of(x.polygon) for x in lines]
     held_by: list[Region | None] = []
     for b in boxes:
-        area = max(_area(b), 1e-6)
-        owners = [r for r in regions if _overlap(b, r.box) >= 0.5 * area]
+        area = max(box_area(b), 1e-6)
+        owners = [r for r in regions if box_overlap(b, r.box) >= 0.5 * area]
         held_by.append(min(owners, key=lambda r: (r.kind != "table", r.area)) if owners else None)
     kinds = (*TEXT_REGION_KINDS, "table", "figure")
     grids = find_grids(phrases_of([x for x, r in zip(lines, held_by) if r is None or r.kind in kinds]))
     out = list(regions)
     for grid in grids:
         box = (grid.box[0] - 2, grid.box[1] - 2, grid.box[2] + 2, grid.box[3] + 2)
-        area = _area(box)
-        tables = [r for r in out if r.kind == "table" and _overlap(r.box, box) > 0]
-        if any(_overlap(r.box, box) >= 0.8 * area for r in tables):
+        area = box_area(box)
+        tables = [r for r in out if r.kind == "table" and box_overlap(r.box, box) > 0]
+        if any(box_overlap(r.box, box) >= 0.8 * area for r in tables):
             continue  # the layout model found it already
-        if any(r.kind == "formula" and _overlap(r.box, box) > 0.3 * area for r in out):
+        if any(r.kind == "formula" and box_overlap(r.box, box) > 0.3 * area for r in out):
             continue
-        figures = [r for r in out if r.kind == "figure" and _overlap(r.box, box) > 0.3 * min(r.area, area)]
+        figures = [r for r in out if r.kind == "figure" and box_overlap(r.box, box) > 0.3 * min(r.area, area)]
         if not all(_filled_by(r, box, boxes) for r in figures):
             continue
-        grown = [r for r in tables if _overlap(r.box, box) >= 0.3 * min(r.area, area)]
+        grown = [r for r in tables if box_overlap(r.box, box) >= 0.3 * min(r.area, area)]
         for r in grown:
             box = (min(box[0], r.box[0]), min(box[1], r.box[1]), max(box[2], r.box[2]), max(box[3], r.box[3]))
         score = max([r.score for r in grown], default=TABLE_SCORE)
         gone = {id(r) for r in [*figures, *grown]}
-        gone |= {id(r) for r in out if r.kind in TEXT_REGION_KINDS and _overlap(r.box, box) > 0}
+        gone |= {id(r) for r in out if r.kind in TEXT_REGION_KINDS and box_overlap(r.box, box) > 0}
         for b, r in zip(boxes, held_by):
-            if r is not None and r.kind in TEXT_REGION_KINDS and _overlap(b, box) < 0.5 * max(_area(b), 1e-6):
+            if r is not None and r.kind in TEXT_REGION_KINDS and box_overlap(b, box) < 0.5 * max(box_area(b), 1e-6):
                 gone.discard(id(r))  # the region holds text outside the table too: it stays
         out = [r for r in out if id(r) not in gone]
         out.append(Region("table", box, score))
@@ -178,11 +170,11 @@ def find_text_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
 def _filled_by(figure: Region, box: Box, line_boxes: list[Box]) -> bool:
     """Whether a table's box fills a figure: covers a third of it or more and holds most of its lines (the
     rest: a caption or headers the model took in)."""
-    held = [b for b in line_boxes if _overlap(b, figure.box) >= 0.5 * max(_area(b), 1e-6)]
+    held = [b for b in line_boxes if box_overlap(b, figure.box) >= 0.5 * max(box_area(b), 1e-6)]
     inside = [
         b for b in held if box[0] <= (b[0] + b[2]) / 2 <= box[2] and box[1] <= (b[1] + b[3]) / 2 <= box[3]
     ]
-    return _overlap(figure.box, box) >= 0.35 * figure.area and len(inside) >= 0.75 * len(held)
+    return box_overlap(figure.box, box) >= 0.35 * figure.area and len(inside) >= 0.75 * len(held)
 
 
 def drop_duplicates(regions: list[Region]) -> list[Region]:
@@ -197,7 +189,7 @@ def drop_duplicates(regions: list[Region]) -> list[Region]:
                 o is not r
                 and o.kind in ("text", "reference")
                 and o.area > 1.5 * r.area
-                and _overlap(r.box, o.box) > 0.8 * r.area
+                and box_overlap(r.box, o.box) > 0.8 * r.area
                 for o in regions
             )
         )
@@ -205,7 +197,7 @@ def drop_duplicates(regions: list[Region]) -> list[Region]:
     kept: list[Region] = []
     for r in sorted(regions, key=lambda r: -r.score):
         if any(
-            _overlap(r.box, k.box) > 0.8 * min(r.area, k.area)
+            box_overlap(r.box, k.box) > 0.8 * min(r.area, k.area)
             and r.area < 1.5 * k.area
             and k.area < 1.5 * r.area
             for k in kept
@@ -254,8 +246,8 @@ def assign_lines(regions: list[Region], lines: list[Line]) -> list[Line]:
     lines = [part for line in lines for part in split_across_regions(line, regions)]
     for line in lines:
         lb = bbox_of(line.polygon)
-        la = max(_area(lb), 1e-6)
-        cands = [r for r in regions if _overlap(lb, r.box) >= 0.5 * la]
+        la = max(box_area(lb), 1e-6)
+        cands = [r for r in regions if box_overlap(lb, r.box) >= 0.5 * la]
         if not cands:
             free.append(line)
             continue

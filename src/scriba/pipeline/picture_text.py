@@ -20,8 +20,7 @@ import numpy as np
 from scriba.document import Line, bbox_of
 from scriba.pipeline.layout_order import Region
 from scriba.pipeline.ocr import OCROptions
-
-Box = tuple[float, float, float, float]
+from scriba.pipeline.reading_order import Box, box_area, box_overlap
 
 # Regions that should hold text: when the text layer has none there, the text is a picture and is OCRed.
 TEXT_KINDS = {"text", "title", "table", "reference", "figure_caption", "table_caption"}
@@ -45,10 +44,10 @@ def picture_boxes(regions: list[Region], line_boxes: list[Box], image_boxes: lis
             continue
         if any(_centre_in(b, r.box) for b in line_boxes):
             continue
-        if sum(_overlap(r.box, b) for b in image_boxes) < 0.5 * r.area:
+        if sum(box_overlap(r.box, b) for b in image_boxes) < 0.5 * r.area:
             continue
         for k, b in enumerate(boxes):
-            if _overlap(r.box, b) >= 0.5 * min(_area(r.box), _area(b)):
+            if box_overlap(r.box, b) >= 0.5 * min(box_area(r.box), box_area(b)):
                 boxes[k] = _union(b, r.box)
                 break
         else:
@@ -87,17 +86,9 @@ def _union(a: Box, b: Box) -> Box:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
-def _area(b: Box) -> float:
-    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
-
-
 def _centre_in(b: Box, box: Box) -> bool:
     cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
     return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
-
-
-def _overlap(a: Box, b: Box) -> float:
-    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
 def _shift_line(line: Line, dx: float, dy: float) -> None:
