@@ -1,0 +1,530 @@
+"""A formula's LaTeX from what the text recognizer read in it and where its glyphs lie on the page.
+
+The line recognizer reads a formula as flat text ("Ls+α×Lb", "1 n ∑x²"). The glyphs' positions give back the
+structure it cannot write: each character's box comes from its CTC time steps (across) and the ink in that
+column (up and down); thin wide strokes with glyphs above and below are fraction bars; glyphs stacked over or
+under a big operator are its limits; glyphs smaller than the body and raised or lowered are scripts; rows with
+no vertical overlap are the lines of a multi-line formula. What it cannot see (radicals' extent, accents,
+matrices) stays flat. Used when no formula recognizer is chosen or it is not confident; the result is checked
+like the recognizer's (`latex.check`) and carries the recognizer's mean character confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from scriba.formula.latex import check
+
+# Unicode the recognizers write -> LaTeX commands (all known to `latex.check`).
+_COMMANDS = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon", "ζ": "zeta",
+    "η": "eta", "θ": "theta", "ϑ": "vartheta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu",
+    "ξ": "xi", "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "varsigma", "τ": "tau", "υ": "upsilon", "φ": "phi",
+    "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda",
+    "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "∑": "sum",
+    "∏": "prod", "∫": "int", "∬": "iint", "∮": "oint", "∂": "partial", "∇": "nabla", "∞": "infty", "×": "times",
+    "÷": "div", "·": "cdot", "⋅": "cdot", "•": "bullet", "±": "pm", "∓": "mp", "≤": "leq", "≦": "leq",
+    "≥": "geq", "≧": "geq", "≠": "neq", "≈": "approx", "≡": "equiv", "∼": "sim", "≃": "simeq", "≅": "cong",
+    "∝": "propto", "∈": "in", "∉": "notin", "∋": "ni", "⊂": "subset", "⊆": "subseteq", "⊃": "supset",
+    "⊇": "supseteq", "∪": "cup", "∩": "cap", "∧": "wedge", "∨": "vee", "¬": "neg", "∀": "forall",
+    "∃": "exists", "∅": "varnothing", "→": "rightarrow", "←": "leftarrow", "↔": "leftrightarrow",
+    "⇒": "Rightarrow", "⇐": "Leftarrow", "⇔": "Leftrightarrow", "↦": "mapsto", "⟨": "langle", "⟩": "rangle",
+    "〈": "langle", "〉": "rangle", "…": "ldots", "⋯": "cdots", "⊕": "oplus", "⊗": "otimes", "∘": "circ",
+    "°": "circ", "′": "prime", "∥": "parallel", "⊥": "perp", "ℓ": "ell", "ħ": "hbar", "√": "sqrt",
+    "⌊": "lfloor", "⌋": "rfloor", "⌈": "lceil", "⌉": "rceil", "∗": "ast", "⋆": "star", "ℵ": "aleph",
+}  # fmt: skip
+_PLAIN = {"−": "-", "–": "-", "—": "-", "‐": "-", "＝": "=", "＋": "+", "（": "(", "）": ")", "，": ",", "：": ":",
+          "；": ";", "［": "[", "］": "]", "｛": "\\{", "｝": "\\}", "｜": "|", "＜": "<", "＞": ">", "’": "'",
+          "‘": "'", "“": '"', "”": '"', "{": "\\{", "}": "\\}", "#": "\\#", "%": "\\%", "&": "\\&", "_": "\\_",
+          "$": "", "\\": "", "~": "", "^": ""}  # fmt: skip
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ", "0123456789+-=()ni"))
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓᵢⱼₖₙ", "0123456789+-=()aeoxijkn"))
+_BIG_OPERATORS = {"∑", "∏", "∫", "∮", "∬", "∪", "∩"}
+_FUNCTIONS = ("arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "sin", "cos", "tan", "cot", "sec", "csc",
+              "log", "ln", "exp", "lim", "max", "min", "sup", "inf", "det", "dim", "ker", "arg", "gcd", "deg")  # fmt: skip
+_FUNCTION_RE = re.compile(r"(?<![A-Za-z\\])(" + "|".join(_FUNCTIONS) + r")(?![a-z])")
+_NUMBER_TAG = re.compile(r"^\(\s*([0-9]+(?:[.\-][0-9]+)*[a-z]?)\s*\)$")
+_MINUS_LIKE = {"-", "−", "–", "—", "_", "一", "ー"}
+_SIGNS = set("=+×÷<>≤≥≠≈≡±∓→←⇒⇔∈∉⊂⊆∼≃≅∝＝")
+_WITH_BARS = set("=≡≤≥≦≧≠±∓＝")  # signs drawn with thin wide strokes of their own
+# Letter classes by the part of the body they fill (cap height H): x-height letters, tall ones, descenders.
+_X_HEIGHT = set("acemnorsuvwxzαεικνοπστυωı")
+_TALL = set("bdfhiklt0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZδθλ∂ΓΔΘΛΞΠΣΦΨΩ")
+_DESCENDING = set("gjpqyγημρφχψς")
+_EXPECTED = {"x": 0.66, "t": 1.0, "d": 0.88}
+# What `compose` adds around rows, which `latex.check` (made for the recognizer's vocabulary) does not know.
+_LAYOUT = re.compile(r"\\begin\{gathered\}|\\end\{gathered\}|\\\\")
+
+
+@dataclass
+class Item:
+    """A glyph or a composed part of the formula, with its box in crop pixels."""
+
+    latex: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    char: str = ""  # the recognized character, for single glyphs
+    composed: bool = False
+    bar: bool = False  # a thin wide stroke (fraction bar or minus)
+    script: str = ""  # "^" or "_" for a Unicode super/subscript character
+    children: list[Item] = field(default_factory=list)
+    placed: bool = True  # False: no ink was found for it, its box is only its span across the line
+
+    @property
+    def h(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass
+class OcrLine:
+    """One recognized line of the formula: its axis-aligned box in crop pixels, text and per-character CTC
+    spans (fractions of the line's width) and confidences."""
+
+    box: tuple[float, float, float, float]
+    text: str
+    spans: list[tuple[float, float]]
+    confidences: list[float]
+
+
+@dataclass
+class FormulaText:
+    latex: str
+    confidence: float
+
+
+def _char_latex(ch: str) -> tuple[str, str]:
+    """(LaTeX, script kind) of one recognized character."""
+    if ch in _SUPERSCRIPTS:
+        return _SUPERSCRIPTS[ch], "^"
+    if ch in _SUBSCRIPTS:
+        return _SUBSCRIPTS[ch], "_"
+    if ch in _COMMANDS:
+        return "\\" + _COMMANDS[ch], ""
+    if ch in _PLAIN:
+        return _PLAIN[ch], ""
+    if ch.isascii() and (ch.isalnum() or ch in "+-=()[]<>|/.,;:!'*?@\""):
+        return ch, ""
+    return "", ""  # a character LaTeX math has no plain form for (CJK, stray marks): left out
+
+
+def ink_mask(grey: np.ndarray) -> np.ndarray:
+    """Dark-on-light ink (Otsu), as a boolean mask."""
+    g = grey if grey.ndim == 2 else cv2.cvtColor(grey, cv2.COLOR_RGB2GRAY)
+    if g.dtype != np.uint8:
+        g = np.clip(g, 0, 255).astype(np.uint8)
+    _, mask = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return mask > 0
+
+
+def _components(ink: np.ndarray) -> np.ndarray:
+    """Connected pieces of ink as rows of x0, y0, x1, y1, area."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    st = stats[1:n].astype(np.float64)
+    return np.column_stack([st[:, 0], st[:, 1], st[:, 0] + st[:, 2], st[:, 1] + st[:, 3], st[:, 4]])
+
+
+def glyphs(pieces: np.ndarray, lines: list[OcrLine], is_bar: np.ndarray) -> tuple[list[Item], set[int]]:
+    """Each recognized character with its box, and the pieces of ink given to characters.
+
+    Across, a character spans its CTC steps out to the midpoints with its neighbours. Each piece of ink goes
+    to the character whose span holds its centre, in the line whose box holds it (the one whose ink lies
+    nearest when boxes overlap), never across a bar (a denominator is not part of the line above it). A
+    character's box is its pieces' union; one left without a piece takes the nearest piece of a neighbour
+    that has several, else keeps its span across the line's box and is marked unplaced."""
+    slots: list[tuple[Item, int]] = []
+    mids: list[float] = []
+    for n_line, line in enumerate(lines):
+        x0, y0, x1, y1 = line.box
+        inside = [
+            (p[1] + p[3]) / 2 for k, p in enumerate(pieces)
+            if not is_bar[k] and x0 <= (p[0] + p[2]) / 2 <= x1 and y0 <= (p[1] + p[3]) / 2 <= y1
+        ]  # fmt: skip
+        mids.append(float(np.median(inside)) if inside else (y0 + y1) / 2)
+        width = max(x1 - x0, 1.0)
+        keep = [k for k, ch in enumerate(line.text) if not ch.isspace() and k < len(line.spans)]
+        for n, k in enumerate(keep):
+            s, e = line.spans[k]
+            left = 0.0 if n == 0 else (line.spans[keep[n - 1]][1] + s) / 2
+            right = 1.0 if n == len(keep) - 1 else (e + line.spans[keep[n + 1]][0]) / 2
+            latex, script = _char_latex(line.text[k])
+            if latex or script:
+                item = Item(latex, x0 + left * width, y0, x0 + right * width, y1, char=line.text[k], script=script)
+                slots.append((item, n_line))
+    bar_boxes = pieces[is_bar] if len(pieces) else pieces
+    owned: dict[int, list[int]] = {}
+    body = float(np.median(pieces[:, 3] - pieces[:, 1])) if len(pieces) else 1.0
+    for p, (px0, py0, px1, py1, _area) in enumerate(pieces):
+        # A wide piece (a radical and its overline) belongs to the character where it starts.
+        cx, cy = px0 + min(px1 - px0, 1.2 * body) / 2, (py0 + py1) / 2
+        best, best_d = -1, float("inf")
+        for k, (item, n_line) in enumerate(slots):
+            if is_bar[p] and (item.char not in _WITH_BARS or px1 - px0 > 1.6 * (item.x1 - item.x0)):
+                continue
+            pad = 0.15 * item.h
+            if not (item.x0 <= cx <= item.x1 and item.y0 - pad <= cy <= item.y1 + pad):
+                continue
+            mid = mids[n_line]
+            lo, hi = min(cy, mid), max(cy, mid)
+            if not is_bar[p] and any(b[0] < px1 and b[2] > px0 and lo < (b[1] + b[3]) / 2 < hi for b in bar_boxes):
+                continue
+            d = abs(cy - mid) + abs(cx - item.cx) * 0.5
+            if d < best_d:
+                best, best_d = k, d
+        if best >= 0:
+            owned.setdefault(best, []).append(p)
+    for k in range(len(slots)):  # a character without ink next to one with several pieces takes the nearest
+        if k in owned:
+            continue
+        item, n_line = slots[k]
+        for j in (k - 1, k + 1):
+            if 0 <= j < len(slots) and slots[j][1] == n_line and len(owned.get(j, [])) > 1:
+                side = pieces[owned[j], 0] + pieces[owned[j], 2]
+                take = owned[j][int(np.argmax(side) if j < k else np.argmin(side))]
+                owned[j].remove(take)
+                owned[k] = [take]
+                break
+    for k, (item, _n) in enumerate(slots):
+        if k in owned:
+            box = pieces[owned[k]]
+            item.x0, item.y0 = float(box[:, 0].min()), float(box[:, 1].min())
+            item.x1, item.y1 = float(box[:, 2].max()), float(box[:, 3].max())
+        else:
+            item.placed = False
+    return [item for item, _ in slots], {p for ps in owned.values() for p in ps}
+
+
+def orphans(pieces: np.ndarray, used: set[int], is_bar: np.ndarray, body: float) -> list[tuple[int, ...]]:
+    """Boxes (x0, y0, x1, y1) around ink no character took (a denominator the detector missed), pieces next
+    to each other on one row put together."""
+    free = [
+        k for k in range(len(pieces))
+        if k not in used and not is_bar[k] and pieces[k, 4] >= 4 and pieces[k, 3] - pieces[k, 1] >= 0.25 * body
+    ]  # fmt: skip
+    groups: list[list[float]] = []
+    for k in sorted(free, key=lambda k: pieces[k, 0]):
+        x0, y0, x1, y1, _ = pieces[k]
+        for g in groups:
+            overlap = min(g[3], y1) - max(g[1], y0)
+            if overlap > 0.3 * min(g[3] - g[1], y1 - y0) and x0 - g[2] <= 0.6 * body:
+                g[:] = [min(g[0], x0), min(g[1], y0), max(g[2], x1), max(g[3], y1)]
+                break
+        else:
+            groups.append([x0, y0, x1, y1])
+    return [tuple(int(v) for v in g) for g in groups]
+
+
+def bars(pieces: np.ndarray, body: float) -> np.ndarray:
+    """Which pieces are thin wide strokes: fraction bars and minus signs."""
+    w, h = pieces[:, 2] - pieces[:, 0], pieces[:, 3] - pieces[:, 1]
+    return (h <= max(2.0, 0.16 * body)) & (w >= 0.7 * body) & (w >= 4 * h) & (pieces[:, 4] >= 0.7 * w * h)
+
+
+def _stack(items: list[Item], bar: Item, above: bool, body: float) -> list[Item]:
+    """The items stacked right above (or below) a bar within its span: those touching it, then those touching
+    them, so nested fractions come along whole."""
+    slack = 0.15 * body
+    span = [i for i in items if i is not bar and bar.x0 - slack <= i.cx <= bar.x1 + slack]
+    span = [i for i in span if (i.y1 <= bar.y0 + slack if above else i.y0 >= bar.y1 - slack)]
+    taken: list[Item] = []
+    edge = bar.y0 if above else bar.y1
+    frontier = [edge]
+    while True:
+        near = [
+            i for i in span
+            if i not in taken and any((f - i.y1 if above else i.y0 - f) <= 0.7 * body for f in frontier)
+        ]  # fmt: skip
+        if not near:
+            return taken
+        taken.extend(near)
+        frontier = [i.y0 if above else i.y1 for i in near]
+
+
+def _limit(items: list[Item], op: Item, above: bool, body: float) -> list[Item]:
+    """A big operator's limit above (or below): what lies right over (under) it, and the rest of that row
+    next to it (a limit is often wider than the sign)."""
+    near = [
+        i for i in items
+        if i is not op and i.x0 < op.x1 and i.x1 > op.x0
+        and (op.y0 - i.y1 if above else i.y0 - op.y1) >= -0.15 * op.h
+        and (op.y0 - i.y1 if above else i.y0 - op.y1) <= 0.8 * body
+    ]  # fmt: skip
+    taken = list(near)
+    grew = True
+    while grew:
+        grew = False
+        for i in items:
+            if i is op or i in taken or (i.y1 > op.y0 + 0.15 * op.h if above else i.y0 < op.y1 - 0.15 * op.h):
+                continue
+            if any(min(i.y1, t.y1) - max(i.y0, t.y0) > 0.3 * min(i.h, t.h) and max(i.x0 - t.x1, t.x0 - i.x1) <= 0.6 * body
+                   for t in taken):  # fmt: skip
+                taken.append(i)
+                grew = True
+    return taken
+
+
+def _union(latex: str, parts: list[Item]) -> Item:
+    return Item(
+        latex, min(p.x0 for p in parts), min(p.y0 for p in parts), max(p.x1 for p in parts),
+        max(p.y1 for p in parts), composed=True, children=parts,
+    )  # fmt: skip
+
+
+def _body_height(items: list[Item]) -> float:
+    items = [i for i in items if i.placed]
+    tall = [i.h for i in items if i.char in _TALL]
+    if tall:
+        return float(np.percentile(tall, 75))
+    small = [i.h / _EXPECTED["x"] for i in items if i.char in _X_HEIGHT]
+    if small:
+        return float(np.percentile(small, 75))
+    return float(np.median([i.h for i in items])) if items else 1.0
+
+
+def compose(items: list[Item], body: float) -> str:
+    """LaTeX of a set of items: fractions (widest bar first), big operators' limits, then rows."""
+    items = list(items)
+    for bar in sorted((i for i in items if i.bar), key=lambda b: -(b.x1 - b.x0)):
+        if bar not in items:
+            continue
+        num, den = _stack(items, bar, True, body), _stack(items, bar, False, body)
+        if not num or not den:
+            continue
+        frac = _union(f"\\frac{{{compose(num, body)}}}{{{compose(den, body)}}}", [*num, bar, *den])
+        items = [i for i in items if i not in frac.children] + [frac]
+    for op in sorted((i for i in items if i.char in _BIG_OPERATORS), key=lambda o: o.x0):
+        if op not in items or not op.placed:
+            continue
+        over, under = _limit(items, op, True, body), _limit(items, op, False, body)
+        if not over and not under:
+            continue
+        latex = op.latex
+        if under:
+            latex += f"_{{{compose(under, body)}}}"
+        if over:
+            latex += f"^{{{compose(over, body)}}}"
+        limits = _union(latex, [op, *over, *under])
+        limits.y0, limits.y1 = op.y0, op.y1  # the operator's own extent decides its row and scripts
+        items = [i for i in items if i not in limits.children] + [limits]
+    rows = _rows(items)
+    texts = [_row(r, body) for r in rows]
+    texts = [t for t in texts if t]
+    if len(texts) > 1:
+        return "\\begin{gathered} " + " \\\\ ".join(texts) + " \\end{gathered}"
+    return texts[0] if texts else ""
+
+
+def _rows(items: list[Item]) -> list[list[Item]]:
+    """Items grouped into rows that overlap vertically (scripts overlap their base), top to bottom."""
+    rows: list[list[Item]] = []
+    for item in sorted(items, key=lambda i: -i.h):  # the tallest first: they set the rows, scripts join them
+        best, best_overlap = None, 0.0
+        for row in rows:
+            y0, y1 = min(i.y0 for i in row), max(i.y1 for i in row)
+            overlap = (min(y1, item.y1) - max(y0, item.y0)) / max(min(item.h, y1 - y0), 1.0)
+            if overlap > max(0.2, best_overlap):
+                best, best_overlap = row, overlap
+        if best is None:
+            rows.append([item])
+        else:
+            best.append(item)
+    return sorted(rows, key=lambda r: min(i.y0 for i in r))
+
+
+def _level(item: Item, baseline: float, body: float) -> str:
+    """'' for the body, '^' raised and small, '_' lowered and small."""
+    if item.script:
+        return item.script
+    if item.composed or item.bar or not item.placed or item.char in ",.;:!":
+        return ""
+    cls = "x" if item.char in _X_HEIGHT else "t" if item.char in _TALL else "d" if item.char in _DESCENDING else ""
+    if cls:
+        small = item.h < 0.8 * _EXPECTED[cls] * body
+        own_base = item.y1 - (0.22 / 0.88 * item.h if cls == "d" else 0.0)
+        if own_base < baseline - (0.3 if small else 0.45) * body:
+            return "^"
+        if own_base > baseline + (0.12 if small else 0.25) * body:
+            return "_"
+        return ""
+    if item.h < 0.95 * body:  # signs and brackets: by where they sit
+        if item.cy < baseline - 0.6 * body:
+            return "^"
+        if item.cy > baseline - 0.05 * body and item.y0 > baseline - 0.5 * body:
+            return "_"
+    return ""
+
+
+def _continues(item: Item, group: list[Item], level: str, baseline: float, body: float) -> bool:
+    """Whether `item` belongs to the script `group` (of `level`): raised or lowered the same way, or a small
+    glyph or a sign set within the group's height (a script's own script, a comma between indices)."""
+    own = _level(item, baseline, body)
+    if own == level:
+        return True
+    if own or item.composed or not item.placed:
+        return False
+    g0, g1 = min(i.y0 for i in group), max(i.y1 for i in group)
+    return item.h < 0.75 * body and g0 - 0.1 * body <= item.cy <= g1 + 0.1 * body
+
+
+def _row(row: list[Item], body: float) -> str:
+    row = sorted(row, key=lambda i: i.x0)
+    plain = [i for i in row if not i.composed and i.char and (i.char in _X_HEIGHT or i.char in _TALL)]
+    full = [i for i in plain if i.h >= 0.8 * _EXPECTED["x" if i.char in _X_HEIGHT else "t"] * body]
+    if full:
+        baseline = float(np.median([i.y1 for i in full]))
+    else:
+        baseline = max((i.y1 for i in row), default=0.0)
+    parts: list[str] = []
+    k = 0
+    while k < len(row):
+        # A relation or operator sign does not open a script on its own (it may continue one: e^{-x}).
+        level = _level(row[k], baseline, body) if parts and row[k].char not in _SIGNS else ""
+        if row[k].char == "√" and not level:
+            # The radical's own ink (its overline) reaches over its argument.
+            end = k + 1
+            while end < len(row) and row[end].cx < row[k].x1:
+                end += 1
+            inner = _row(row[k + 1 : end], body) if end > k + 1 else ""
+            parts.append(f"\\sqrt{{{inner}}}")
+            k = end
+            continue
+        if not level:
+            parts.append(_latex(row[k]))
+            k += 1
+            continue
+        group = [row[k]]
+        k += 1
+        while k < len(row) and _continues(row[k], group, level, baseline, body):
+            group.append(row[k])
+            k += 1
+        # A script's own scripts (e^{-k(P_{i,j})}): the group read as a row at script size.
+        inner = _row(group, 0.7 * body) if len(group) > 1 else _latex(group[0])
+        parts.append(f"{level}{{{inner.strip()}}}")
+    text = "".join(_sep(p) for p in parts).strip()
+    return _FUNCTION_RE.sub(r"\\\1 ", text).replace("  ", " ").strip()
+
+
+def _latex(item: Item) -> str:
+    return item.latex
+
+
+def _sep(latex: str) -> str:
+    """A command followed by a letter needs a space to end it."""
+    return latex + " " if latex.startswith("\\") and latex[1:].isalpha() else latex
+
+
+def _number_tag(items: list[Item], body: float) -> tuple[list[Item], str]:
+    """An equation number set apart at the right ("(3)", "(2.1)"): taken out as its text."""
+    ordered = sorted(items, key=lambda i: i.x0)
+    for k in range(len(ordered) - 1, 0, -1):
+        tail = ordered[k:]
+        text = "".join(i.char for i in tail)
+        if len(text) > 8:
+            break
+        if _NUMBER_TAG.match(text) and ordered[k].x0 - max(i.x1 for i in ordered[:k]) > 1.5 * body:
+            return ordered[:k], _NUMBER_TAG.match(text).group(1)  # type: ignore[union-attr]
+    return items, ""
+
+
+def read_formula(
+    grey: np.ndarray, lines: list[OcrLine], recognize: Callable[[list[np.ndarray]], list[Any]] | None = None
+) -> FormulaText | None:
+    """The formula in `grey` (its crop) as LaTeX, from its recognized lines (boxes in the crop's pixels);
+    None when nothing was read or the result is not well formed. With `recognize` (see read_crop), ink that
+    no line's characters took is read as lines of its own first."""
+    pieces = _components(ink_mask(grey))
+    if not len(pieces) or not lines:
+        return None
+    line_h = float(np.median([ln.box[3] - ln.box[1] for ln in lines]))
+    # Bars by the lines' height (a bar's thinness is relative to the text), then again by the body below.
+    is_bar = bars(pieces, 0.5 * line_h)
+    items, used = glyphs(pieces, lines, is_bar)
+    body = max(_body_height(items), 2.0)
+    boxes = orphans(pieces, used, is_bar, body) if recognize is not None else []
+    if boxes:
+        lines = lines + _read_boxes(grey, boxes, body, recognize)  # type: ignore[arg-type]
+        items, used = glyphs(pieces, lines, is_bar)
+        body = max(_body_height(items), 2.0)
+    if not items:
+        return None
+    items, tag = _number_tag(items, body)
+    glyph_items = list(items)
+    free_bars = [p for p in np.flatnonzero(bars(pieces, body) & is_bar) if p not in used]
+    strokes = [Item("-", *map(float, pieces[p, :4]), bar=True) for p in free_bars]
+    for bar in strokes:
+        # A recognized minus (or a dash the recognizer made of a fraction bar) lying on the stroke is the
+        # stroke: the bar takes its place.
+        inside = [i for i in glyph_items if i.char in _MINUS_LIKE and bar.x0 <= i.cx <= bar.x1
+                  and (not i.placed or i.y0 - 2 <= bar.cy <= i.y1 + 2)]  # fmt: skip
+        items = [i for i in items if i not in inside] + [bar]
+    latex = compose(items, body)
+    latex = re.sub(r"\s+", " ", latex).strip()
+    if not latex or check(_LAYOUT.sub(" ", latex)):
+        return None
+    if tag:
+        latex += f" \\tag{{{tag}}}"
+    confidences = [c for line in lines for c in line.confidences]
+    return FormulaText(latex, float(np.mean(confidences)) if confidences else 0.0)
+
+
+def _read_boxes(
+    grey: np.ndarray, boxes: list[tuple[int, ...]], body: float, recognize: Callable[[list[np.ndarray]], list[Any]]
+) -> list[OcrLine]:
+    """Read each box of ink as a line of text (with a margin, as the detector's boxes have)."""
+    m = int(0.3 * body) + 2
+    h, w = grey.shape[:2]
+    crops, frames = [], []
+    for x0, y0, x1, y1 in boxes:
+        bx0, by0, bx1, by1 = max(x0 - m, 0), max(y0 - m, 0), min(x1 + m, w), min(y1 + m, h)
+        crop = grey[by0:by1, bx0:bx1]
+        if crop.ndim == 2:
+            crop = np.ascontiguousarray(np.stack([crop] * 3, axis=-1))
+        crops.append(crop)
+        frames.append((float(bx0), float(by0), float(bx1), float(by1)))
+    return [
+        OcrLine(box, r.text, list(r.char_spans), list(r.char_confidences))
+        for box, r in zip(frames, recognize(crops))
+        if r.text.strip()
+    ]
+
+
+def read_crop(
+    image: np.ndarray, quads: list[np.ndarray], recognize: Callable[[list[np.ndarray]], list[Any]]
+) -> FormulaText | None:
+    """`read_formula` on an image of the formula and its text lines' quads (in its pixels), each line read
+    again by `recognize` (a text recognizer's batch call: images -> results with text, char_spans and
+    char_confidences) for its characters' positions."""
+    h, w = image.shape[:2]
+    crops, boxes = [], []
+    for quad in quads:
+        q = np.asarray(quad, dtype=np.float64)
+        x0, y0 = max(int(q[:, 0].min()), 0), max(int(q[:, 1].min()), 0)
+        x1, y1 = min(int(np.ceil(q[:, 0].max())), w), min(int(np.ceil(q[:, 1].max())), h)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        # Formula lines are upright: the box itself, left to right, whatever corner the quad starts at.
+        crops.append(np.ascontiguousarray(image[y0:y1, x0:x1]))
+        boxes.append((float(x0), float(y0), float(x1), float(y1)))
+    if not crops:
+        return None
+    lines = [
+        OcrLine(box, r.text, list(r.char_spans), list(r.char_confidences))
+        for box, r in zip(boxes, recognize(crops))
+        if r.text.strip()
+    ]
+    return read_formula(image, lines, recognize) if lines else None
