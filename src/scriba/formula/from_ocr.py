@@ -57,6 +57,7 @@ _WITH_BARS = set("=≡≤≥≦≧≠±∓＝")  # signs drawn with thin wide st
 _X_HEIGHT = set("acemnorsuvwxzαεικνοπστυωı")
 _TALL = set("bdfhiklt0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZδθλ∂ΓΔΘΛΞΠΣΦΨΩ")
 _DESCENDING = set("gjpqyγημρφχψς")
+_ONE_PIECE = (_X_HEIGHT | _TALL | _DESCENDING) - set("ij%")
 _EXPECTED = {"x": 0.66, "t": 1.0, "d": 0.88}
 # What `compose` adds around rows, which `latex.check` (made for the recognizer's vocabulary) does not know.
 _LAYOUT = re.compile(r"\\begin\{gathered\}|\\end\{gathered\}|\\\\")
@@ -200,6 +201,11 @@ def glyphs(pieces: np.ndarray, lines: list[OcrLine], is_bar: np.ndarray) -> tupl
                 owned[k] = [take]
                 break
     for k, (item, _n) in enumerate(slots):
+        if len(owned.get(k, [])) > 1 and item.char in _ONE_PIECE:
+            # A letter or digit is one piece of ink: the rest it caught (a script the recognizer did not
+            # write) is left for the unread ink.
+            owned[k] = [max(owned[k], key=lambda p: pieces[p, 4])]
+    for k, (item, _n) in enumerate(slots):
         if k in owned:
             box = pieces[owned[k]]
             item.x0, item.y0 = float(box[:, 0].min()), float(box[:, 1].min())
@@ -286,13 +292,16 @@ def _union(latex: str, parts: list[Item]) -> Item:
 
 
 def _body_height(items: list[Item]) -> float:
+    """The body's cap height: from the tall letters and digits, or the x-height letters when they say more
+    (the tall ones may all sit in a smaller fraction or script)."""
     items = [i for i in items if i.placed]
     tall = [i.h for i in items if i.char in _TALL]
-    if tall:
-        return float(np.percentile(tall, 75))
     small = [i.h / _EXPECTED["x"] for i in items if i.char in _X_HEIGHT]
-    if small:
-        return float(np.percentile(small, 75))
+    if tall and small:  # the x-height letters may only add a little: they can hold unread scripts' ink
+        body = float(np.percentile(tall, 75))
+        return max(body, min(float(np.median(small)), 1.3 * body))
+    if tall or small:
+        return float(np.percentile(tall, 75)) if tall else float(np.median(small))
     return float(np.median([i.h for i in items])) if items else 1.0
 
 
@@ -375,7 +384,7 @@ def _continues(item: Item, group: list[Item], level: str, baseline: float, body:
     own = _level(item, baseline, body)
     if own == level:
         return True
-    if own or item.composed or not item.placed:
+    if own or item.composed or not item.placed or item.char in _SIGNS:
         return False
     g0, g1 = min(i.y0 for i in group), max(i.y1 for i in group)
     return item.h < 0.75 * body and g0 - 0.1 * body <= item.cy <= g1 + 0.1 * body
@@ -436,18 +445,28 @@ def _number_tag(items: list[Item], body: float) -> tuple[list[Item], str]:
         text = "".join(i.char for i in tail)
         if len(text) > 8:
             break
-        if _NUMBER_TAG.match(text) and ordered[k].x0 - max(i.x1 for i in ordered[:k]) > 1.5 * body:
+        if _NUMBER_TAG.match(text) and ordered[k].x0 - max(i.x1 for i in ordered[:k]) > 0.9 * body:
             return ordered[:k], _NUMBER_TAG.match(text).group(1)  # type: ignore[union-attr]
     return items, ""
 
 
 def read_formula(
-    grey: np.ndarray, lines: list[OcrLine], recognize: Callable[[list[np.ndarray]], list[Any]] | None = None
+    grey: np.ndarray,
+    lines: list[OcrLine],
+    recognize: Callable[[list[np.ndarray]], list[Any]] | None = None,
+    exclude: list[tuple[float, float, float, float]] = (),  # type: ignore[assignment]
 ) -> FormulaText | None:
     """The formula in `grey` (its crop) as LaTeX, from its recognized lines (boxes in the crop's pixels);
     None when nothing was read or the result is not well formed. With `recognize` (see read_crop), ink that
-    no line's characters took is read as lines of its own first."""
+    no line's characters took is read as lines of its own first. Ink inside `exclude` (other text lines of
+    the page that reach into the crop) is not the formula's."""
     pieces = _components(ink_mask(grey))
+    if len(pieces) and exclude:
+        cx, cy = (pieces[:, 0] + pieces[:, 2]) / 2, (pieces[:, 1] + pieces[:, 3]) / 2
+        out = np.zeros(len(pieces), bool)
+        for x0, y0, x1, y1 in exclude:
+            out |= (cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)
+        pieces = pieces[~out]
     if not len(pieces) or not lines:
         return None
     line_h = float(np.median([ln.box[3] - ln.box[1] for ln in lines]))
@@ -504,7 +523,10 @@ def _read_boxes(
 
 
 def read_crop(
-    image: np.ndarray, quads: list[np.ndarray], recognize: Callable[[list[np.ndarray]], list[Any]]
+    image: np.ndarray,
+    quads: list[np.ndarray],
+    recognize: Callable[[list[np.ndarray]], list[Any]],
+    exclude: list[tuple[float, float, float, float]] = (),  # type: ignore[assignment]
 ) -> FormulaText | None:
     """`read_formula` on an image of the formula and its text lines' quads (in its pixels), each line read
     again by `recognize` (a text recognizer's batch call: images -> results with text, char_spans and
@@ -527,4 +549,4 @@ def read_crop(
         for box, r in zip(boxes, recognize(crops))
         if r.text.strip()
     ]
-    return read_formula(image, lines, recognize) if lines else None
+    return read_formula(image, lines, recognize, exclude) if lines else None

@@ -68,14 +68,27 @@ class FormulaOptions:
         default=0.9,
         metadata=flag("--formula-threshold", "Confidence a formula's LaTeX needs to be written (0-1)."),
     )
+    from_text: bool = field(
+        default=True,
+        metadata=flag(
+            "--formula-text/--no-formula-text",
+            "Where no recognizer is chosen or it is not confident, write LaTeX built from the text read in the "
+            "formula and its glyphs' positions (fractions, scripts, limits, roots); off: latex is null.",
+        ),
+    )
+    text_threshold: float = field(
+        default=0.5,
+        metadata=flag("--formula-text-threshold", "Mean character confidence that LaTeX from text needs (0-1)."),
+    )
 
     def __post_init__(self) -> None:
         from scriba.formula.registry import FORMULA_MODELS
 
         if self.model is not None and self.model not in FORMULA_MODELS:
             raise ValueError(f"unknown formula model {self.model!r}; known: {', '.join(FORMULA_MODELS)}")
-        if not 0 <= self.threshold <= 1:
-            raise ValueError(f"formula threshold must be between 0 and 1, not {self.threshold}")
+        for name, value in (("threshold", self.threshold), ("text threshold", self.text_threshold)):
+            if not 0 <= value <= 1:
+                raise ValueError(f"formula {name} must be between 0 and 1, not {value}")
 
 
 @dataclass

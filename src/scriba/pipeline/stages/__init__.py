@@ -21,7 +21,7 @@ def default_stages(options: ParseOptions, runtime: RuntimeOptions, ocr: Callable
     if options.table.enabled:
         stages.append(TableStage(options.table, runtime))
     stages.append(CropStage(options.figures_dir))
-    stages.append(FormulaStage(options.formula, options.threads))
+    stages.append(FormulaStage(options.formula, options.threads, ocr))
     if options.seal.enabled:
         stages.append(SealStage(ocr, runtime))
     return stages

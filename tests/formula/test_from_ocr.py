@@ -1,0 +1,100 @@
+"""LaTeX from the text recognizer's reading and the glyphs' positions: formulas rendered by Matplotlib's
+TeX-math engine, read through the real OCR models."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from scriba.formula.from_ocr import OcrLine, read_crop, read_formula
+from scriba.formula.latex import check
+from tests.conftest import font
+from tests.train.test_formula import _katex, katex_errors
+
+
+def _render(tex: str, size: int = 20) -> np.ndarray:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(0.01, 0.01))
+    fig.text(0, 0, f"${tex}$", fontsize=size)
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=150, bbox_inches="tight", pad_inches=0.15)
+    plt.close(fig)
+    buf.seek(0)
+    formula = np.asarray(Image.open(buf).convert("RGB"))
+    h, w = formula.shape[:2]
+    page = np.full((h + 200, max(1240, w + 200), 3), 255, np.uint8)  # on a page, as the detector sees them
+    page[100 : 100 + h, 100 : 100 + w] = formula
+    return page
+
+
+@pytest.fixture(scope="module")
+def ocr():  # type: ignore[no-untyped-def]
+    from scriba import OCR
+
+    return OCR()
+
+
+def _read(ocr, tex: str) -> str:  # type: ignore[no-untyped-def]
+    page = _render(tex)
+    quads = [np.array(line.polygon) for line in ocr.ocr_image(page).lines]
+    result = read_crop(page, quads, ocr.recognizer)
+    assert result is not None, tex
+    return result.latex
+
+
+@pytest.mark.parametrize(
+    "tex, latex",
+    [
+        (r"L = L_s + \alpha \times L_b", r"L=L_{s}+\alpha \times L_{b}"),
+        (r"x^2 + y^2 = \frac{a+b}{c}", r"x^{2}+y^{2}=\frac{a+b}{c}"),
+        (r"\sum_{i=1}^{n} x_i^2 \leq \sqrt{a + b}", r"\sum_{i=1}^{n}x_{i}^{2}\leq \sqrt{a+b}"),
+        (r"f(x) = t^2 dt + \frac{\partial u}{\partial x}", r"f(x)=t^{2}dt+\frac{\partial u}{\partial x}"),
+    ],
+)
+def test_rendered_formulas_read_with_their_structure(ocr, tex: str, latex: str) -> None:  # type: ignore[no-untyped-def]
+    assert _read(ocr, tex).lower() == latex.lower()
+
+
+def test_every_latex_it_writes_is_well_formed_and_compiles(ocr) -> None:  # type: ignore[no-untyped-def]
+    texs = [
+        r"\hat{B}_{i,j} = \frac{1}{1 + e^{-k(P_{i,j} - T_{i,j})}}",
+        r"c_\alpha = \sum_{\beta \in \Lambda_R} \epsilon(\alpha, \beta)",
+        r"E = mc^2 \quad (3)",
+        r"\frac{\frac{a}{b} + 1}{x - y}",
+        r"\{ x \mid x \geq 0 \} \% 100",
+    ]
+    outs = [_read(ocr, t) for t in texs]
+    assert "\\tag{3}" in outs[2]
+    assert "\\frac" in outs[3]
+    for out in outs:
+        assert not check(out.replace("\\tag{3}", "").replace("\\begin{gathered}", "").replace("\\end{gathered}", "").replace("\\\\", " "))
+    if _katex() is not None:
+        assert katex_errors(outs) == [None] * len(outs)
+
+
+def test_a_fraction_bar_splits_numerator_from_denominator() -> None:
+    """Geometry alone (no models): two lines of text over and under a bar make a fraction, a line beside
+    them the rest of the row."""
+    img = Image.new("L", (400, 200), 255)
+    d = ImageDraw.Draw(img)
+    f = font("serif", 30)
+    d.text((20, 78), "y=", font=f, fill=0)
+    d.text((120, 62), "a", font=f, fill=0)
+    d.rectangle((100, 99, 170, 101), fill=0)
+    d.text((120, 100), "b", font=f, fill=0)
+    grey = np.asarray(img)
+
+    def line(text: str, box: tuple[float, float, float, float]) -> OcrLine:
+        n = len(text)
+        spans = [((k + 0.3) / n, (k + 0.7) / n) for k in range(n)]
+        return OcrLine(box, text, spans, [0.99] * n)
+
+    out = read_formula(grey, [line("y=", (15, 75, 75, 120)), line("a", (110, 60, 150, 98)), line("b", (110, 100, 150, 140))])
+    assert out is not None and out.latex == r"y=\frac{a}{b}"
