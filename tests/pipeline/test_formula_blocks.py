@@ -61,3 +61,56 @@ def test_parser_leaves_latex_null_without_a_formula_model() -> None:
     from scriba.pipeline.parse import ParseOptions
 
     assert ParseOptions().formula.model is None
+
+
+def test_a_formula_region_holding_a_sentence_keeps_its_text() -> None:
+    from scriba.pipeline.stages.formulas import reads_as_prose
+
+    assert reads_as_prose("where alpha and beta are set to one")
+    assert reads_as_prose("设函数 f(x)=x²")
+    assert not reads_as_prose("L=Ls+α×Lb")
+    assert not reads_as_prose("f(x) = sin x + cos y + log z + exp w")
+
+
+def test_parsed_page_writes_a_display_formula_as_latex_from_its_text() -> None:
+    """A page of text with a fraction set by Matplotlib's TeX-math engine: the formula block's LaTeX has the
+    fraction, KaTeX renders it, and the text around it is kept."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image, ImageDraw
+
+    from scriba.pipeline.parse import Parser
+    from tests.conftest import font
+
+    fig = plt.figure(figsize=(0.01, 0.01))
+    fig.text(0, 0, r"$y = \frac{a+b}{2}$", fontsize=24)
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=150, bbox_inches="tight", pad_inches=0.05)
+    plt.close(fig)
+    buf.seek(0)
+    formula = Image.open(buf).convert("RGB")
+    page = Image.new("RGB", (1240, 1754), "white")
+    draw = ImageDraw.Draw(page)
+    f = font("serif", 28)
+    draw.text((120, 150), "The readings of the two sensors are averaged, and the mean", font=f, fill="black")
+    draw.text((120, 190), "of the two readings is taken as the estimate of the level:", font=f, fill="black")
+    page.paste(formula, ((1240 - formula.width) // 2, 260))
+    y = 290 + formula.height
+    draw.text((120, y), "which is what the following sections report for each", font=f, fill="black")
+    draw.text((120, y + 40), "sensor and for each of the three sites.", font=f, fill="black")
+    parsed = Parser().parse_image(np.asarray(page))
+    formulas = [b for b in parsed.page.blocks if b.kind == "formula"]
+    assert len(formulas) == 1
+    data = formulas[0].data
+    assert data.latex_status == "from-text"
+    assert data.latex.replace(" ", "") == r"y=\frac{a+b}{2}"
+    words = " ".join(line.text for b in parsed.page.blocks if b.kind != "formula" for line in b.lines)
+    assert "of the two readings is taken" in words and "following sections report" in words
+    from tests.train.test_formula import _katex, katex_errors
+
+    if _katex() is not None:
+        assert katex_errors([data.latex]) == [None]

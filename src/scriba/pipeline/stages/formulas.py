@@ -4,6 +4,7 @@ from the text read inside the formula and its glyphs' positions (`scriba.formula
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,20 @@ from scriba.block_types import BlockKind, FormulaData
 from scriba.document import Block, bbox_of
 from scriba.pipeline.parse_options import FormulaOptions
 from scriba.pipeline.stages.base import PageContext, Stage
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "lim", "max", "min", "sup", "inf", "det",
+               "dim", "ker", "arg", "gcd", "deg", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "mod"}  # fmt: skip
+
+
+def reads_as_prose(text: str) -> bool:
+    """A region the layout model took for a formula that holds a sentence (CJK text, or four words of three
+    letters or more that are not function names): its text is worth more than a LaTeX guess."""
+    if _CJK.search(text):
+        return True
+    return sum(w.lower() not in _MATH_WORDS for w in _WORD.findall(text)) >= 4
 
 
 class FormulaStage(Stage):
@@ -44,8 +59,13 @@ class FormulaStage(Stage):
             fill_formulas(blocks, ctx.crop, self.recognizer)
         if self.options.from_text and self._ocr is not None:
             for block in blocks:
-                if block.payload(FormulaData).latex is None and block.lines:
-                    self._from_text(ctx, block)
+                data = block.payload(FormulaData)
+                if data.latex is not None or not block.lines:
+                    continue
+                if reads_as_prose(" ".join(line.text for line in block.lines)):
+                    data.latex_status = data.latex_status or "reads as prose: text kept"
+                    continue
+                self._from_text(ctx, block)
 
     def _from_text(self, ctx: PageContext, block: Block) -> None:
         """LaTeX from the block's text lines, read again in a crop of the formula for their glyphs' places."""
