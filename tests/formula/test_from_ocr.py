@@ -96,5 +96,5 @@ def test_a_fraction_bar_splits_numerator_from_denominator() -> None:
         spans = [((k + 0.3) / n, (k + 0.7) / n) for k in range(n)]
         return OcrLine(box, text, spans, [0.99] * n)
 
-    out = read_formula(grey, [line("y=", (15, 75, 75, 120)), line("a", (110, 60, 150, 98)), line("b", (110, 100, 150, 140))])
+    out = read_formula(grey, [line("y=", (15, 75, 55, 120)), line("a", (110, 60, 150, 98)), line("b", (110, 100, 150, 140))])
     assert out is not None and out.latex == r"y=\frac{a}{b}"

@@ -46,6 +46,7 @@ _PLAIN = {"−": "-", "–": "-", "—": "-", "‐": "-", "＝": "=", "＋": "+"
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ", "0123456789+-=()ni"))
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓᵢⱼₖₙ", "0123456789+-=()aeoxijkn"))
 _BIG_OPERATORS = {"∑", "∏", "∫", "∮", "∬", "∪", "∩"}
+_LIMIT_OPS = tuple("\\" + c for c in ("sum", "prod", "int", "oint", "iint", "cup", "cap"))
 _FUNCTIONS = ("arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "sin", "cos", "tan", "cot", "sec", "csc",
               "log", "ln", "exp", "lim", "max", "min", "sup", "inf", "det", "dim", "ker", "arg", "gcd", "deg")  # fmt: skip
 _FUNCTION_RE = re.compile(r"(?<![A-Za-z\\])(" + "|".join(_FUNCTIONS) + r")(?![a-z])")
@@ -175,6 +176,8 @@ def glyphs(pieces: np.ndarray, lines: list[OcrLine], is_bar: np.ndarray) -> tupl
         cx, cy = px0 + min(px1 - px0, 1.2 * body) / 2, (py0 + py1) / 2
         best, best_d = -1, float("inf")
         for k, (item, n_line) in enumerate(slots):
+            if item.char in _MINUS_LIKE:
+                continue  # a minus is a bar: the bars' own pass places it (or makes it a fraction's)
             if is_bar[p] and (item.char not in _WITH_BARS or px1 - px0 > 1.6 * (item.x1 - item.x0)):
                 continue
             pad = 0.15 * item.h
@@ -193,6 +196,8 @@ def glyphs(pieces: np.ndarray, lines: list[OcrLine], is_bar: np.ndarray) -> tupl
         if k in owned:
             continue
         item, n_line = slots[k]
+        if item.char in _MINUS_LIKE:
+            continue
         for j in (k - 1, k + 1):
             if 0 <= j < len(slots) and slots[j][1] == n_line and len(owned.get(j, [])) > 1:
                 side = pieces[owned[j], 0] + pieces[owned[j], 2]
@@ -238,7 +243,7 @@ def orphans(pieces: np.ndarray, used: set[int], is_bar: np.ndarray, body: float)
 def bars(pieces: np.ndarray, body: float) -> np.ndarray:
     """Which pieces are thin wide strokes: fraction bars and minus signs."""
     w, h = pieces[:, 2] - pieces[:, 0], pieces[:, 3] - pieces[:, 1]
-    return (h <= max(2.0, 0.16 * body)) & (w >= 0.7 * body) & (w >= 4 * h) & (pieces[:, 4] >= 0.7 * w * h)
+    return (h <= max(2.0, 0.16 * body)) & (w >= 0.45 * body) & (w >= 4 * h) & (pieces[:, 4] >= 0.7 * w * h)
 
 
 def _stack(items: list[Item], bar: Item, above: bool, body: float) -> list[Item]:
@@ -399,6 +404,7 @@ def _row(row: list[Item], body: float) -> str:
     else:
         baseline = max((i.y1 for i in row), default=0.0)
     parts: list[str] = []
+    scripts: set[str] = set()  # the scripts the last base already has (a second ^ needs a new, empty base)
     k = 0
     while k < len(row):
         # A relation or operator sign does not open a script on its own (it may continue one: e^{-x}).
@@ -410,10 +416,12 @@ def _row(row: list[Item], body: float) -> str:
                 end += 1
             inner = _row(row[k + 1 : end], body) if end > k + 1 else ""
             parts.append(f"\\sqrt{{{inner}}}")
+            scripts = set()
             k = end
             continue
         if not level:
             parts.append(_latex(row[k]))
+            scripts = {"_", "^"} if row[k].composed and row[k].latex.startswith(_LIMIT_OPS) else set()
             k += 1
             continue
         group = [row[k]]
@@ -423,7 +431,8 @@ def _row(row: list[Item], body: float) -> str:
             k += 1
         # A script's own scripts (e^{-k(P_{i,j})}): the group read as a row at script size.
         inner = _row(group, 0.7 * body) if len(group) > 1 else _latex(group[0])
-        parts.append(f"{level}{{{inner.strip()}}}")
+        parts.append(("{}" if level in scripts else "") + f"{level}{{{inner.strip()}}}")
+        scripts = {level} if level in scripts else scripts | {level}
     text = "".join(_sep(p) for p in parts).strip()
     return _FUNCTION_RE.sub(r"\\\1 ", text).replace("  ", " ").strip()
 
@@ -469,9 +478,10 @@ def read_formula(
         pieces = pieces[~out]
     if not len(pieces) or not lines:
         return None
-    line_h = float(np.median([ln.box[3] - ln.box[1] for ln in lines]))
-    # Bars by the lines' height (a bar's thinness is relative to the text), then again by the body below.
-    is_bar = bars(pieces, 0.5 * line_h)
+    # Bars by the ink's usual height first (a bar's thinness is relative to the text), then by the body.
+    w, h = pieces[:, 2] - pieces[:, 0], pieces[:, 3] - pieces[:, 1]
+    solid = h[(h > 3) & (w < 4 * h)]
+    is_bar = bars(pieces, float(np.median(solid)) / 0.85 if len(solid) else float(np.median(h)))
     items, used = glyphs(pieces, lines, is_bar)
     body = max(_body_height(items), 2.0)
     boxes = orphans(pieces, used, is_bar, body) if recognize is not None else []
