@@ -35,6 +35,25 @@ def on_page(grey: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.stack([page] * 3, axis=-1))
 
 
+def katex_errors(formulas: list[str]) -> list[str | None] | None:
+    """KaTeX's verdict on each formula in display mode (None: it renders), or None without node + katex."""
+    import json
+    import shutil
+    import subprocess
+
+    roots = [r for r in ("/usr/lib/node_modules", "/usr/local/lib/node_modules") if Path(r, "katex").is_dir()]
+    if not shutil.which("node") or not roots:
+        return None
+    script = (
+        "const k=require('katex');const xs=JSON.parse(require('fs').readFileSync(0,'utf8'));"
+        "console.log(JSON.stringify(xs.map(x=>{try{k.renderToString(x,{throwOnError:true,displayMode:true});"
+        "return null}catch(e){return e.message}})))"
+    )
+    out = subprocess.run(["node", "-e", script], input=json.dumps(formulas), capture_output=True, text=True,
+                         env={"NODE_PATH": roots[0], "PATH": "/usr/bin:/bin"}, check=True)  # fmt: skip
+    return json.loads(out.stdout)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=0, help="First N formulas only (0: all).")
@@ -52,6 +71,7 @@ def main() -> None:
     scores: dict[str, list[float]] = {k: [] for k in ("none", "ocr-text", "from-text", "scriba-formula")}
     ms: dict[str, list[float]] = {"from-text": [], "scriba-formula": []}
     written = 0
+    outputs: list[str] = []
     for grey, label in items:
         page = on_page(grey)
         gt = clean_formula(label)
@@ -61,6 +81,8 @@ def main() -> None:
         result = read_crop(page, [np.array(ln.polygon) for ln in lines], ocr.recognizer)
         ms["from-text"].append((time.perf_counter() - t0) * 1000)
         written += result is not None
+        if result is not None:
+            outputs.append(result.latex)
         t0 = time.perf_counter()
         net = rec.read_prepared(prepare(grey))
         ms["scriba-formula"].append((time.perf_counter() - t0) * 1000)
@@ -69,6 +91,12 @@ def main() -> None:
         scores["from-text"].append(ned(clean_formula(result.latex if result else ""), gt))
         scores["scriba-formula"].append(ned(clean_formula(net.latex_tokens), gt))
     print(f"im2latex_sample: {len(items)} formulas; from-text wrote LaTeX for {written}")
+    errors = katex_errors(outputs)
+    if errors is not None:
+        bad = [(x, e) for x, e in zip(outputs, errors) if e]
+        print(f"KaTeX renders {len(outputs) - len(bad)} of the {len(outputs)} written")
+        for x, e in bad[:5]:
+            print("  ", x[:80], "->", e[:100])
     print("| method | formula edit (lower is better) | ms per formula (median) |")
     print("|---|---|---|")
     for name, values in scores.items():

@@ -420,7 +420,8 @@ def _row(row: list[Item], body: float) -> str:
             k = end
             continue
         if not level:
-            parts.append(_latex(row[k]))
+            # A prime is a superscript in TeX: after one, it needs a new, empty base.
+            parts.append(("{}" if row[k].latex == "'" and "^" in scripts else "") + _latex(row[k]))
             scripts = {"_", "^"} if row[k].composed and row[k].latex.startswith(_LIMIT_OPS) else set()
             k += 1
             continue
