@@ -420,9 +420,14 @@ def _row(row: list[Item], body: float) -> str:
             k = end
             continue
         if not level:
-            # A prime is a superscript in TeX: after one, it needs a new, empty base.
+            # A prime is a superscript in TeX: after one, it needs a new, empty base (and is one itself).
             parts.append(("{}" if row[k].latex == "'" and "^" in scripts else "") + _latex(row[k]))
-            scripts = {"_", "^"} if row[k].composed and row[k].latex.startswith(_LIMIT_OPS) else set()
+            if row[k].latex == "'":
+                scripts = {"^"}
+            elif row[k].composed and row[k].latex.startswith(_LIMIT_OPS):
+                scripts = {"_", "^"}
+            else:
+                scripts = set()
             k += 1
             continue
         group = [row[k]]
