@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from omnidoc_metrics import clean_formula, ned  # noqa: E402
+from omnidoc_metrics import clean_formula, ned
 
 
 def on_page(grey: np.ndarray) -> np.ndarray:

@@ -74,7 +74,12 @@ def test_every_latex_it_writes_is_well_formed_and_compiles(ocr) -> None:  # type
     assert "\\tag{3}" in outs[2]
     assert "\\frac" in outs[3]
     for out in outs:
-        assert not check(out.replace("\\tag{3}", "").replace("\\begin{gathered}", "").replace("\\end{gathered}", "").replace("\\\\", " "))
+        assert not check(
+            out.replace("\\tag{3}", "")
+            .replace("\\begin{gathered}", "")
+            .replace("\\end{gathered}", "")
+            .replace("\\\\", " ")
+        )
     if _katex() is not None:
         assert katex_errors(outs) == [None] * len(outs)
 
@@ -96,5 +101,7 @@ def test_a_fraction_bar_splits_numerator_from_denominator() -> None:
         spans = [((k + 0.3) / n, (k + 0.7) / n) for k in range(n)]
         return OcrLine(box, text, spans, [0.99] * n)
 
-    out = read_formula(grey, [line("y=", (15, 75, 55, 120)), line("a", (110, 60, 150, 98)), line("b", (110, 100, 150, 140))])
+    out = read_formula(
+        grey, [line("y=", (15, 75, 55, 120)), line("a", (110, 60, 150, 98)), line("b", (110, 100, 150, 140))]
+    )
     assert out is not None and out.latex == r"y=\frac{a}{b}"

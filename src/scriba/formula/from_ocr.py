@@ -166,7 +166,9 @@ def glyphs(pieces: np.ndarray, lines: list[OcrLine], is_bar: np.ndarray) -> tupl
             right = 1.0 if n == len(keep) - 1 else (e + line.spans[keep[n + 1]][0]) / 2
             latex, script = _char_latex(line.text[k])
             if latex or script:
-                item = Item(latex, x0 + left * width, y0, x0 + right * width, y1, char=line.text[k], script=script)
+                item = Item(
+                    latex, x0 + left * width, y0, x0 + right * width, y1, char=line.text[k], script=script
+                )
                 slots.append((item, n_line))
     bar_boxes = pieces[is_bar] if len(pieces) else pieces
     owned: dict[int, list[int]] = {}
@@ -185,7 +187,9 @@ def glyphs(pieces: np.ndarray, lines: list[OcrLine], is_bar: np.ndarray) -> tupl
                 continue
             mid = mids[n_line]
             lo, hi = min(cy, mid), max(cy, mid)
-            if not is_bar[p] and any(b[0] < px1 and b[2] > px0 and lo < (b[1] + b[3]) / 2 < hi for b in bar_boxes):
+            if not is_bar[p] and any(
+                b[0] < px1 and b[2] > px0 and lo < (b[1] + b[3]) / 2 < hi for b in bar_boxes
+            ):
                 continue
             d = abs(cy - mid) + abs(cx - item.cx) * 0.5
             if d < best_d:
@@ -366,7 +370,15 @@ def _level(item: Item, baseline: float, body: float) -> str:
         return item.script
     if item.composed or item.bar or not item.placed or item.char in ",.;:!":
         return ""
-    cls = "x" if item.char in _X_HEIGHT else "t" if item.char in _TALL else "d" if item.char in _DESCENDING else ""
+    cls = (
+        "x"
+        if item.char in _X_HEIGHT
+        else "t"
+        if item.char in _TALL
+        else "d"
+        if item.char in _DESCENDING
+        else ""
+    )
     if cls:
         small = item.h < 0.8 * _EXPECTED[cls] * body
         own_base = item.y1 - (0.22 / 0.88 * item.h if cls == "d" else 0.0)
@@ -518,7 +530,10 @@ def read_formula(
 
 
 def _read_boxes(
-    grey: np.ndarray, boxes: list[tuple[int, ...]], body: float, recognize: Callable[[list[np.ndarray]], list[Any]]
+    grey: np.ndarray,
+    boxes: list[tuple[int, ...]],
+    body: float,
+    recognize: Callable[[list[np.ndarray]], list[Any]],
 ) -> list[OcrLine]:
     """Read each box of ink as a line of text (with a margin, as the detector's boxes have)."""
     m = int(0.3 * body) + 2

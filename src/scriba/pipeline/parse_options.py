@@ -78,7 +78,9 @@ class FormulaOptions:
     )
     text_threshold: float = field(
         default=0.5,
-        metadata=flag("--formula-text-threshold", "Mean character confidence that LaTeX from text needs (0-1)."),
+        metadata=flag(
+            "--formula-text-threshold", "Mean character confidence that LaTeX from text needs (0-1)."
+        ),
     )
 
     def __post_init__(self) -> None:
@@ -111,9 +113,7 @@ class ParseOptions:
 
     dpi: float = field(
         default=200,
-        metadata=flag(
-            "--dpi", "Resolution of page coordinates, OCR renders and figure crops.", rest=False
-        ),
+        metadata=flag("--dpi", "Resolution of page coordinates, OCR renders and figure crops.", rest=False),
     )
     ocr_mode: str = field(
         default="auto",

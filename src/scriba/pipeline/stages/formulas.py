@@ -15,7 +15,6 @@ from scriba.document import Block, bbox_of
 from scriba.pipeline.parse_options import FormulaOptions
 from scriba.pipeline.stages.base import PageContext, Stage
 
-
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "lim", "max", "min", "sup", "inf", "det",
@@ -34,7 +33,9 @@ class FormulaStage(Stage):
     name = "formulas"
     kinds = (BlockKind.FORMULA,)
 
-    def __init__(self, options: FormulaOptions, threads: int = 0, ocr: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self, options: FormulaOptions, threads: int = 0, ocr: Callable[[], Any] | None = None
+    ) -> None:
         self.options = options
         self.threads = threads
         self._ocr = ocr  # the parser's OCR engine, made on first use (its recognizer reads formulas' lines)
@@ -87,7 +88,9 @@ class FormulaStage(Stage):
         for line in (ln for b in ctx.blocks for ln in b.lines if id(ln) not in own):
             lx0, ly0, lx1, ly1 = bbox_of(line.polygon)
             if lx0 < box[2] and lx1 > box[0] and ly0 < box[3] and ly1 > box[1]:
-                others.append(((lx0 - box[0]) * sx, (ly0 - box[1]) * sy, (lx1 - box[0]) * sx, (ly1 - box[1]) * sy))
+                others.append(
+                    ((lx0 - box[0]) * sx, (ly0 - box[1]) * sy, (lx1 - box[0]) * sx, (ly1 - box[1]) * sy)
+                )
         result = read_crop(image, quads, self._ocr().recognizer, others)
         data = block.payload(FormulaData)
         if result is None:
