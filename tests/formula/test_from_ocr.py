@@ -56,10 +56,16 @@ def _read(ocr, tex: str) -> str:  # type: ignore[no-untyped-def]
         (r"x^2 + y^2 = \frac{a+b}{c}", r"x^{2}+y^{2}=\frac{a+b}{c}"),
         (r"\sum_{i=1}^{n} x_i^2 \leq \sqrt{a + b}", r"\sum_{i=1}^{n}x_{i}^{2}\leq \sqrt{a+b}"),
         (r"f(x) = t^2 dt + \frac{\partial u}{\partial x}", r"f(x)=t^{2}dt+\frac{\partial u}{\partial x}"),
+        (r"y = \overline{ab} + 1", r"y=\overline{ab}+1"),
     ],
 )
 def test_rendered_formulas_read_with_their_structure(ocr, tex: str, latex: str) -> None:  # type: ignore[no-untyped-def]
     assert _read(ocr, tex).lower() == latex.lower()
+
+
+def test_marks_over_a_letter_are_its_accent(ocr) -> None:  # type: ignore[no-untyped-def]
+    out = _read(ocr, r"\bar{x} + \tilde{y} + \vec{v}")
+    assert out.startswith(r"\bar{x}+\tilde{y}+\vec{"), out
 
 
 def test_every_latex_it_writes_is_well_formed_and_compiles(ocr) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ like the recognizer's (`latex.check`) and carries the recognizer's mean characte
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,8 @@ _PLAIN = {"−": "-", "–": "-", "—": "-", "‐": "-", "＝": "=", "＋": "+"
           "；": ";", "［": "[", "］": "]", "｛": "\\{", "｝": "\\}", "｜": "|", "＜": "<", "＞": ">", "’": "'",
           "‘": "'", "“": '"', "”": '"', "{": "\\{", "}": "\\}", "#": "\\#", "%": "\\%", "&": "\\&", "_": "\\_",
           "$": "", "\\": "", "~": "", "^": ""}  # fmt: skip
+_COMBINING = {"\u0307": "dot", "\u0308": "ddot", "\u0302": "hat", "\u0303": "tilde", "\u0304": "bar",
+              "\u20d7": "vec", "\u0301": "acute", "\u0300": "grave", "\u0306": "breve", "\u030c": "check"}  # fmt: skip
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ", "0123456789+-=()ni"))
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓᵢⱼₖₙ", "0123456789+-=()aeoxijkn"))
 _BIG_OPERATORS = {"∑", "∏", "∫", "∮", "∬", "∪", "∩"}
@@ -122,6 +125,9 @@ def _char_latex(ch: str) -> tuple[str, str]:
         return _PLAIN[ch], ""
     if ch.isascii() and (ch.isalnum() or ch in "+-=()[]<>|/.,;:!'*?@\""):
         return ch, ""
+    base, *marks = unicodedata.normalize("NFD", ch)
+    if base.isascii() and base.isalpha() and len(marks) == 1 and marks[0] in _COMBINING:
+        return f"\\{_COMBINING[marks[0]]}{{{base}}}", ""  # a letter with its accent read as one character
     return "", ""  # a character LaTeX math has no plain form for (CJK, stray marks): left out
 
 
@@ -487,7 +493,8 @@ def read_formula(
     None when nothing was read or the result is not well formed. With `recognize` (see read_crop), ink that
     no line's characters took is read as lines of its own first. Ink inside `exclude` (other text lines of
     the page that reach into the crop) is not the formula's."""
-    pieces = _components(ink_mask(grey))
+    ink = ink_mask(grey)
+    pieces = _components(ink)
     if len(pieces) and exclude:
         cx, cy = (pieces[:, 0] + pieces[:, 2]) / 2, (pieces[:, 1] + pieces[:, 3]) / 2
         out = np.zeros(len(pieces), bool)
@@ -519,6 +526,7 @@ def read_formula(
         inside = [i for i in glyph_items if i.char in _MINUS_LIKE and bar.x0 <= i.cx <= bar.x1
                   and (not i.placed or i.y0 - 2 <= bar.cy <= i.y1 + 2)]  # fmt: skip
         items = [i for i in items if i not in inside] + [bar]
+    items = _accents(items, ink, pieces, used | set(np.flatnonzero(is_bar).tolist()), body)
     latex = compose(items, body)
     latex = re.sub(r"\s+", " ", latex).strip()
     if not latex or check(_LAYOUT.sub(" ", latex)):
@@ -527,6 +535,77 @@ def read_formula(
         latex += f" \\tag{{{tag}}}"
     confidences = [c for line in lines for c in line.confidences]
     return FormulaText(latex, float(np.mean(confidences)) if confidences else 0.0)
+
+
+def _accent_shape(ink: np.ndarray) -> str:
+    """bar, dot, hat, vec or tilde, from the accent's ink (a box of the mask)."""
+    h, w = ink.shape
+    if w <= 1.6 * h:
+        return "dot"
+    if w >= 2.5 * h and ink.mean() >= 0.7:
+        return "bar"
+    cols = ink.any(axis=0)
+    top = np.where(cols, ink.argmax(axis=0), h)
+    height = np.where(cols, h - ink[::-1].argmax(axis=0) - top, 0)
+    if height.max() <= max(2, 0.34 * h) and ink.mean() >= 0.7:
+        return "bar"
+    third = max(w // 5, 1)
+    mid, edges = (
+        top[w // 2 - third // 2 : w // 2 + third // 2 + 1].min(),
+        min(top[:third].min(), top[-third:].min()),
+    )
+    if edges - mid >= 0.4 * h:
+        return "hat"
+    if height[-third:].max() >= 0.6 * h and np.median(height[third:-third]) <= 0.35 * h:
+        return "vec"
+    return "tilde"
+
+
+def _accents(
+    items: list[Item], ink: np.ndarray, pieces: np.ndarray, used: set[int], body: float
+) -> list[Item]:
+    """Small marks right over a glyph are its accent (a bar, dot, hat, arrow or tilde); a bar over several
+    glyphs of a row, with nothing over it, is an overline. Marks are pieces outside `used` (no character
+    took them, and they are no bar), or bars that made no fraction."""
+    glyph = [i for i in items if i.placed and i.char and not i.bar and not i.composed and not i.script]
+    marks: list[tuple[Item | None, np.ndarray]] = [
+        (b, np.array([b.x0, b.y0, b.x1, b.y1])) for b in items if b.bar
+    ]
+    marks += [
+        (None, pieces[k, :4]) for k in range(len(pieces))
+        if k not in used and pieces[k, 3] - pieces[k, 1] <= 0.3 * body and pieces[k, 2] - pieces[k, 0] <= 1.5 * body
+    ]  # fmt: skip
+    for bar, (x0, y0, x1, y1) in marks:
+        cx = (x0 + x1) / 2
+        under = [
+            g
+            for g in glyph
+            if g.y0 >= y1 - 0.1 * body and g.y0 - y1 <= 0.45 * body and g.x0 < x1 and g.x1 > x0
+        ]
+        if not under:
+            continue
+        if bar is not None:
+            over = [i for i in items if i is not bar and i.y1 <= y0 + 1 and y0 - i.y1 <= 0.7 * body
+                    and i.x0 < x1 and i.x1 > x0]  # fmt: skip
+            if over:
+                continue  # a fraction's bar (its numerator was not read) or a minus, not an accent
+        if bar is not None and len(under) > 1:
+            row = sorted(under, key=lambda g: g.x0)
+            line = _union(f"\\overline{{{compose(row, body)}}}", row)
+            line.y0 = min(g.y0 for g in row)
+            items = [i for i in items if i is not bar and i not in row] + [line]
+            glyph = [g for g in glyph if g not in row]
+            continue
+        target = min(under, key=lambda g: abs(g.cx - cx) + abs(g.y0 - y1))
+        if not target.x0 - 0.2 * body <= cx <= target.x1 + 0.2 * body:
+            continue
+        shape = "bar" if bar is not None else _accent_shape(ink[int(y0) : int(y1), int(x0) : int(x1)])
+        target.latex = f"\\{shape}{{{target.latex}}}"
+        target.char = ""  # no longer one plain character (a script test would misjudge it)
+        glyph.remove(target)
+        if bar is not None:
+            items = [i for i in items if i is not bar]
+    return items
 
 
 def _read_boxes(
