@@ -556,7 +556,8 @@ def _accent_shape(ink: np.ndarray) -> str:
     )
     if edges - mid >= 0.4 * h:
         return "hat"
-    if height[-third:].max() >= 0.6 * h and np.median(height[third:-third]) <= 0.35 * h:
+    head = max(int(0.4 * w), 1)  # an arrow: a thin shaft, the head tall at the right
+    if height[-head:].max() >= 0.6 * h and np.median(height[third:-third]) <= 0.35 * h:
         return "vec"
     return "tilde"
 
