@@ -526,6 +526,7 @@ def read_formula(
         inside = [i for i in glyph_items if i.char in _MINUS_LIKE and bar.x0 <= i.cx <= bar.x1
                   and (not i.placed or i.y0 - 2 <= bar.cy <= i.y1 + 2)]  # fmt: skip
         items = [i for i in items if i not in inside] + [bar]
+    items = _equals(items, body)
     items = _accents(items, ink, pieces, used | set(np.flatnonzero(is_bar).tolist()), body)
     latex = compose(items, body)
     latex = re.sub(r"\s+", " ", latex).strip()
@@ -535,6 +536,31 @@ def read_formula(
         latex += f" \\tag{{{tag}}}"
     confidences = [c for line in lines for c in line.confidences]
     return FormulaText(latex, float(np.mean(confidences)) if confidences else 0.0)
+
+
+def _equals(items: list[Item], body: float) -> list[Item]:
+    """An equals sign's strokes that its character did not take are that sign, not minus signs; two strokes of
+    one width stacked close with no character read there are an equals sign."""
+    strokes = [i for i in items if i.bar]
+    signs = [i for i in items if i.char in _WITH_BARS]
+
+    def overlap(a: Item, b: Item) -> float:
+        return (min(a.x1, b.x1) - max(a.x0, b.x0)) / max(min(a.x1 - a.x0, b.x1 - b.x0), 1.0)
+
+    drop = [
+        b for b in strokes
+        if any(overlap(b, g) >= 0.5 and g.y0 - 0.3 * body <= b.cy <= g.y1 + 0.3 * body for g in signs)
+    ]  # fmt: skip
+    items = [i for i in items if i not in drop]
+    strokes = sorted((b for b in strokes if b not in drop), key=lambda b: b.y0)
+    for k, a in enumerate(strokes):
+        for b in strokes[k + 1 :]:
+            if a in items and b in items and overlap(a, b) >= 0.8 and 0 < b.y0 - a.y1 <= 0.35 * body:
+                between = [i for i in items if i not in (a, b) and i.y0 < b.y0 and i.y1 > a.y1 and overlap(a, i) > 0]
+                if not between:
+                    items = [i for i in items if i not in (a, b)]
+                    items.append(Item("=", min(a.x0, b.x0), a.y0, max(a.x1, b.x1), b.y1, char="="))
+    return items
 
 
 def _accent_shape(ink: np.ndarray) -> str:
