@@ -374,8 +374,12 @@ def _level(item: Item, baseline: float, body: float) -> str:
     """'' for the body, '^' raised and small, '_' lowered and small."""
     if item.script:
         return item.script
-    if item.composed or item.bar or not item.placed or item.char in ",.;:!":
+    if item.composed or not item.placed or (item.char and item.char in ",.;:!"):
         return ""
+    if item.bar:  # a minus sign: raised or lowered with its script (e^{-x}), never a fraction's bar here
+        if item.x1 - item.x0 > body:
+            return ""
+        return "^" if item.cy < baseline - 0.6 * body else "_" if item.cy > baseline - 0.05 * body else ""
     cls = (
         "x"
         if item.char in _X_HEIGHT
