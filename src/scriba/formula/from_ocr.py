@@ -560,7 +560,9 @@ def _equals(items: list[Item], body: float) -> list[Item]:
     for k, a in enumerate(strokes):
         for b in strokes[k + 1 :]:
             if a in items and b in items and overlap(a, b) >= 0.8 and 0 < b.y0 - a.y1 <= 0.35 * body:
-                between = [i for i in items if i not in (a, b) and i.y0 < b.y0 and i.y1 > a.y1 and overlap(a, i) > 0]
+                between = [
+                    i for i in items if i not in (a, b) and i.y0 < b.y0 and i.y1 > a.y1 and overlap(a, i) > 0
+                ]
                 if not between:
                     items = [i for i in items if i not in (a, b)]
                     items.append(Item("=", min(a.x0, b.x0), a.y0, max(a.x1, b.x1), b.y1, char="="))
