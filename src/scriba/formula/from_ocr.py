@@ -59,10 +59,11 @@ _SIGNS = set("=+×÷<>≤≥≠≈≡±∓→←⇒⇔∈∉⊂⊆∼≃≅∝�
 _WITH_BARS = set("=≡≤≥≦≧≠±∓＝")  # signs drawn with thin wide strokes of their own
 # Letter classes by the part of the body they fill (cap height H): x-height letters, tall ones, descenders.
 _X_HEIGHT = set("acemnorsuvwxzαεικνοπστυωı")
-_TALL = set("bdfhiklt0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZδθλ∂ΓΔΘΛΞΠΣΦΨΩ")
+_TALL = set("bdhiklt0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZδθλ∂ΓΔΘΛΞΠΣΦΨΩ")
 _DESCENDING = set("gjpqyγημρφχψς")
-_ONE_PIECE = (_X_HEIGHT | _TALL | _DESCENDING) - set("ij%")
-_EXPECTED = {"x": 0.66, "t": 1.0, "d": 0.88}
+_ONE_PIECE = (_X_HEIGHT | _TALL | _DESCENDING | {"f"}) - set("ij%")
+# Heights against the cap height; "f" rises and, set in italic as TeX sets it, also descends.
+_EXPECTED = {"x": 0.66, "t": 1.0, "d": 0.88, "f": 1.2}
 # What `compose` adds around rows, which `latex.check` (made for the recognizer's vocabulary) does not know.
 _LAYOUT = re.compile(r"\\begin\{gathered\}|\\end\{gathered\}|\\\\")
 
@@ -387,11 +388,13 @@ def _level(item: Item, baseline: float, body: float) -> str:
         if item.char in _TALL
         else "d"
         if item.char in _DESCENDING
+        else "f"
+        if item.char == "f"
         else ""
     )
     if cls:
         small = item.h < 0.8 * _EXPECTED[cls] * body
-        own_base = item.y1 - (0.22 / 0.88 * item.h if cls == "d" else 0.0)
+        own_base = item.y1 - {"d": 0.25, "f": 0.17}.get(cls, 0.0) * item.h
         if own_base < baseline - (0.3 if small else 0.45) * body:
             return "^"
         if own_base > baseline + (0.12 if small else 0.25) * body:
