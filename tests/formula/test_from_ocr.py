@@ -57,6 +57,7 @@ def _read(ocr, tex: str) -> str:  # type: ignore[no-untyped-def]
         (r"\sum_{i=1}^{n} x_i^2 \leq \sqrt{a + b}", r"\sum_{i=1}^{n}x_{i}^{2}\leq \sqrt{a+b}"),
         (r"f(x) = t^2 dt + \frac{\partial u}{\partial x}", r"f(x)=t^{2}dt+\frac{\partial u}{\partial x}"),
         (r"y = \overline{ab} + 1", r"y=\overline{ab}+1"),
+        (r"y = e^{-x} + 2^{-n}", r"y=e^{-x}+2^{-n}"),
     ],
 )
 def test_rendered_formulas_read_with_their_structure(ocr, tex: str, latex: str) -> None:  # type: ignore[no-untyped-def]

@@ -420,7 +420,9 @@ def _continues(item: Item, group: list[Item], level: str, baseline: float, body:
     return item.h < 0.75 * body and g0 - 0.1 * body <= item.cy <= g1 + 0.1 * body
 
 
-def _row(row: list[Item], body: float) -> str:
+def _row(row: list[Item], body: float, within: str = "") -> str:
+    """One row's LaTeX, left to right, with its scripts. `within`: the script this row is (a superscript
+    character the recognizer wrote, such as "ⁿ", is already raised there)."""
     row = sorted(row, key=lambda i: i.x0)
     plain = [i for i in row if not i.composed and i.char and (i.char in _X_HEIGHT or i.char in _TALL)]
     full = [i for i in plain if i.h >= 0.8 * _EXPECTED["x" if i.char in _X_HEIGHT else "t"] * body]
@@ -434,6 +436,8 @@ def _row(row: list[Item], body: float) -> str:
     while k < len(row):
         # A relation or operator sign does not open a script on its own (it may continue one: e^{-x}).
         level = _level(row[k], baseline, body) if parts and row[k].char not in _SIGNS else ""
+        if level and level == within and row[k].script == within:
+            level = ""
         if row[k].char == "√" and not level:
             # The radical's own ink (its overline) reaches over its argument.
             end = k + 1
@@ -461,7 +465,7 @@ def _row(row: list[Item], body: float) -> str:
             group.append(row[k])
             k += 1
         # A script's own scripts (e^{-k(P_{i,j})}): the group read as a row at script size.
-        inner = _row(group, 0.7 * body) if len(group) > 1 else _latex(group[0])
+        inner = _row(group, 0.7 * body, level) if len(group) > 1 else _latex(group[0])
         parts.append(("{}" if level in scripts else "") + f"{level}{{{inner.strip()}}}")
         scripts = {level} if level in scripts else scripts | {level}
     text = "".join(_sep(p) for p in parts).strip()
