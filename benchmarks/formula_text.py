@@ -35,31 +35,13 @@ def on_page(grey: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.stack([page] * 3, axis=-1))
 
 
-def katex_errors(formulas: list[str]) -> list[str | None] | None:
-    """KaTeX's verdict on each formula in display mode (None: it renders), or None without node + katex."""
-    import json
-    import shutil
-    import subprocess
-
-    roots = [r for r in ("/usr/lib/node_modules", "/usr/local/lib/node_modules") if Path(r, "katex").is_dir()]
-    if not shutil.which("node") or not roots:
-        return None
-    script = (
-        "const k=require('katex');const xs=JSON.parse(require('fs').readFileSync(0,'utf8'));"
-        "console.log(JSON.stringify(xs.map(x=>{try{k.renderToString(x,{throwOnError:true,displayMode:true});"
-        "return null}catch(e){return e.message}})))"
-    )
-    out = subprocess.run(["node", "-e", script], input=json.dumps(formulas), capture_output=True, text=True,
-                         env={"NODE_PATH": roots[0], "PATH": "/usr/bin:/bin"}, check=True)  # fmt: skip
-    return json.loads(out.stdout)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=0, help="First N formulas only (0: all).")
     args = ap.parse_args()
     from scriba import OCR
     from scriba.formula.from_ocr import _char_latex, read_crop
+    from scriba.formula.katex import katex_errors, katex_root
     from scriba.formula.preprocess import prepare
     from scriba.formula.recognizer import FormulaRecognizer
     from scriba.train.formula_eval import im2latex_set
@@ -91,8 +73,8 @@ def main() -> None:
         scores["from-text"].append(ned(clean_formula(result.latex if result else ""), gt))
         scores["scriba-formula"].append(ned(clean_formula(net.latex_tokens), gt))
     print(f"im2latex_sample: {len(items)} formulas; from-text wrote LaTeX for {written}")
-    errors = katex_errors(outputs)
-    if errors is not None:
+    if katex_root() is not None:
+        errors = katex_errors(outputs)
         bad = [(x, e) for x, e in zip(outputs, errors) if e]
         print(f"KaTeX renders {len(outputs) - len(bad)} of the {len(outputs)} written")
         for x, e in bad[:5]:

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from scriba.formula.from_ocr import OcrLine, read_crop, read_formula
+from scriba.formula.katex import katex_errors, katex_root
 from scriba.formula.latex import check
 from tests.conftest import font
-from tests.train.test_formula import _katex, katex_errors
 
 
 def _render(tex: str, size: int = 20) -> np.ndarray:
@@ -87,7 +87,7 @@ def test_every_latex_it_writes_is_well_formed_and_compiles(ocr) -> None:  # type
             .replace("\\end{gathered}", "")
             .replace("\\\\", " ")
         )
-    if _katex() is not None:
+    if katex_root() is not None:
         assert katex_errors(outs) == [None] * len(outs)
 
 

@@ -110,7 +110,7 @@ def test_parsed_page_writes_a_display_formula_as_latex_from_its_text() -> None:
     assert data.latex.replace(" ", "") == r"y=\frac{a+b}{2}"
     words = " ".join(line.text for b in parsed.page.blocks if b.kind != "formula" for line in b.lines)
     assert "of the two readings is taken" in words and "following sections report" in words
-    from tests.train.test_formula import _katex, katex_errors
+    from scriba.formula.katex import katex_errors, katex_root
 
-    if _katex() is not None:
+    if katex_root() is not None:
         assert katex_errors([data.latex]) == [None]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from scriba.formula.katex import katex_errors, katex_root
 from scriba.formula.latex import check, normalize, tokenize, vocabulary
 
 torch = pytest.importorskip("torch")
@@ -163,38 +161,7 @@ def test_onnx_export_matches_pytorch_and_decoding_is_capped(tmp_path: Path) -> N
     assert len(result.latex_tokens.split()) <= 10
 
 
-def _katex() -> str | None:
-    node = shutil.which("node")
-    if not node:
-        return None
-    for root in ("/usr/lib/node_modules", "/usr/local/lib/node_modules", "/usr/share/nodejs"):
-        if (Path(root) / "katex").is_dir():
-            return root
-    return None
-
-
-def katex_errors(formulas: list[str]) -> list[str | None]:
-    """KaTeX's verdict on each formula (None: it renders), via node."""
-    root = _katex()
-    assert root
-    script = (
-        "const k=require('katex');const fs=require('fs');"
-        "const xs=JSON.parse(fs.readFileSync(0,'utf8'));"
-        "console.log(JSON.stringify(xs.map(x=>{try{k.renderToString(x,{throwOnError:true,displayMode:true});return null}"
-        "catch(e){return e.message}})))"
-    )
-    out = subprocess.run(
-        ["node", "-e", script],
-        input=json.dumps(formulas),
-        capture_output=True,
-        text=True,
-        env={"NODE_PATH": root, "PATH": "/usr/bin:/bin"},
-        check=True,
-    )
-    return json.loads(out.stdout)
-
-
-@pytest.mark.skipif(_katex() is None, reason="KaTeX (npm install -g katex) is not installed")
+@pytest.mark.skipif(katex_root() is None, reason="KaTeX (npm install -g katex) is not installed")
 def test_well_formed_latex_compiles_with_katex() -> None:
     import random
 

@@ -59,9 +59,9 @@ def test_shipped_model_reads_simple_formulas(name: str, fontset: str) -> None:
 
 @pytest.mark.skipif(not FORMULA_MODELS, reason="no formula model is shipped")
 def test_emitted_latex_compiles_with_katex() -> None:
-    from tests.train.test_formula import _katex, katex_errors
+    from scriba.formula.katex import katex_errors, katex_root
 
-    if _katex() is None:
+    if katex_root() is None:
         pytest.skip("KaTeX (npm install -g katex) is not installed")
     from scriba.formula.recognizer import FormulaRecognizer
 

@@ -4,8 +4,8 @@ The line recognizer reads a formula as flat text ("Ls+α×Lb", "1 n ∑x²"). Th
 structure it cannot write: each character's box comes from its CTC time steps (across) and the ink in that
 column (up and down); thin wide strokes with glyphs above and below are fraction bars; glyphs stacked over or
 under a big operator are its limits; glyphs smaller than the body and raised or lowered are scripts; rows with
-no vertical overlap are the lines of a multi-line formula. What it cannot see (radicals' extent, accents,
-matrices) stays flat. Used when no formula recognizer is chosen or it is not confident; the result is checked
+no vertical overlap are the lines of a multi-line formula; a radical takes what lies under its overline, and
+small marks over a letter are its accent. What it cannot see (matrices, deeper scripts, fonts) stays flat. Used when no formula recognizer is chosen or it is not confident; the result is checked
 like the recognizer's (`latex.check`) and carries the recognizer's mean character confidence.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,9 @@ import cv2
 import numpy as np
 
 from scriba.formula.latex import check
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in the crop's pixels
+Recognize = Callable[[list[np.ndarray]], list[Any]]  # a text recognizer's batch call: crops -> results
 
 # Unicode the recognizers write -> LaTeX commands (all known to `latex.check`).
 _COMMANDS = {
@@ -102,7 +105,7 @@ class OcrLine:
     """One recognized line of the formula: its axis-aligned box in crop pixels, text and per-character CTC
     spans (fractions of the line's width) and confidences."""
 
-    box: tuple[float, float, float, float]
+    box: Box
     text: str
     spans: list[tuple[float, float]]
     confidences: list[float]
@@ -450,7 +453,7 @@ def _row(row: list[Item], body: float, within: str = "") -> str:
             continue
         if not level:
             # A prime is a superscript in TeX: after one, it needs a new, empty base (and is one itself).
-            parts.append(("{}" if row[k].latex == "'" and "^" in scripts else "") + _latex(row[k]))
+            parts.append(("{}" if row[k].latex == "'" and "^" in scripts else "") + row[k].latex)
             if row[k].latex == "'":
                 scripts = {"^"}
             elif row[k].composed and row[k].latex.startswith(_LIMIT_OPS):
@@ -465,15 +468,11 @@ def _row(row: list[Item], body: float, within: str = "") -> str:
             group.append(row[k])
             k += 1
         # A script's own scripts (e^{-k(P_{i,j})}): the group read as a row at script size.
-        inner = _row(group, 0.7 * body, level) if len(group) > 1 else _latex(group[0])
+        inner = _row(group, 0.7 * body, level) if len(group) > 1 else group[0].latex
         parts.append(("{}" if level in scripts else "") + f"{level}{{{inner.strip()}}}")
         scripts = {level} if level in scripts else scripts | {level}
     text = "".join(_sep(p) for p in parts).strip()
     return _FUNCTION_RE.sub(r"\\\1 ", text).replace("  ", " ").strip()
-
-
-def _latex(item: Item) -> str:
-    return item.latex
 
 
 def _sep(latex: str) -> str:
@@ -489,16 +488,17 @@ def _number_tag(items: list[Item], body: float) -> tuple[list[Item], str]:
         text = "".join(i.char for i in tail)
         if len(text) > 8:
             break
-        if _NUMBER_TAG.match(text) and ordered[k].x0 - max(i.x1 for i in ordered[:k]) > 0.9 * body:
-            return ordered[:k], _NUMBER_TAG.match(text).group(1)  # type: ignore[union-attr]
+        number = _NUMBER_TAG.match(text)
+        if number and ordered[k].x0 - max(i.x1 for i in ordered[:k]) > 0.9 * body:
+            return ordered[:k], number.group(1)
     return items, ""
 
 
 def read_formula(
     grey: np.ndarray,
     lines: list[OcrLine],
-    recognize: Callable[[list[np.ndarray]], list[Any]] | None = None,
-    exclude: list[tuple[float, float, float, float]] = (),  # type: ignore[assignment]
+    recognize: Recognize | None = None,
+    exclude: Sequence[Box] = (),
 ) -> FormulaText | None:
     """The formula in `grey` (its crop) as LaTeX, from its recognized lines (boxes in the crop's pixels);
     None when nothing was read or the result is not well formed. With `recognize` (see read_crop), ink that
@@ -521,8 +521,8 @@ def read_formula(
     items, used = glyphs(pieces, lines, is_bar)
     body = max(_body_height(items), 2.0)
     boxes = orphans(pieces, used, is_bar, body) if recognize is not None else []
-    if boxes:
-        lines = lines + _read_boxes(grey, boxes, body, recognize)  # type: ignore[arg-type]
+    if boxes and recognize is not None:
+        lines = lines + _read_boxes(grey, boxes, body, recognize)
         items, used = glyphs(pieces, lines, is_bar)
         body = max(_body_height(items), 2.0)
     if not items:
@@ -652,22 +652,30 @@ def _read_boxes(
     grey: np.ndarray,
     boxes: list[tuple[int, ...]],
     body: float,
-    recognize: Callable[[list[np.ndarray]], list[Any]],
+    recognize: Recognize,
 ) -> list[OcrLine]:
     """Read each box of ink as a line of text (with a margin, as the detector's boxes have)."""
     m = int(0.3 * body) + 2
     h, w = grey.shape[:2]
-    crops, frames = [], []
+    crops: list[np.ndarray] = []
+    frames: list[Box] = []
     for x0, y0, x1, y1 in boxes:
         bx0, by0, bx1, by1 = max(x0 - m, 0), max(y0 - m, 0), min(x1 + m, w), min(y1 + m, h)
-        crop = grey[by0:by1, bx0:bx1]
-        if crop.ndim == 2:
-            crop = np.ascontiguousarray(np.stack([crop] * 3, axis=-1))
-        crops.append(crop)
+        crops.append(_rgb(grey[by0:by1, bx0:bx1]))
         frames.append((float(bx0), float(by0), float(bx1), float(by1)))
+    return _read_lines(crops, frames, recognize)
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    """A crop as the text recognizer takes it: three channels, contiguous."""
+    return np.ascontiguousarray(np.stack([image] * 3, axis=-1) if image.ndim == 2 else image)
+
+
+def _read_lines(crops: list[np.ndarray], boxes: list[Box], recognize: Recognize) -> list[OcrLine]:
+    """Each crop read as one line, placed at its box; lines with no text left out."""
     return [
         OcrLine(box, r.text, list(r.char_spans), list(r.char_confidences))
-        for box, r in zip(frames, recognize(crops))
+        for box, r in zip(boxes, recognize(crops))
         if r.text.strip()
     ]
 
@@ -675,14 +683,15 @@ def _read_boxes(
 def read_crop(
     image: np.ndarray,
     quads: list[np.ndarray],
-    recognize: Callable[[list[np.ndarray]], list[Any]],
-    exclude: list[tuple[float, float, float, float]] = (),  # type: ignore[assignment]
+    recognize: Recognize,
+    exclude: Sequence[Box] = (),
 ) -> FormulaText | None:
     """`read_formula` on an image of the formula and its text lines' quads (in its pixels), each line read
     again by `recognize` (a text recognizer's batch call: images -> results with text, char_spans and
     char_confidences) for its characters' positions."""
     h, w = image.shape[:2]
-    crops, boxes = [], []
+    crops: list[np.ndarray] = []
+    boxes: list[Box] = []
     for quad in quads:
         q = np.asarray(quad, dtype=np.float64)
         x0, y0 = max(int(q[:, 0].min()), 0), max(int(q[:, 1].min()), 0)
@@ -690,13 +699,9 @@ def read_crop(
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         # Formula lines are upright: the box itself, left to right, whatever corner the quad starts at.
-        crops.append(np.ascontiguousarray(image[y0:y1, x0:x1]))
+        crops.append(_rgb(image[y0:y1, x0:x1]))
         boxes.append((float(x0), float(y0), float(x1), float(y1)))
     if not crops:
         return None
-    lines = [
-        OcrLine(box, r.text, list(r.char_spans), list(r.char_confidences))
-        for box, r in zip(boxes, recognize(crops))
-        if r.text.strip()
-    ]
+    lines = _read_lines(crops, boxes, recognize)
     return read_formula(image, lines, recognize, exclude) if lines else None

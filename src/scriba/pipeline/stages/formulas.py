@@ -78,8 +78,6 @@ class FormulaStage(Stage):
         image = ctx.crop(box)
         if not image.size:
             return
-        if image.ndim == 2:
-            image = np.ascontiguousarray(np.stack([image] * 3, axis=-1))
         sx = image.shape[1] / max(box[2] - box[0], 1.0)  # a text-layer page renders the crop at its own scale
         sy = image.shape[0] / max(box[3] - box[1], 1.0)
         quads = [(np.array(line.polygon, dtype=np.float64) - box[:2]) * (sx, sy) for line in block.lines]
