@@ -163,6 +163,54 @@ class _TableHTML(HTMLParser):
             self._cell.append(data)
 
 
+_STRUCTURE = {"msub", "msup", "msubsup", "mfrac", "msqrt", "mroot", "munder", "mover", "munderover", "mtable",
+              "mtr", "mtd"}  # fmt: skip
+_LEAF_SAME = {"\u2212": "-", "\u2013": "-", "\u2032": "'"}
+
+
+def _mathml_form(element: Any) -> str:
+    """A formula's MathML as the shape it renders to: structures (scripts, fractions, roots, tables) with their
+    arguments, and the characters set in them; grouping, spacing, fonts and token kinds left out."""
+    tag = element.tag.rsplit("}", 1)[-1]
+    if tag == "annotation" or tag == "mspace":
+        return ""
+    if len(element) == 0:
+        text = "".join(_LEAF_SAME.get(c, c) for c in (element.text or "") if not c.isspace())
+        return text
+    parts = [_mathml_form(child) for child in element]
+    if tag in _STRUCTURE:
+        return tag + "(" + "|".join(parts) + ")"
+    return "".join(parts)
+
+
+def math_forms(formulas: list[str]) -> list[str | None]:
+    """Each formula's rendered shape (_mathml_form of KaTeX's MathML); None where KaTeX does not render it."""
+    import xml.etree.ElementTree as ET
+
+    from scriba.formula.katex import katex_mathml
+
+    out: list[str | None] = []
+    for html in katex_mathml(formulas):
+        found = re.search(r"<math.*</math>", html or "", re.DOTALL)
+        out.append(_mathml_form(ET.fromstring(found.group(0))) if found else None)
+    return out
+
+
+def math_test(reference: str, md: str) -> bool:
+    """olmOCR-Bench's math test: the reference equation is among the page's LaTeX equations, written the same or
+    rendering the same. olmOCR compares the positions of the rendered symbols in a browser; here the two
+    renderings' MathML shapes (structures and the characters in them, fonts aside) must be equal, which is
+    stricter where the structure differs but renders alike."""
+    equations = [e.strip() for e in re.findall(r"\$\$(.+?)\$\$", md, re.DOTALL)]
+    equations += [e.strip() for e in re.findall(r"(?<!\$)\$([^$]+?)\$(?!\$)", re.sub(r"\$\$.+?\$\$", "", md, flags=re.DOTALL))]
+    if reference in equations:
+        return True
+    if not equations:
+        return False
+    ref, *hyps = math_forms([reference, *equations])
+    return ref is not None and ref in hyps
+
+
 def olmo_table_test(test: dict[str, Any], md: str) -> bool:
     from rapidfuzz import fuzz
 
@@ -232,8 +280,7 @@ def olmo_test(test: dict[str, Any], md: str) -> bool:
     if kind == "table":
         return olmo_table_test(test, md)
     if kind == "math":
-        # Only LaTeX in the output can pass; Scriba writes LaTeX only with an opt-in formula recognizer.
-        return test["math"].strip() in re.findall(r"\$\$?(.+?)\$\$?", md, re.DOTALL)
+        return math_test(test["math"].strip(), md)
     if kind == "baseline":
         n = len("".join(c for c in md if c.isalnum()))
         return n <= int(test["max_length"]) if test.get("max_length") is not None else n > 0

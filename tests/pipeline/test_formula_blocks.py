@@ -64,7 +64,7 @@ def test_parser_leaves_latex_null_without_a_formula_model() -> None:
 
 
 def test_a_formula_region_holding_a_sentence_keeps_its_text() -> None:
-    from scriba.pipeline.stages.formulas import reads_as_prose
+    from scriba.pipeline.display_math import reads_as_prose
 
     assert reads_as_prose("where alpha and beta are set to one")
     assert reads_as_prose("设函数 f(x)=x²")

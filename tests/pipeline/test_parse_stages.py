@@ -47,7 +47,7 @@ class WordCount(Stage):
 def test_default_stages_follow_the_options() -> None:
     runtime = RuntimeOptions()
     names = [type(s) for s in default_stages(ParseOptions(), runtime, lambda: None)]
-    assert names == [TableStage, CropStage, FormulaStage]
+    assert names == [TableStage, FormulaStage, CropStage]
     off = ParseOptions(table=TableOptions(enabled=False))
     assert TableStage not in [type(s) for s in default_stages(off, runtime, lambda: None)]
 

@@ -206,14 +206,22 @@ def glyphs(pieces: np.ndarray, lines: list[OcrLine], is_bar: np.ndarray) -> tupl
                 best, best_d = k, d
         if best >= 0:
             owned.setdefault(best, []).append(p)
-    for k in range(len(slots)):  # a character without ink next to one with several pieces takes the nearest
+    shares: dict[int, int] = {}  # a character whose ink touches its neighbour's: the neighbour it shares with
+    for k in range(len(slots)):
+        # A character without ink next to one whose single piece reaches over it (italic "dx" set touching)
+        # shares that piece; next to one with several pieces, it takes the nearest.
         if k in owned:
             continue
         item, n_line = slots[k]
         if item.char in _MINUS_LIKE:
             continue
-        for j in (k - 1, k + 1):
-            if 0 <= j < len(slots) and slots[j][1] == n_line and len(owned.get(j, [])) > 1:
+        near = [j for j in (k - 1, k + 1) if 0 <= j < len(slots) and slots[j][1] == n_line and j in owned]
+        over = [j for j in near if len(owned[j]) == 1 and pieces[owned[j][0], 0] <= item.cx <= pieces[owned[j][0], 2]]
+        if over and not is_bar[owned[over[0]][0]]:
+            shares[k] = over[0]
+            continue
+        for j in near:
+            if len(owned[j]) > 1:
                 side = pieces[owned[j], 0] + pieces[owned[j], 2]
                 take = owned[j][int(np.argmax(side) if j < k else np.argmin(side))]
                 owned[j].remove(take)
@@ -224,6 +232,9 @@ def glyphs(pieces: np.ndarray, lines: list[OcrLine], is_bar: np.ndarray) -> tupl
             # A letter or digit is one piece of ink: the rest it caught (a script the recognizer did not
             # write) is left for the unread ink.
             owned[k] = [max(owned[k], key=lambda p: pieces[p, 4])]
+    spans = [(item.x0, item.x1) for item, _n in slots]
+    for k, j in shares.items():
+        owned[k] = list(owned[j])
     for k, (item, _n) in enumerate(slots):
         if k in owned:
             box = pieces[owned[k]]
@@ -231,6 +242,10 @@ def glyphs(pieces: np.ndarray, lines: list[OcrLine], is_bar: np.ndarray) -> tupl
             item.x1, item.y1 = float(box[:, 2].max()), float(box[:, 3].max())
         else:
             item.placed = False
+    for k, j in shares.items():  # the shared piece is cut where the two characters' spans meet
+        for n in (k, j):
+            slots[n][0].x0 = max(slots[n][0].x0, spans[n][0])
+            slots[n][0].x1 = min(slots[n][0].x1, spans[n][1])
     return [item for item, _ in slots], {p for ps in owned.values() for p in ps}
 
 
@@ -280,13 +295,18 @@ def _stack(items: list[Item], bar: Item, above: bool, body: float) -> list[Item]
         frontier = [i.y0 if above else i.y1 for i in near]
 
 
+_INTEGRALS = "∫∬∭∮"
+
+
 def _limit(items: list[Item], op: Item, above: bool, body: float) -> list[Item]:
     """A big operator's limit above (or below): what lies right over (under) it, and the rest of that row
     next to it (a limit is often wider than the sign)."""
+    # An integral's slant sets its limits to its right, the upper one further, reaching over its ends.
+    reach = (0.8 if above else 0.5) * body if op.char in _INTEGRALS else 0.0
     near = [
         i for i in items
-        if i is not op and i.x0 < op.x1 and i.x1 > op.x0
-        and (op.y0 - i.y1 if above else i.y0 - op.y1) >= -0.15 * op.h
+        if i is not op and i.x0 < op.x1 + reach and i.x1 > op.x0
+        and (op.y0 - i.y1 if above else i.y0 - op.y1) >= -(0.35 if reach else 0.15) * op.h
         and (op.y0 - i.y1 if above else i.y0 - op.y1) <= 0.8 * body
     ]  # fmt: skip
     taken = list(near)

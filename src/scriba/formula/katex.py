@@ -1,5 +1,6 @@
-"""Whether KaTeX renders LaTeX, asked of an installed KaTeX (`npm install -g katex`) through node: the check
-that the formula outputs compile, used by the tests and the formula benchmark. Nothing is downloaded."""
+"""LaTeX through an installed KaTeX (`npm install -g katex`), run by node: whether it renders (the check that
+the formula outputs compile, used by the tests and the formula benchmark) and its MathML (what the parsing
+benchmark compares formulas by). Nothing is downloaded."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ _SCRIPT = (
     "console.log(JSON.stringify(xs.map(x=>{try{k.renderToString(x,{throwOnError:true,displayMode:true});return null}"
     "catch(e){return e.message}})))"
 )
+_MATHML = (
+    "const k=require('katex');const fs=require('fs');"
+    "const xs=JSON.parse(fs.readFileSync(0,'utf8'));"
+    "console.log(JSON.stringify(xs.map(x=>{try{return k.renderToString(x,{throwOnError:true,displayMode:true,"
+    "output:'mathml'})}catch(e){return null}})))"
+)
 
 
 def katex_root() -> str | None:
@@ -26,11 +33,21 @@ def katex_root() -> str | None:
 
 def katex_errors(formulas: list[str]) -> list[str | None]:
     """KaTeX's verdict on each formula in display mode (None: it renders). Needs katex_root()."""
+    return _run(_SCRIPT, formulas)
+
+
+def katex_mathml(formulas: list[str]) -> list[str | None]:
+    """Each formula's MathML as KaTeX renders it in display mode (None: it does not render). Needs
+    katex_root()."""
+    return _run(_MATHML, formulas)
+
+
+def _run(script: str, formulas: list[str]) -> list[str | None]:
     root = katex_root()
     if root is None:
         raise RuntimeError("KaTeX is not installed (npm install -g katex)")
     out = subprocess.run(
-        ["node", "-e", _SCRIPT],
+        ["node", "-e", script],
         input=json.dumps(formulas),
         capture_output=True,
         text=True,

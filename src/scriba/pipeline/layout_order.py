@@ -15,6 +15,7 @@ import numpy as np
 
 from scriba.block_types import FigureData, HeadingData, TableData
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
+from scriba.pipeline.display_math import display_formula_groups, reads_as_prose
 from scriba.pipeline.line_joins import BULLETS, CHOICE_ROW, attach_bullets, join_choice_rows
 from scriba.pipeline.reading_order import Box, box_area, box_overlap, group_paragraphs, sort_lines
 from scriba.pipeline.tables import TableWord, count_words, looks_like_grid, looks_like_prose
@@ -50,6 +51,7 @@ class Region:
     box: Box
     score: float = 1.0
     lines: list[Line] = field(default_factory=list)
+    found_by: str = "layout"  # "text": a display formula found from the text read (see add_display_formulas)
 
     @property
     def area(self) -> float:
@@ -74,6 +76,20 @@ def drop_text_figures(regions: list[Region], lines: list[Line]) -> list[Region]:
             # (counted per line, not by width: a newspaper's columns are narrow against the whole figure).
             prose_words = sum(c for c in counts if c >= 4)
             if len(held) >= 6 and n_words >= 40 and prose_words >= 0.5 * n_words:
+                continue
+        kept.append(r)
+    return kept
+
+
+def drop_prose_formulas(regions: list[Region], lines: list[Line]) -> list[Region]:
+    """A 'formula' over lines of prose (the detector marks a whole page of equations and their explanations as
+    one) is not a formula: dropping it lets the text regions hold the prose and each display formula be found
+    on its own (add_display_formulas). A formula with a line of text in it ("where x is ...") stays."""
+    kept = []
+    for r in regions:
+        if r.kind == "formula":
+            held = [x.text for x in lines if box_overlap(bbox_of(x.polygon), r.box) > 0.5 * box_area(bbox_of(x.polygon))]
+            if sum(reads_as_prose(t) for t in held) >= 2:
                 continue
         kept.append(r)
     return kept
@@ -167,6 +183,22 @@ def find_text_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
     return out
 
 
+def add_display_formulas(regions: list[Region], lines: list[Line]) -> list[Region]:
+    """`regions` and a formula region for each display formula the layout model missed, found from the text of
+    the lines no formula, table or figure region holds (scriba.pipeline.display_math)."""
+    held = [r for r in regions if r.kind in ("formula", "table", "figure")]
+    free = [
+        x
+        for x in lines
+        if not any(box_overlap(bbox_of(x.polygon), r.box) >= 0.5 * max(box_area(bbox_of(x.polygon)), 1e-6) for r in held)
+    ]
+    found = []
+    for group in display_formula_groups(free, median_line_height(lines)):
+        box = bbox_of(union_polygon([free[i].polygon for i in group]))
+        found.append(Region("formula", box, 1.0, found_by="text"))
+    return regions + found
+
+
 def _filled_by(figure: Region, box: Box, line_boxes: list[Box]) -> bool:
     """Whether a table's box fills a figure: covers a third of it or more and holds most of its lines (the
     rest: a caption or headers the model took in)."""
@@ -251,8 +283,10 @@ def assign_lines(regions: list[Region], lines: list[Line]) -> list[Line]:
         if not cands:
             free.append(line)
             continue
-        tables = [r for r in cands if r.kind == "table"]
-        best = tables[0] if tables else min(cands, key=lambda r: r.area)
+        # Tables win, then formulas found from their text (the text region the layout model drew around one
+        # may be the smaller box).
+        first = [r for r in cands if r.kind == "table"] or [r for r in cands if r.found_by == "text"]
+        best = first[0] if first else min(cands, key=lambda r: r.area)
         best.lines.append(line)
     return free
 
@@ -286,6 +320,8 @@ def region_blocks(region: Region) -> list[Block]:
     if region.kind in ("figure", "table", "formula"):
         block = _text_block(region.lines, region.kind) if region.lines else Block(kind=region.kind)
         block.polygon = polygon_of_bbox(*region.box)
+        if region.found_by != "layout":
+            block.attributes["found_by"] = region.found_by
         return [block]
     if not region.lines:
         return []
@@ -580,9 +616,9 @@ def assemble_page(
     lines = join_choice_rows(attach_bullets(lines))
     laid_out = bool(regions)  # without layout (switched off) the page is text blocks only
     regions = drop_duplicates(confirm_tables(regions, lines))
-    regions = drop_prose_tables(drop_text_figures(regions, lines), lines)
+    regions = drop_prose_formulas(drop_prose_tables(drop_text_figures(regions, lines), lines), lines)
     if laid_out:
-        regions = find_text_tables(regions, lines)
+        regions = add_display_formulas(find_text_tables(regions, lines), lines)
     free = assign_lines(regions, lines)
     blocks: list[Block] = []
     for r in regions:

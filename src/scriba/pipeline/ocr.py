@@ -26,6 +26,7 @@ from scriba.models.registry import DEFAULT_MODEL, ModelSpec, get_model
 from scriba.models.runtime import RuntimeOptions, available_cores
 from scriba.options import flag
 from scriba.pipeline import enhance, screen, unwarp
+from scriba.pipeline.initials import join_initials
 from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
 from scriba.pipeline.turns import from_upright, to_upright, upright_image
 
@@ -538,7 +539,7 @@ class OCR:
                     continue
                 words = word_boxes(rec, reading_frame(q, r, f))
                 lines.append(Line(text=rec.text.strip(), confidence=rec.confidence, polygon=q.tolist(), words=words))
-            return lines, {"classify": cropped.seconds, "recognize": round(t3 - t2, 4)}
+            return join_initials(lines), {"classify": cropped.seconds, "recognize": round(t3 - t2, 4)}
 
         return finish
 

@@ -60,8 +60,8 @@ class FormulaOptions:
         default=None,
         metadata=flag(
             "--formulas",
-            "Formula recognizer that writes LaTeX for formula blocks when confident (scriba-formula, "
-            "scriba-formula-s, scriba-formula-xs; default: none, latex is null).",
+            "Formula recognizer network that writes LaTeX for formula blocks when confident (scriba-formula, "
+            "scriba-formula-s, scriba-formula-xs; default: none, LaTeX from the text read, see --formula-text).",
         ),
     )
     threshold: float = field(

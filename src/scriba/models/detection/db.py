@@ -3,6 +3,7 @@ probability map -> binary map -> contours -> box score -> unclip -> quadrilatera
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 
@@ -19,6 +20,10 @@ from scriba.models.runtime import SHRINK_AFTER_RUN, RuntimeOptions, get_session,
 # page at 200 dpi is 3.9 MP) keep the arena, unless the process returns large blocks (scriba.memory). Results
 # are the same either way.
 ARENA_KEEP_PIXELS = 6_000_000
+
+# Contours scoring under this (or the threshold) are checked for parts of different heights (see
+# boxes_from_probability): ordinary lines score 0.8 and more.
+SPLIT_BELOW = 0.7
 
 
 @dataclass
@@ -121,7 +126,9 @@ def unclip(box: np.ndarray, ratio: float) -> np.ndarray | None:
         return None
     distance = area * ratio / length
     offset = pyclipper.PyclipperOffset()
-    offset.AddPath([tuple(p) for p in box.astype(np.int64).tolist()], pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
+    offset.AddPath(
+        [tuple(p) for p in box.astype(np.int64).tolist()], pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON
+    )
     expanded = offset.Execute(distance)
     if len(expanded) != 1:
         return None
@@ -139,24 +146,107 @@ def boxes_from_probability(
     scores: list[float] = []
     sx, sy = dest_w / w, dest_h / h
     for contour in contours[: spec.max_candidates]:
-        box, sside = mini_box(contour)
-        if sside < min_size:
+        found = _scored_box(prob, contour, spec, min_size)
+        if found is None:
             continue
-        score = box_score(prob, box)
-        if score < spec.box_thresh:
-            continue
-        grown = unclip(box, spec.unclip_ratio)
-        if grown is None:
-            continue
-        box, sside = mini_box(grown)
-        if sside < min_size + 2:
-            continue
-        boxes.append(box)
-        scores.append(score)
+        kept = [(found[0], found[1], -math.inf, math.inf)]
+        if found[1] < max(spec.box_thresh, SPLIT_BELOW):
+            # A line that starts with a large initial letter has a bounding rectangle as tall as the letter, mostly
+            # empty: its mean is low (under the threshold, often) though the line itself is certain, and the
+            # recognizer squeezes the line to the letter's height. Such a contour is read as its parts of
+            # different heights, each scored on its own; one that passed as a whole is cut only if every part
+            # passes.
+            parts = [
+                (_scored_box(prob, part, spec, min_size), lo, hi)
+                for part, lo, hi in split_by_height(contour, prob)
+            ]
+            sure = [(*p, lo, hi) for p, lo, hi in parts if p is not None and p[1] >= spec.box_thresh]
+            if found[1] < spec.box_thresh or (sure and len(sure) == len(parts)):
+                kept = sure
+        for box, score, lo, hi in kept:
+            grown = unclip(box, spec.unclip_ratio)
+            if grown is None:
+                continue
+            box, sside = mini_box(grown)
+            if sside < min_size + 2:
+                continue
+            # A part grows back only outwards, not across the cut into its neighbour.
+            box[:, 0] = np.clip(box[:, 0], lo, hi)
+            boxes.append(box)
+            scores.append(score)
     scaled = np.stack(boxes) if boxes else np.zeros((0, 4, 2), np.float32)  # to page pixels, all at once
     scaled[:, :, 0] = np.clip(np.round(scaled[:, :, 0] * sx), 0, dest_w)
     scaled[:, :, 1] = np.clip(np.round(scaled[:, :, 1] * sy), 0, dest_h)
     return _filter_small(scaled, scores, dest_h, dest_w)
+
+
+def _scored_box(
+    prob: np.ndarray, contour: np.ndarray, spec: DetectorSpec, min_size: int
+) -> tuple[np.ndarray, float] | None:
+    """A contour's minimum-area box and its score, or None when the box is too thin to be text."""
+    box, sside = mini_box(contour)
+    if sside < min_size:
+        return None
+    return box, box_score(prob, box)
+
+
+def split_by_height(
+    contour: np.ndarray, prob: np.ndarray, ratio: float = 2.0, core: float = 0.5
+) -> list[tuple[np.ndarray, float, float]]:
+    """A long horizontal contour that begins or ends with a part over `ratio` times as tall as the rest (a large
+    initial letter), cut into that part and the rest. Heights are those of the confident core (probability over
+    `core`): the map's low fringe fades slowly from a large letter into the line beside it, so each part also
+    keeps only the rows its core mostly spans. Each part comes with the x range it may grow into (to the cut,
+    unbounded at the contour's ends). Empty for any other contour: upright, short, of even height, with a tall
+    part wider than a letter or in its middle."""
+    x, y, w, h = cv2.boundingRect(contour)
+    if w < 4 * h:
+        return []
+    mask = np.zeros((h, w), np.uint8)
+    cv2.drawContours(mask, [contour - np.array([x, y], np.int32)], -1, 1, -1)
+    sure = (prob[y : y + h, x : x + w] > core) & (mask > 0)
+    heights = sure.sum(axis=0).astype(np.float32)
+    if not heights.any():
+        return []
+    typical, highest = float(np.median(heights[heights > 0])), float(heights.max())
+    if highest <= ratio * typical:
+        return []
+    # Cut half-way between the line's height and the tallest part's: the fringe's slope lies below that.
+    tall = _without_short_runs(heights > (typical + highest) / 2, max(2, int(typical / 2)))
+    cuts = [0, *(np.flatnonzero(np.diff(tall.astype(np.int8))) + 1).tolist(), w]
+    if len(cuts) != 3 or (cuts[1] if tall[0] else w - cuts[1]) > 2 * highest:
+        return []
+    parts: list[tuple[np.ndarray, float, float]] = []
+    for a, b in itertools.pairwise(cuts):
+        rows = np.flatnonzero(sure[:, a:b].any(axis=1))
+        if not len(rows):
+            continue
+        cols = [np.flatnonzero(c) for c in sure[:, a:b].T if c.any()]
+        top = float(np.median([c[0] for c in cols]))
+        bottom = float(np.median([c[-1] for c in cols]))
+        pad = max(1, round(0.15 * (bottom - top + 1)))
+        piece = np.zeros((h, b - a), np.uint8)
+        r0, r1 = max(0, int(top) - pad), min(h, int(bottom) + pad + 1)
+        piece[r0:r1] = mask[r0:r1, a:b]
+        found, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if found:
+            lo = x + a if a > 0 else -math.inf
+            hi = x + b if b < w else math.inf
+            parts.append((max(found, key=cv2.contourArea) + np.array([x + a, y], np.int32), lo, hi))
+    return parts
+
+
+def _without_short_runs(flags: np.ndarray, shortest: int) -> np.ndarray:
+    """Runs of equal flags shorter than `shortest` take their left neighbour's value (the first run its right
+    neighbour's): the fringe at a contour's ends and around the cut flickers."""
+    out = flags.copy()
+    cuts = [0, *(np.flatnonzero(np.diff(out.astype(np.int8))) + 1).tolist(), len(out)]
+    if len(cuts) > 2 and cuts[1] < shortest:
+        out[: cuts[1]] = out[cuts[1]]
+    for a, b in itertools.pairwise(cuts[1:]):
+        if b - a < shortest:
+            out[a:b] = out[a - 1]
+    return out
 
 
 def _filter_small(boxes: np.ndarray, scores: list[float], h: int, w: int) -> DetectionResult:
@@ -176,7 +266,9 @@ def _filter_small(boxes: np.ndarray, scores: list[float], h: int, w: int) -> Det
 class TextDetector:
     """Finds text lines on a page image; usable on its own: `TextDetector(spec)(rgb_array)`."""
 
-    def __init__(self, spec: DetectorSpec, runtime: RuntimeOptions | None = None, **overrides: object) -> None:
+    def __init__(
+        self, spec: DetectorSpec, runtime: RuntimeOptions | None = None, **overrides: object
+    ) -> None:
         self.spec = replace(spec, **overrides) if overrides else spec
         self.session = get_session(resolve_file(spec.file), runtime)
         self.input_name = self.session.get_inputs()[0].name

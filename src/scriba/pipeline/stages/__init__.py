@@ -15,13 +15,14 @@ from scriba.pipeline.stages.tables import TableStage
 
 
 def default_stages(options: ParseOptions, runtime: RuntimeOptions, ocr: Callable[[], Any]) -> list[Stage]:
-    """The stages `options` asks for, in the order they run: tables, crops, formulas (which read the crops'
-    blocks), seals (which add blocks of their own)."""
+    """The stages `options` asks for, in the order they run: tables, formulas (which turn a formula found from
+    its text that they cannot read back into text), crops of the figures and formulas, seals (which add blocks of
+    their own)."""
     stages: list[Stage] = []
     if options.table.enabled:
         stages.append(TableStage(options.table, runtime))
-    stages.append(CropStage(options.figures_dir))
     stages.append(FormulaStage(options.formula, options.threads, ocr))
+    stages.append(CropStage(options.figures_dir))
     if options.seal.enabled:
         stages.append(SealStage(ocr, runtime))
     return stages

@@ -4,29 +4,37 @@ from the text read inside the formula and its glyphs' positions (`scriba.formula
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from scriba.block_types import BlockKind, FormulaData
-from scriba.document import Block, bbox_of
+from scriba.document import Block, bbox_of, polygon_of_bbox
+from scriba.pipeline.display_math import reads_as_prose
 from scriba.pipeline.parse_options import FormulaOptions
 from scriba.pipeline.stages.base import PageContext, Stage
 
-_WORD = re.compile(r"[^\W\d_]{3,}")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_MATH_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "lim", "max", "min", "sup", "inf", "det",
-               "dim", "ker", "arg", "gcd", "deg", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "mod"}  # fmt: skip
 
-
-def reads_as_prose(text: str) -> bool:
-    """A region the layout model took for a formula that holds a sentence (CJK text, or four words of three
-    letters or more that are not function names): its text is worth more than a LaTeX guess."""
-    if _CJK.search(text):
-        return True
-    return sum(w.lower() not in _MATH_WORDS for w in _WORD.findall(text)) >= 4
+def merged_rows(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+    """Line boxes that overlap (a text layer gives "e +" and the exponent "iπ" over it as two lines) joined
+    into one, so that no glyph is read twice; lines apart stay apart."""
+    out = [list(b) for b in boxes]
+    joined = True
+    while joined:
+        joined = False
+        for i in range(len(out)):
+            for j in range(i + 1, len(out)):
+                a, b = out[i], out[j]
+                v = min(a[3], b[3]) - max(a[1], b[1])
+                if v > 0.5 * min(a[3] - a[1], b[3] - b[1]) and min(a[2], b[2]) > max(a[0], b[0]):
+                    out[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                    del out[j]
+                    joined = True
+                    break
+            if joined:
+                break
+    return [(a[0], a[1], a[2], a[3]) for a in out]
 
 
 class FormulaStage(Stage):
@@ -67,6 +75,12 @@ class FormulaStage(Stage):
                     data.latex_status = data.latex_status or "reads as prose: text kept"
                     continue
                 self._from_text(ctx, block)
+        for block in blocks:
+            # A formula found from its text (the layout model saw none) that gave no LaTeX is what it was read
+            # as: text. Without LaTeX from text (switched off) it is text too.
+            if block.attributes.get("found_by") == "text" and block.payload(FormulaData).latex is None:
+                block.kind, block.data = BlockKind.TEXT, None
+                del block.attributes["found_by"]
 
     def _from_text(self, ctx: PageContext, block: Block) -> None:
         """LaTeX from the block's text lines, read again in a crop of the formula for their glyphs' places."""
@@ -80,7 +94,10 @@ class FormulaStage(Stage):
             return
         sx = image.shape[1] / max(box[2] - box[0], 1.0)  # a text-layer page renders the crop at its own scale
         sy = image.shape[0] / max(box[3] - box[1], 1.0)
-        quads = [(np.array(line.polygon, dtype=np.float64) - box[:2]) * (sx, sy) for line in block.lines]
+        quads = [
+            (np.array(polygon_of_bbox(*b), dtype=np.float64) - box[:2]) * (sx, sy)
+            for b in merged_rows([bbox_of(line.polygon) for line in block.lines])
+        ]
         own = {id(line) for line in block.lines}
         others = []  # the page's other text lines reaching into the crop: their ink is not the formula's
         for line in (ln for b in ctx.blocks for ln in b.lines if id(ln) not in own):

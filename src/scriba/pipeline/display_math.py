@@ -1,0 +1,129 @@
+"""Display formulas the layout model did not mark, found from the text read on the page.
+
+A line set apart from the prose (not a line of a paragraph) whose text is mathematics (a relation or a big
+operator, no words of prose) starts a formula region; the small pieces around it that the detector reads as
+lines of their own (a fraction's numerator and denominator, an integral's limits, an exponent) join it. Each
+region becomes a formula block, which the formula stage reads into LaTeX; one it cannot read goes back to text.
+Separate equations stacked one under another stay separate formulas."""
+
+from __future__ import annotations
+
+import re
+
+from scriba.document import Line, bbox_of
+
+Box = tuple[float, float, float, float]
+
+_RELATION = re.compile(r"[=<>≤≥≈≠≡≃≅∝∈∉⊂⊃⊆⊇→⇒⇔↦]")
+_OPERATOR = re.compile(r"[∑∏∫∮∇∂√]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_LETTERS = re.compile(r"[A-Za-z]+")
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_FUNCTIONS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "lim", "max", "min", "sup", "inf", "det",
+              "dim", "ker", "arg", "gcd", "deg", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "mod", "Pr",
+              "ln", "lg", "tr", "diag", "rank", "span", "sgn"}  # fmt: skip
+
+
+def reads_as_prose(text: str) -> bool:
+    """Text that holds a sentence (CJK text, or four words of three letters or more that are not function
+    names): in a region the layout model took for a formula, its text is worth more than a LaTeX guess."""
+    if _CJK.search(text):
+        return True
+    return sum(w.lower() not in _FUNCTIONS for w in _WORD.findall(text)) >= 4
+
+
+def math_text(text: str) -> bool:
+    """Mathematics rather than prose: a relation or a big operator among letters or digits, no CJK, no word of
+    four letters or more (function names aside) and at most one of three."""
+    if (
+        _CJK.search(text)
+        or not (_RELATION.search(text) or _OPERATOR.search(text))
+        or not re.search(r"\w", text)
+    ):
+        return False
+    words = [w for w in _LETTERS.findall(text) if w not in _FUNCTIONS and w.lower() not in _FUNCTIONS]
+    return not any(len(w) >= 4 for w in words) and sum(len(w) == 3 for w in words) <= 1
+
+
+def _wordless(text: str) -> bool:
+    """No word of prose: no run of three letters or more but function names."""
+    return not any(len(w) >= 3 for w in _LETTERS.findall(text) if w not in _FUNCTIONS)
+
+
+def _piece(text: str) -> bool:
+    """A fragment a formula's detector lines break into: a few characters, no word of prose."""
+    return 0 < len(re.sub(r"\s", "", text)) <= 6 and _wordless(text)
+
+
+def _v_overlap(a: Box, b: Box) -> float:
+    return min(a[3], b[3]) - max(a[1], b[1])
+
+
+def _in_paragraph(i: int, boxes: list[Box], prose: list[bool], line_h: float) -> bool:
+    """Line i sits in running text: a prose line just above or below it starts at its left edge."""
+    x0, y0, _, y1 = boxes[i]
+    for j, (a0, b0, _, b1) in enumerate(boxes):
+        if j == i or not prose[j]:
+            continue
+        gap = max(b0 - y1, y0 - b1)
+        if gap <= 0.8 * line_h and _v_overlap(boxes[i], boxes[j]) <= 0 and abs(a0 - x0) <= line_h:
+            return True
+    return False
+
+
+def _gaps(a: Box, b: Box) -> tuple[float, float]:
+    """Horizontal and vertical gaps between two boxes (negative where they overlap)."""
+    return max(b[0] - a[2], a[0] - b[2]), max(b[1] - a[3], a[1] - b[3])
+
+
+def _joined(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def display_formula_groups(lines: list[Line], line_h: float) -> list[list[int]]:
+    """Indices of the lines of each display formula found on the page (lines already in a formula, table or
+    figure region left out by the caller)."""
+    if line_h <= 0:
+        return []
+    boxes = [bbox_of(line.polygon) for line in lines]
+    texts = [line.text.strip() for line in lines]
+    # A formula starts at a relation, or at a longer stretch of mathematics; "∂B" alone is a piece of one.
+    seeds = [math_text(t) and (bool(_RELATION.search(t)) or not _piece(t)) for t in texts]
+    prose = [not s and len(t.split()) >= 3 for s, t in zip(seeds, texts)]
+    starts = [i for i in range(len(lines)) if seeds[i] and not _in_paragraph(i, boxes, prose, line_h)]
+    groups: list[list[int]] = []
+    group_boxes: list[Box] = []
+    for i in sorted(starts, key=lambda k: (boxes[k][1], boxes[k][0])):
+        for g, gb in enumerate(group_boxes):  # parts of one equation read as two lines, side by side
+            dx, dy = _gaps(gb, boxes[i])
+            if dy < -0.5 * min(gb[3] - gb[1], boxes[i][3] - boxes[i][1]) and dx <= line_h:
+                groups[g].append(i)
+                group_boxes[g] = _joined(gb, boxes[i])
+                break
+        else:
+            groups.append([i])
+            group_boxes.append(boxes[i])
+    # Pieces (limits, numerators, denominators, exponents, the rest of a row: lines with no word of prose) go
+    # to the nearest formula, nearest first, so a piece between two stacked equations joins the one it belongs
+    # to, and a formula grows by its pieces.
+    pieces = {j for j in range(len(lines)) if not seeds[j] and _wordless(texts[j]) and len(texts[j]) <= 40}
+    while pieces and groups:
+        best = None
+        for j in pieces:
+            for g, gb in enumerate(group_boxes):
+                dx, dy = _gaps(gb, boxes[j])
+                if dy < 0 and dx <= line_h:  # in the formula's row: a fraction or a script beside
+                    d = max(dx, 0.0)
+                elif 0 <= dy <= 0.6 * line_h and dx <= 0 and _piece(texts[j]):  # over or under: a limit
+                    d = dy + line_h  # a piece in a formula's row belongs to it before one stacked on another
+                else:
+                    continue
+                if best is None or d < best[0]:
+                    best = (d, j, g)
+        if best is None:
+            break
+        _, j, g = best
+        pieces.discard(j)
+        groups[g].append(j)
+        group_boxes[g] = _joined(group_boxes[g], boxes[j])
+    return groups
