@@ -237,9 +237,8 @@ def bench_generated(
 ) -> tuple[list[str], dict[str, Any]]:
     from scriba import ParseOptions, Parser
 
-    # Parsers of their own: the recognizer keeps a Latin-script streak across calls, and after the Latin pages of
-    # the other sections it reads the Chinese page with its Latin head (text edit 0.178 instead of 0.000). That
-    # is a recognizer matter; this section measures how lines and paragraphs are joined.
+    # Parsers of their own, with their figures written as `scriba parse -o` writes them. A page reads the same
+    # after any other (no state carries from page to page: tests/pipeline/test_cross_page_scripts.py).
     parsers = {
         "scriba-parse": Parser(ParseOptions(dpi=dpi, figures_dir=tempfile.mkdtemp())),
         "scriba-parse-ocr": Parser(ParseOptions(dpi=dpi, ocr_mode="always", figures_dir=tempfile.mkdtemp())),

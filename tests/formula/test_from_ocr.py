@@ -112,3 +112,22 @@ def test_a_fraction_bar_splits_numerator_from_denominator() -> None:
         grey, [line("y=", (15, 75, 55, 120)), line("a", (110, 60, 150, 98)), line("b", (110, 100, 150, 140))]
     )
     assert out is not None and out.latex == r"y=\frac{a}{b}"
+
+
+def test_a_text_layer_line_gives_its_characters_to_the_reading() -> None:
+    from scriba.formula.from_ocr import OcrLine, aligned_to, in_known_case
+
+    read = "∫∘f(xe))dx="  # OCR of an integral's line: a stray ring, an "e", a bracket twice
+    spans = [(k / len(read), (k + 1) / len(read)) for k in range(len(read))]
+    line = aligned_to(OcrLine((0, 0, 100, 20), read, spans, [0.9] * len(read)), "∫ f(x) dx =")
+    assert line.text == "∫f(x)dx="
+    # Each true character keeps its reading's place (the bracket: either of the two read).
+    assert line.spans[:4] == [spans[0], spans[2], spans[3], spans[4]] and line.spans[5:] == spans[8:]
+    assert line.spans[4] in (spans[6], spans[7])
+    script = aligned_to(OcrLine((0, 0, 50, 20), "μ₀J", spans[:3], [0.9] * 3), "μ0J")
+    assert script.text == "μ₀J"  # a subscript read as one stays one: it says where the glyph sits
+    far = OcrLine((0, 0, 50, 20), "abcdefgh", spans[:8], [0.9] * 8)
+    assert aligned_to(far, "zyxwvuts") is far  # not the same line
+    assert aligned_to(OcrLine((0, 0, 10, 20), "Q", spans[:1], [0.6]), "ρ").text == "ρ"  # a one-letter piece
+    assert in_known_case("a2+b2=C2", "a + 2 b = 2 c 2") == "a2+b2=c2"
+    assert in_known_case("C=c", "C = c") == "C=c"

@@ -25,7 +25,8 @@ def _line(text: str, x0: float, y0: float, x1: float, y1: float) -> Line:
 def test_mathematics_is_told_from_prose() -> None:
     for text in ["eiπ + 1 = 0", "∇·E =", "∫ f(x) dx = F (b) − F (a)", "a² + b² = c2", "sin x ≤ 1", "∂B"]:
         assert math_text(text), text
-    for text in ["Total = 35.00", "where x = 5 and y = 3", "Tel: +1 555 0100", "中文 = 1", "====", "Fig. 3"]:
+    for text in ["Total = 35.00", "where x = 5 and y = 3", "Tel: +1 555 0100", "中文 = 1", "====", "Fig. 3",
+                 "150. s(t) = 2t + 8", "(b) x = 1"]:  # fmt: skip
         assert not math_text(text), text
 
 
@@ -70,6 +71,17 @@ def test_a_line_of_a_paragraph_is_not_a_display_formula() -> None:
     assert display_formula_groups(lines, 36.0) == []
     centred = [lines[0], _line("x = 2y + 1", 400, 160, 600, 196), _line(lines[2].text, 100, 220, 880, 256)]
     assert display_formula_groups(centred, 36.0) == [[1]]
+    # The end of a sentence under a hanging indent, with a justified line a text layer split into words above,
+    # and another column's prose beside it.
+    hanging = [
+        *[
+            _line(w, x, 100, x + 60, 136)
+            for x, w in [(100, "the"), (200, "ball"), (300, "is"), (400, "given")]
+        ],
+        _line("s(t) = 0.", 150, 134, 300, 170),
+        _line("Other column text that runs on and on here", 900, 100, 1500, 136),
+    ]
+    assert display_formula_groups(hanging, 36.0) == []
 
 
 def test_found_formulas_become_regions_and_a_formula_over_prose_is_dropped() -> None:
@@ -88,7 +100,7 @@ def test_found_formulas_become_regions_and_a_formula_over_prose_is_dropped() -> 
 
 def test_overlapping_line_boxes_are_read_as_one() -> None:
     boxes = [(541, 516, 617, 562), (559, 514, 584, 542), (626, 516, 711, 561)]  # "e +", "iπ" over it, "1 = 0"
-    assert merged_rows(boxes) == [(541, 514, 617, 562), (626, 516, 711, 561)]
+    assert merged_rows(boxes) == [((541, 514, 617, 562), [0, 1]), ((626, 516, 711, 561), [2])]
 
 
 def test_a_found_formula_without_latex_goes_back_to_text() -> None:

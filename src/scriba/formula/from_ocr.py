@@ -11,10 +11,11 @@ like the recognizer's (`latex.check`) and carries the recognizer's mean characte
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -216,7 +217,11 @@ def glyphs(pieces: np.ndarray, lines: list[OcrLine], is_bar: np.ndarray) -> tupl
         if item.char in _MINUS_LIKE:
             continue
         near = [j for j in (k - 1, k + 1) if 0 <= j < len(slots) and slots[j][1] == n_line and j in owned]
-        over = [j for j in near if len(owned[j]) == 1 and pieces[owned[j][0], 0] <= item.cx <= pieces[owned[j][0], 2]]
+        over = [
+            j
+            for j in near
+            if len(owned[j]) == 1 and pieces[owned[j][0], 0] <= item.cx <= pieces[owned[j][0], 2]
+        ]
         if over and not is_bar[owned[over[0]][0]]:
             shares[k] = over[0]
             continue
@@ -705,14 +710,20 @@ def read_crop(
     quads: list[np.ndarray],
     recognize: Recognize,
     exclude: Sequence[Box] = (),
+    known: Sequence[str | None] = (),
+    charset: str | None = None,
 ) -> FormulaText | None:
     """`read_formula` on an image of the formula and its text lines' quads (in its pixels), each line read
     again by `recognize` (a text recognizer's batch call: images -> results with text, char_spans and
-    char_confidences) for its characters' positions."""
+    char_confidences) for its characters' positions. Where a text layer says what a quad holds (`known`, one
+    text or None per quad), its characters replace the ones read, placed where the reading put them;
+    `charset`: all the characters the formula holds (a letter read in a case it does not have is put in the
+    case it has)."""
     h, w = image.shape[:2]
     crops: list[np.ndarray] = []
     boxes: list[Box] = []
-    for quad in quads:
+    truth: dict[Box, str] = {}
+    for k, quad in enumerate(quads):
         q = np.asarray(quad, dtype=np.float64)
         x0, y0 = max(int(q[:, 0].min()), 0), max(int(q[:, 1].min()), 0)
         x1, y1 = min(int(np.ceil(q[:, 0].max())), w), min(int(np.ceil(q[:, 1].max())), h)
@@ -721,7 +732,61 @@ def read_crop(
         # Formula lines are upright: the box itself, left to right, whatever corner the quad starts at.
         crops.append(_rgb(image[y0:y1, x0:x1]))
         boxes.append((float(x0), float(y0), float(x1), float(y1)))
+        if k < len(known) and known[k]:
+            truth[boxes[-1]] = str(known[k])
     if not crops:
         return None
-    lines = _read_lines(crops, boxes, recognize)
-    return read_formula(image, lines, recognize, exclude) if lines else None
+    lines = [aligned_to(line, truth[line.box]) if line.box in truth else line
+             for line in _read_lines(crops, boxes, recognize)]  # fmt: skip
+    if charset:
+        lines = [replace(line, text=in_known_case(line.text, charset)) for line in lines]
+    # Where the text layer gave every line, all the ink is read: none is left to read again on its own.
+    again = None if truth and all(line.box in truth for line in lines) else recognize
+    return read_formula(image, lines, again, exclude) if lines else None
+
+
+def aligned_to(line: OcrLine, truth: str) -> OcrLine:
+    """`line` with the characters of `truth` (what a text layer says it holds): the characters both have keep
+    their reading's spans and confidences, a character read wrongly takes the true one's place, one read in
+    excess is dropped, one missed is placed between its neighbours. Unchanged when the two differ too much to
+    be the same line (a piece of three characters or fewer, a limit or an index, takes the layer's text)."""
+    read = [(c, line.spans[k], line.confidences[k]) for k, c in enumerate(line.text)
+            if not c.isspace() and k < len(line.spans) and k < len(line.confidences)]  # fmt: skip
+    true = [c for c in truth if not c.isspace()]
+    # A script character read as such ("₀" where the text layer has "0") matches, and is kept: it says where
+    # the glyph sits.
+    plain = [unicodedata.normalize("NFKC", c) for c, _, _ in read]
+    matcher = difflib.SequenceMatcher(a=plain, b=true, autojunk=False)
+    if not read or (matcher.ratio() < 0.5 and max(len(read), len(true)) > 3):  # a short piece: the layer's
+        return line
+    chars: list[str] = []
+    spans: list[tuple[float, float]] = []
+    confs: list[float] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for (c, span, conf), t in zip(read[i1:i2], true[j1:j2]):
+                chars.append(c if unicodedata.decomposition(c).startswith(("<super>", "<sub>")) else t)
+                spans.append(span)
+                confs.append(conf)
+        elif tag in ("replace", "insert"):
+            start = read[i1 - 1][1][1] if tag == "insert" and i1 > 0 else read[min(i1, len(read) - 1)][1][0]
+            end = read[i2 - 1][1][1] if tag == "replace" else read[i1][1][0] if i1 < len(read) else start
+            step = (end - start) / (j2 - j1)
+            conf = min((c for _, _, c in read[i1:i2]), default=0.5)
+            for n, c in enumerate(true[j1:j2]):
+                chars.append(c)
+                spans.append((start + n * step, start + (n + 1) * step))
+                confs.append(conf)
+    return OcrLine(line.box, "".join(chars), spans, confs)
+
+
+def in_known_case(text: str, known: str) -> str:
+    """`text` with each letter missing from `known` whose other case is in it put in that case (OCR reads a
+    small "c", "o", "s", "x" set alone as a capital: it cannot see the x-height)."""
+    have = set(known)
+    return "".join(
+        c.swapcase()
+        if c.isalpha() and c not in have and c.swapcase() in have and len(c.swapcase()) == 1
+        else c
+        for c in text
+    )

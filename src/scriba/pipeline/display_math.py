@@ -19,6 +19,7 @@ _OPERATOR = re.compile(r"[∑∏∫∮∇∂√]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _LETTERS = re.compile(r"[A-Za-z]+")
 _WORD = re.compile(r"[^\W\d_]{3,}")
+_ITEM = re.compile(r"^\s*(\d{1,3}[.)]|\(\d{1,3}\)|[a-z][.)]|\([a-z]\))\s")
 _FUNCTIONS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "lim", "max", "min", "sup", "inf", "det",
               "dim", "ker", "arg", "gcd", "deg", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "mod", "Pr",
               "ln", "lg", "tr", "diag", "rank", "span", "sgn"}  # fmt: skip
@@ -41,6 +42,8 @@ def math_text(text: str) -> bool:
         or not re.search(r"\w", text)
     ):
         return False
+    if _ITEM.match(text):  # "150. s(t) = 2t + 8": an exercise or a list item, set as text with its formula
+        return False
     words = [w for w in _LETTERS.findall(text) if w not in _FUNCTIONS and w.lower() not in _FUNCTIONS]
     return not any(len(w) >= 4 for w in words) and sum(len(w) == 3 for w in words) <= 1
 
@@ -59,14 +62,26 @@ def _v_overlap(a: Box, b: Box) -> float:
     return min(a[3], b[3]) - max(a[1], b[1])
 
 
-def _in_paragraph(i: int, boxes: list[Box], prose: list[bool], line_h: float) -> bool:
-    """Line i sits in running text: a prose line just above or below it starts at its left edge."""
-    x0, y0, _, y1 = boxes[i]
-    for j, (a0, b0, _, b1) in enumerate(boxes):
-        if j == i or not prose[j]:
-            continue
-        gap = max(b0 - y1, y0 - b1)
-        if gap <= 0.8 * line_h and _v_overlap(boxes[i], boxes[j]) <= 0 and abs(a0 - x0) <= line_h:
+def _in_paragraph(i: int, boxes: list[Box], texts: list[str], math: list[bool], line_h: float) -> bool:
+    """Line i is a line of running text: the row of prose just above or below it (the lines there taken
+    together, since a text layer splits a justified line at its wide spaces) has three words or more, sits
+    at ordinary line spacing and starts within two line heights of its left edge (a hanging indent, not a
+    centred display)."""
+    x0, y0, x1, y1 = boxes[i]
+    for side in (-1, 1):
+        row = [
+            j
+            for j, (a0, b0, a1, b1) in enumerate(boxes)
+            if j != i
+            and not math[j]
+            and a0 < x1 + 2 * line_h
+            and a1 > x0 - 2 * line_h  # the same column
+            and (y0 - b1 if side < 0 else b0 - y1) <= 0.35 * line_h
+            and (y0 - b1 if side < 0 else b0 - y1) >= -0.3 * min(b1 - b0, y1 - y0)
+            and (b1 <= y1 if side < 0 else b0 >= y0)
+        ]
+        words = sum(len(texts[j].split()) for j in row)
+        if words >= 3 and abs(min(boxes[j][0] for j in row) - x0) <= 2 * line_h:
             return True
     return False
 
@@ -89,8 +104,7 @@ def display_formula_groups(lines: list[Line], line_h: float) -> list[list[int]]:
     texts = [line.text.strip() for line in lines]
     # A formula starts at a relation, or at a longer stretch of mathematics; "∂B" alone is a piece of one.
     seeds = [math_text(t) and (bool(_RELATION.search(t)) or not _piece(t)) for t in texts]
-    prose = [not s and len(t.split()) >= 3 for s, t in zip(seeds, texts)]
-    starts = [i for i in range(len(lines)) if seeds[i] and not _in_paragraph(i, boxes, prose, line_h)]
+    starts = [i for i in range(len(lines)) if seeds[i] and not _in_paragraph(i, boxes, texts, seeds, line_h)]
     groups: list[list[int]] = []
     group_boxes: list[Box] = []
     for i in sorted(starts, key=lambda k: (boxes[k][1], boxes[k][0])):

@@ -16,25 +16,29 @@ from scriba.pipeline.parse_options import FormulaOptions
 from scriba.pipeline.stages.base import PageContext, Stage
 
 
-def merged_rows(boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+def merged_rows(
+    boxes: list[tuple[float, float, float, float]],
+) -> list[tuple[tuple[float, float, float, float], list[int]]]:
     """Line boxes that overlap (a text layer gives "e +" and the exponent "iπ" over it as two lines) joined
-    into one, so that no glyph is read twice; lines apart stay apart."""
-    out = [list(b) for b in boxes]
+    into one, so that no glyph is read twice; lines apart stay apart. Each row with the indices of its lines."""
+    out = [(list(b), [k]) for k, b in enumerate(boxes)]
     joined = True
     while joined:
         joined = False
         for i in range(len(out)):
             for j in range(i + 1, len(out)):
-                a, b = out[i], out[j]
+                (a, ma), (b, mb) = out[i], out[j]
                 v = min(a[3], b[3]) - max(a[1], b[1])
-                if v > 0.5 * min(a[3] - a[1], b[3] - b[1]) and min(a[2], b[2]) > max(a[0], b[0]):
-                    out[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                # Over half the taller one's height: an integral's limits, within its sign's height, stay apart.
+                if v > 0.5 * max(a[3] - a[1], b[3] - b[1]) and min(a[2], b[2]) > max(a[0], b[0]):
+                    box = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                    out[i] = (box, ma + mb)
                     del out[j]
                     joined = True
                     break
             if joined:
                 break
-    return [(a[0], a[1], a[2], a[3]) for a in out]
+    return [((a[0], a[1], a[2], a[3]), members) for a, members in out]
 
 
 class FormulaStage(Stage):
@@ -94,10 +98,8 @@ class FormulaStage(Stage):
             return
         sx = image.shape[1] / max(box[2] - box[0], 1.0)  # a text-layer page renders the crop at its own scale
         sy = image.shape[0] / max(box[3] - box[1], 1.0)
-        quads = [
-            (np.array(polygon_of_bbox(*b), dtype=np.float64) - box[:2]) * (sx, sy)
-            for b in merged_rows([bbox_of(line.polygon) for line in block.lines])
-        ]
+        rows = merged_rows([bbox_of(line.polygon) for line in block.lines])
+        quads = [(np.array(polygon_of_bbox(*b), dtype=np.float64) - box[:2]) * (sx, sy) for b, _ in rows]
         own = {id(line) for line in block.lines}
         others = []  # the page's other text lines reaching into the crop: their ink is not the formula's
         for line in (ln for b in ctx.blocks for ln in b.lines if id(ln) not in own):
@@ -106,7 +108,15 @@ class FormulaStage(Stage):
                 others.append(
                     ((lx0 - box[0]) * sx, (ly0 - box[1]) * sy, (lx1 - box[0]) * sx, (ly1 - box[1]) * sy)
                 )
-        result = read_crop(image, quads, self._ocr().recognizer, others)
+        # On a text-layer page the block's lines hold the formula's own characters: OCR reads the crop for
+        # their positions, and the characters are the text layer's (a row of one line: its text; any row:
+        # the letters' case).
+        known: list[str | None] = []
+        charset = None
+        if not ctx.ocr_read:
+            known = [block.lines[members[0]].text if len(members) == 1 else None for _, members in rows]
+            charset = "".join(line.text for line in block.lines)
+        result = read_crop(image, quads, self._ocr().recognizer, others, known, charset)
         data = block.payload(FormulaData)
         if result is None:
             data.latex_status = data.latex_status or "no LaTeX from text: crop kept"
