@@ -82,6 +82,10 @@ def test_a_line_of_a_paragraph_is_not_a_display_formula() -> None:
         _line("Other column text that runs on and on here", 900, 100, 1500, 136),
     ]
     assert display_formula_groups(hanging, 36.0) == []
+    # A sum's limits set with it in a line of text are not an equation of their own.
+    assert (
+        display_formula_groups([_line("k", 380, 818, 395, 840), _line("i=1", 374, 846, 415, 866)], 36.0) == []
+    )
 
 
 def test_found_formulas_become_regions_and_a_formula_over_prose_is_dropped() -> None:

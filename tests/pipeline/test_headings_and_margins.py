@@ -66,3 +66,28 @@ def test_numbered_section_heading_at_the_top_is_a_heading_not_a_running_head() -
         md = Document(pages=[Page(width=1654, height=2339, blocks=blocks)]).to_markdown()
         assert (f"## {heading}" in md) is kept, md
         assert BODY[0] in md
+
+
+def test_a_foot_row_of_short_pieces_far_apart_is_a_footer_without_a_page_number() -> None:
+    """A manual's last row "Revision: 2.4 ... P/N 119-036 ... 10 June 2019" stands apart from the text: a running
+    foot, out of the body. A last row of a form's labels (no figure) or one set close under the text stays."""
+    from scriba import Document, Page
+    from scriba.document import Line, polygon_of_bbox
+    from scriba.pipeline.layout_order import assemble_page
+
+    def line(text: str, x: float, y: float, width: float = 1230) -> Line:
+        return Line(text, 1.0, polygon_of_bbox(x, y, x + width, y + 27))
+
+    body = [line(t, 170, 1900 + 36 * k) for k, t in enumerate(BODY)]  # the last ends at y 1999
+    for foot, y, kept in (
+        (["Revision: 2.4", "P/N 119-036", "10 June 2019"], 2100, False),
+        (["Signature", "Approved by", "Checked by"], 2100, True),
+        (["Revision: 2.4", "P/N 119-036", "10 June 2019"], 2010, True),
+    ):
+        row = [line(t, x, y, 200) for t, x in zip(foot, (170, 720, 1200))]
+        blocks = assemble_page([], [*body, *row], 1654, 2339)
+        md = Document(pages=[Page(width=1654, height=2339, blocks=blocks)]).to_markdown()
+        assert ("P/N 119-036" in md or "Approved by" in md) is kept, md
+        assert BODY[2] in md
+        if not kept:
+            assert [b.kind for b in blocks if "Revision" in b.text] == [BlockKind.FOOTER]

@@ -103,7 +103,11 @@ def display_formula_groups(lines: list[Line], line_h: float) -> list[list[int]]:
     boxes = [bbox_of(line.polygon) for line in lines]
     texts = [line.text.strip() for line in lines]
     # A formula starts at a relation, or at a longer stretch of mathematics; "∂B" alone is a piece of one.
-    seeds = [math_text(t) and (bool(_RELATION.search(t)) or not _piece(t)) for t in texts]
+    # Three characters ("i=1") are a limit of a sum set in a line of text, not an equation of their own.
+    seeds = [
+        math_text(t) and (bool(_RELATION.search(t)) or not _piece(t)) and len(re.sub(r"\s", "", t)) >= 4
+        for t in texts
+    ]
     starts = [i for i in range(len(lines)) if seeds[i] and not _in_paragraph(i, boxes, texts, seeds, line_h)]
     groups: list[list[int]] = []
     group_boxes: list[Box] = []

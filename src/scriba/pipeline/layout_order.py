@@ -8,6 +8,7 @@ captions sit next to the figure or table they describe, and titles get a heading
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -423,7 +424,8 @@ def mark_margins(blocks: list[Block], page_height: float) -> None:
 def split_margin_rows(blocks: list[Block], page_height: float) -> list[Block]:
     """A running head set as one row of pieces far apart ("400 ... BRITISH HUSBANDRY. ... [Ch. XIX."), with a
     page number at one end, is split out of the paragraph the layout model put it in: the number becomes a
-    page_number block and the rest a header (at the foot of the page, a footer). OCR reads such a row as
+    page_number block and the rest a header (at the foot of the page, a footer). So is such a row without a
+    page number whose short pieces hold a figure (a date, a revision) and stand apart from the page's text. OCR reads such a row as
     separate lines; the text layer, as separate runs. A heading such as "1   Introduction" keeps its number: the
     gap after a running head's number is several line heights."""
     body = [b for b in blocks if b.kind in ("text", "title") and b.lines]
@@ -448,7 +450,7 @@ def split_margin_rows(blocks: list[Block], page_height: float) -> list[Block]:
             n for n, nxt in ends
             if PAGE_NUMBER.match(n.text) and _gap(boxes[id(n)], boxes[id(nxt)]) >= 3 * height
         ]
-        if not numbered:
+        if not numbered and not _furniture_row(row, [x for x in lines if x not in row], boxes, height, top):
             continue
         moved = {id(x) for x in row}
         for b in body:
@@ -456,12 +458,30 @@ def split_margin_rows(blocks: list[Block], page_height: float) -> list[Block]:
                 b.lines = [x for x in b.lines if id(x) not in moved]
                 if b.lines:
                     b.polygon = union_polygon([x.polygon for x in b.lines])
-        rest = [x for x in row if x is not numbered[0]]
+        rest = [x for x in row if not numbered or x is not numbered[0]]
         blocks = [b for b in blocks if b.lines or b.kind not in ("text", "title")]
-        blocks.append(Block(lines=[numbered[0]], polygon=numbered[0].polygon, kind="page_number"))
+        if numbered:
+            blocks.append(Block(lines=[numbered[0]], polygon=numbered[0].polygon, kind="page_number"))
         blocks.append(_text_block(rest, "header" if top else "footer"))
         lines = [x for x in lines if id(x) not in moved]
     return blocks
+
+
+def _furniture_row(row: list[Line], others: list[Line], boxes: dict[int, Box], height: float, top: bool) -> bool:
+    """A page's first (last) row set as short pieces far apart, one with a figure in it ("Revision: 2.4 ...
+    P/N 119-036 ... 10 June 2019"), a line height or more away from the rest of the page: a running head or
+    foot without a page number."""
+    if not others or any(count_words(x.text) > 5 for x in row):
+        return False
+    if not any(ch.isdigit() for x in row for ch in x.text):
+        return False
+    if any(_gap(boxes[id(a)], boxes[id(b)]) < 3 * height for a, b in itertools.pairwise(row)):
+        return False
+    if top:
+        away = min(boxes[id(x)][1] for x in others) - max(boxes[id(x)][3] for x in row)
+    else:
+        away = min(boxes[id(x)][1] for x in row) - max(boxes[id(x)][3] for x in others)
+    return away >= height
 
 
 def _gap(a: Box, b: Box) -> float:
