@@ -83,9 +83,9 @@ def test_a_line_of_a_paragraph_is_not_a_display_formula() -> None:
     ]
     assert display_formula_groups(hanging, 36.0) == []
     # A sum's limits set with it in a line of text are not an equation of their own.
-    assert (
-        display_formula_groups([_line("k", 380, 818, 395, 840), _line("i=1", 374, 846, 415, 866)], 36.0) == []
-    )
+    inline = [_line("that λg = ∑", 200, 821, 374, 862), _line("k", 375, 818, 386, 842),
+              _line("i=1", 374, 841, 415, 866), _line("c(g, R/AnnR(xi)).", 422, 824, 689, 862)]  # fmt: skip
+    assert display_formula_groups(inline, 30.0) == []
 
 
 def test_found_formulas_become_regions_and_a_formula_over_prose_is_dropped() -> None:

@@ -63,11 +63,15 @@ def _v_overlap(a: Box, b: Box) -> float:
 
 
 def _in_paragraph(i: int, boxes: list[Box], texts: list[str], math: list[bool], line_h: float) -> bool:
-    """Line i is a line of running text: the row of prose just above or below it (the lines there taken
-    together, since a text layer splits a justified line at its wide spaces) has three words or more, sits
-    at ordinary line spacing and starts within two line heights of its left edge (a hanging indent, not a
-    centred display)."""
+    """Line i is a line of running text: prose goes on beside it in its row, or the row of prose just above or
+    below it (the lines there taken together, since a text layer splits a justified line at its wide spaces) has
+    three words or more, sits at ordinary line spacing and starts within two line heights of its left edge (a
+    hanging indent, not a centred display)."""
     x0, y0, x1, y1 = boxes[i]
+    for j, (a0, b0, a1, b1) in enumerate(boxes):  # prose beside it in its row: a formula inline in a sentence
+        beside = max(a0 - x1, x0 - a1) <= line_h and _v_overlap(boxes[i], boxes[j]) > 0.5 * min(b1 - b0, y1 - y0)
+        if j != i and not math[j] and beside and not _wordless(texts[j]):
+            return True
     for side in (-1, 1):
         row = [
             j
@@ -103,10 +107,12 @@ def display_formula_groups(lines: list[Line], line_h: float) -> list[list[int]]:
     boxes = [bbox_of(line.polygon) for line in lines]
     texts = [line.text.strip() for line in lines]
     # A formula starts at a relation, or at a longer stretch of mathematics; "∂B" alone is a piece of one.
-    # Three characters ("i=1") are a limit of a sum set in a line of text, not an equation of their own.
+    # Three characters in small type ("i=1") are a limit of a sum set in a line of text, not an equation.
     seeds = [
-        math_text(t) and (bool(_RELATION.search(t)) or not _piece(t)) and len(re.sub(r"\s", "", t)) >= 4
-        for t in texts
+        math_text(t)
+        and (bool(_RELATION.search(t)) or not _piece(t))
+        and (len(re.sub(r"\s", "", t)) >= 4 or b[3] - b[1] >= 0.8 * line_h)
+        for t, b in zip(texts, boxes)
     ]
     starts = [i for i in range(len(lines)) if seeds[i] and not _in_paragraph(i, boxes, texts, seeds, line_h)]
     groups: list[list[int]] = []
