@@ -2,7 +2,8 @@
 
 (a) olmOCR-Bench sample: the benchmark's unit tests (present, absent, order, table, math, baseline) run on each
     system's Markdown for each tested page; pass rate by type. Semantics follow olmocr/bench/tests.py (same text
-    normalization and rapidfuzz thresholds; `order` uses the best fuzzy alignment instead of fuzzysearch).
+    normalization and rapidfuzz thresholds; `order` uses the best fuzzy alignment instead of fuzzysearch; `math`
+    compares the shapes of KaTeX's MathML instead of symbol positions rendered in a browser: math_test).
 (b) docling PDF fixtures: page text against their ground-truth Markdown with markup stripped: normalized
     edit distance on characters (OmniDocBench-style "text edit"), word F1 (bag of words), and an order score:
     normalized edit distance on the word sequences.

@@ -589,7 +589,7 @@ def _order(ids: list[int], boxes: list[Box], min_gap: float, pad: float) -> list
         return ids
     # Boxes are narrowed a little for the column test: padded OCR boxes may overlap across a narrow gutter.
     trim = [min(pad, 0.25 * (boxes[i][2] - boxes[i][0])) for i in ids]
-    cols = _columns(ids, boxes, _cuts([(boxes[i][0] + t, boxes[i][2] - t) for i, t in zip(ids, trim)], min_gap))
+    cols = _cuts([(boxes[i][0] + t, boxes[i][2] - t) for i, t in zip(ids, trim)], min_gap)
     if cols:
         return [i for part in _split(ids, boxes, cols, 0) for i in _order(part, boxes, min_gap, pad)]
     rows = _cuts([(boxes[i][1], boxes[i][3]) for i in ids], 1.0)
@@ -616,25 +616,6 @@ def _order(ids: list[int], boxes: list[Box], min_gap: float, pad: float) -> list
     if len(segments) == 1:  # nothing wide to cut at: plain bands, top to bottom
         segments = bands
     return [i for seg in segments for i in _order(seg, boxes, min_gap, pad)]
-
-
-def _columns(ids: list[int], boxes: list[Box], cuts: list[float]) -> list[float]:
-    """The column cuts that leave a column on each side: a lone small block beside the rest (a "Made with" label
-    at the page's foot, off the text's left edge), low and narrow against the region, is no column, and the cut
-    at its side is dropped."""
-    if not cuts:
-        return cuts
-    parts = _split(ids, boxes, cuts, 0)
-    height = max(boxes[i][3] for i in ids) - min(boxes[i][1] for i in ids)
-    width = max(boxes[i][2] for i in ids) - min(boxes[i][0] for i in ids)
-
-    def slight(part: list[int]) -> bool:
-        if len(part) != 1:
-            return False
-        x0, y0, x1, y1 = boxes[part[0]]
-        return y1 - y0 < 0.1 * height and x1 - x0 < 0.25 * width
-
-    return [c for k, c in enumerate(cuts) if not (slight(parts[k]) or slight(parts[k + 1]))]
 
 
 def _within_one(band: list[int], boxes: list[Box], spans: list[tuple[float, float]], gap: float) -> bool:
