@@ -92,7 +92,11 @@ class FormulaStage(Stage):
 
         x0, y0, x1, y1 = bbox_of([p for line in block.lines for p in line.polygon] + list(block.polygon))
         m = 0.1 * max(y1 - y0, 1.0)
-        box = (max(x0 - m, 0.0), max(y0 - m, 0.0), x1 + m, y1 + m)
+        # A formula found from its text is only as large as the lines read in it: a big sign the detector left out
+        # (an integral beside its line, with its limits) lies just outside, and its ink is read there.
+        found = block.attributes.get("found_by") == "text"
+        mx, my = (1.5 * (y1 - y0), 0.5 * (y1 - y0)) if found else (m, m)
+        box = (max(x0 - mx, 0.0), max(y0 - my, 0.0), x1 + mx, y1 + my)
         image = ctx.crop(box)
         if not image.size:
             return
