@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 
 from scriba.document import Line, bbox_of
-
-Box = tuple[float, float, float, float]
+from scriba.pipeline.reading_order import Box, box_union
 
 _RELATION = re.compile(r"[=<>≤≥≈≠≡≃≅∝∈∉⊂⊃⊆⊇→⇒⇔↦]")
 _OPERATOR = re.compile(r"[∑∏∫∮∇∂√]")
@@ -69,7 +68,8 @@ def _in_paragraph(i: int, boxes: list[Box], texts: list[str], math: list[bool], 
     hanging indent, not a centred display)."""
     x0, y0, x1, y1 = boxes[i]
     for j, (a0, b0, a1, b1) in enumerate(boxes):  # prose beside it in its row: a formula inline in a sentence
-        beside = max(a0 - x1, x0 - a1) <= line_h and _v_overlap(boxes[i], boxes[j]) > 0.5 * min(b1 - b0, y1 - y0)
+        in_row = _v_overlap(boxes[i], boxes[j]) > 0.5 * min(b1 - b0, y1 - y0)
+        beside = in_row and max(a0 - x1, x0 - a1) <= line_h
         if j != i and not math[j] and beside and not _wordless(texts[j]):
             return True
     for side in (-1, 1):
@@ -95,10 +95,6 @@ def _gaps(a: Box, b: Box) -> tuple[float, float]:
     return max(b[0] - a[2], a[0] - b[2]), max(b[1] - a[3], a[1] - b[3])
 
 
-def _joined(a: Box, b: Box) -> Box:
-    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-
-
 def display_formula_groups(lines: list[Line], line_h: float) -> list[list[int]]:
     """Indices of the lines of each display formula found on the page (lines already in a formula, table or
     figure region left out by the caller)."""
@@ -122,7 +118,7 @@ def display_formula_groups(lines: list[Line], line_h: float) -> list[list[int]]:
             dx, dy = _gaps(gb, boxes[i])
             if dy < -0.5 * min(gb[3] - gb[1], boxes[i][3] - boxes[i][1]) and dx <= line_h:
                 groups[g].append(i)
-                group_boxes[g] = _joined(gb, boxes[i])
+                group_boxes[g] = box_union(gb, boxes[i])
                 break
         else:
             groups.append([i])
@@ -149,5 +145,5 @@ def display_formula_groups(lines: list[Line], line_h: float) -> list[list[int]]:
         _, j, g = best
         pieces.discard(j)
         groups[g].append(j)
-        group_boxes[g] = _joined(group_boxes[g], boxes[j])
+        group_boxes[g] = box_union(group_boxes[g], boxes[j])
     return groups

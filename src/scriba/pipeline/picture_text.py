@@ -20,7 +20,7 @@ import numpy as np
 from scriba.document import Line, bbox_of
 from scriba.pipeline.layout_order import Region
 from scriba.pipeline.ocr import OCROptions
-from scriba.pipeline.reading_order import Box, box_area, box_overlap
+from scriba.pipeline.reading_order import Box, box_area, box_overlap, box_union
 
 # Regions that should hold text: when the text layer has none there, the text is a picture and is OCRed.
 TEXT_KINDS = {"text", "title", "table", "reference", "figure_caption", "table_caption"}
@@ -48,7 +48,7 @@ def picture_boxes(regions: list[Region], line_boxes: list[Box], image_boxes: lis
             continue
         for k, b in enumerate(boxes):
             if box_overlap(r.box, b) >= 0.5 * min(box_area(r.box), box_area(b)):
-                boxes[k] = _union(b, r.box)
+                boxes[k] = box_union(b, r.box)
                 break
         else:
             boxes.append(r.box)
@@ -80,10 +80,6 @@ def _with_margin(image: np.ndarray, margin: int) -> np.ndarray:
     out[...] = np.median(edge, axis=0).astype(image.dtype)
     out[margin : margin + h, margin : margin + w] = image
     return out
-
-
-def _union(a: Box, b: Box) -> Box:
-    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def _centre_in(b: Box, box: Box) -> bool:

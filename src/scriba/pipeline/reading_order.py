@@ -21,6 +21,11 @@ def box_overlap(a: Box, b: Box) -> float:
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
+def box_union(a: Box, b: Box) -> Box:
+    """The smallest box holding both."""
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
 def sort_lines(boxes: Sequence[Box]) -> list[int]:
     """Top-to-bottom, then left-to-right within a row. A row tolerance of half the median line height adapts
     to resolution (PaddleOCR uses a fixed 10 px)."""

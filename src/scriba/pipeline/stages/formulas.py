@@ -4,6 +4,7 @@ from the text read inside the formula and its glyphs' positions (`scriba.formula
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -13,32 +14,27 @@ from scriba.block_types import BlockKind, FormulaData
 from scriba.document import Block, bbox_of, polygon_of_bbox
 from scriba.pipeline.display_math import reads_as_prose
 from scriba.pipeline.parse_options import FormulaOptions
+from scriba.pipeline.reading_order import Box, box_union
 from scriba.pipeline.stages.base import PageContext, Stage
 
 
-def merged_rows(
-    boxes: list[tuple[float, float, float, float]],
-) -> list[tuple[tuple[float, float, float, float], list[int]]]:
+def merged_rows(boxes: list[Box]) -> list[tuple[Box, list[int]]]:
     """Line boxes that overlap (a text layer gives "e +" and the exponent "iπ" over it as two lines) joined
     into one, so that no glyph is read twice; lines apart stay apart. Each row with the indices of its lines."""
-    out = [(list(b), [k]) for k, b in enumerate(boxes)]
+    out = [(b, [k]) for k, b in enumerate(boxes)]
     joined = True
     while joined:
         joined = False
-        for i in range(len(out)):
-            for j in range(i + 1, len(out)):
-                (a, ma), (b, mb) = out[i], out[j]
-                v = min(a[3], b[3]) - max(a[1], b[1])
-                # Over half the taller one's height: an integral's limits, within its sign's height, stay apart.
-                if v > 0.5 * max(a[3] - a[1], b[3] - b[1]) and min(a[2], b[2]) > max(a[0], b[0]):
-                    box = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                    out[i] = (box, ma + mb)
-                    del out[j]
-                    joined = True
-                    break
-            if joined:
+        for i, j in itertools.combinations(range(len(out)), 2):
+            (a, ma), (b, mb) = out[i], out[j]
+            v = min(a[3], b[3]) - max(a[1], b[1])
+            # Over half the taller one's height: an integral's limits, within its sign's height, stay apart.
+            if v > 0.5 * max(a[3] - a[1], b[3] - b[1]) and min(a[2], b[2]) > max(a[0], b[0]):
+                out[i] = (box_union(a, b), ma + mb)
+                del out[j]
+                joined = True
                 break
-    return [((a[0], a[1], a[2], a[3]), members) for a, members in out]
+    return out
 
 
 class FormulaStage(Stage):
