@@ -64,13 +64,18 @@ def median_line_height(lines: list[Line]) -> float:
     return float(np.median(hs)) if hs else 10.0
 
 
+def lines_in(box: Box, lines: list[Line]) -> list[Line]:
+    """The lines with more than half their area inside `box`."""
+    return [x for x in lines if box_overlap(bbox_of(x.polygon), box) > 0.5 * box_area(bbox_of(x.polygon))]
+
+
 def drop_text_figures(regions: list[Region], lines: list[Line]) -> list[Region]:
     """A 'figure' covered by many lines of running text is text the detector mislabelled (dense multi-column
     pages, newspapers, handwritten notes, text over a photo); dropping it lets those lines form paragraphs."""
     kept = []
     for r in regions:
         if r.kind == "figure":
-            held = [x for x in lines if box_overlap(bbox_of(x.polygon), r.box) > 0.5 * box_area(bbox_of(x.polygon))]
+            held = lines_in(r.box, lines)
             counts = [count_words(x.text) for x in held]
             n_words = sum(counts)
             # Charts and diagrams carry short labels; prose has most of its words in lines of several words
@@ -86,38 +91,27 @@ def drop_prose_formulas(regions: list[Region], lines: list[Line]) -> list[Region
     """A 'formula' over lines of prose (the detector marks a whole page of equations and their explanations as
     one) is not a formula: dropping it lets the text regions hold the prose and each display formula be found
     on its own (add_display_formulas). A formula with a line of text in it ("where x is ...") stays."""
-    kept = []
-    for r in regions:
-        if r.kind == "formula":
-            held = [x.text for x in lines if box_overlap(bbox_of(x.polygon), r.box) > 0.5 * box_area(bbox_of(x.polygon))]
-            if sum(reads_as_prose(t) for t in held) >= 2:
-                continue
-        kept.append(r)
-    return kept
+    return [
+        r
+        for r in regions
+        if r.kind != "formula" or sum(reads_as_prose(x.text) for x in lines_in(r.box, lines)) < 2
+    ]
 
 
 def drop_prose_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
     """A 'table' over running text in columns (the detector's mistake on multi-column pages and on a report's
     body beside a chart) is not a table: dropping it lets the text regions under it hold the lines."""
-    kept = []
-    for r in regions:
-        if r.kind == "table":
-            held = [
-                (x.text, bbox_of(x.polygon))
-                for x in lines
-                if box_overlap(bbox_of(x.polygon), r.box) > 0.5 * box_area(bbox_of(x.polygon))
-            ]
-            if looks_like_prose(held):
-                continue
-        kept.append(r)
-    return kept
+    return [
+        r
+        for r in regions
+        if r.kind != "table" or not looks_like_prose([(x.text, bbox_of(x.polygon)) for x in lines_in(r.box, lines)])
+    ]
 
 
 def _words_in(box: Box, lines: list[Line]) -> list[TableWord]:
     return [
         TableWord(text, bbox_of(polygon))
-        for x in lines
-        if box_overlap(bbox_of(x.polygon), box) > 0.5 * box_area(bbox_of(x.polygon))
+        for x in lines_in(box, lines)
         for text, polygon in ([(w.text, w.polygon) for w in x.words] or [(x.text, x.polygon)])
     ]
 
