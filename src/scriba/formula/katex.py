@@ -10,15 +10,13 @@ import subprocess
 from pathlib import Path
 
 _ROOTS = ("/usr/lib/node_modules", "/usr/local/lib/node_modules", "/usr/share/nodejs")
-_SCRIPT = (
-    "const k=require('katex');const fs=require('fs');"
-    "const xs=JSON.parse(fs.readFileSync(0,'utf8'));"
+# Both scripts read a JSON list of formulas on stdin and print a JSON list: one answer per formula.
+_EACH = "const k=require('katex');const xs=JSON.parse(require('fs').readFileSync(0,'utf8'));"
+_SCRIPT = _EACH + (
     "console.log(JSON.stringify(xs.map(x=>{try{k.renderToString(x,{throwOnError:true,displayMode:true});return null}"
     "catch(e){return e.message}})))"
 )
-_MATHML = (
-    "const k=require('katex');const fs=require('fs');"
-    "const xs=JSON.parse(fs.readFileSync(0,'utf8'));"
+_MATHML = _EACH + (
     "console.log(JSON.stringify(xs.map(x=>{try{return k.renderToString(x,{throwOnError:true,displayMode:true,"
     "output:'mathml'})}catch(e){return null}})))"
 )

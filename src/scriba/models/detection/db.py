@@ -218,8 +218,7 @@ def split_by_height(
         return []
     parts: list[tuple[np.ndarray, float, float]] = []
     for a, b in itertools.pairwise(cuts):
-        rows = np.flatnonzero(sure[:, a:b].any(axis=1))
-        if not len(rows):
+        if not sure[:, a:b].any():
             continue
         cols = [np.flatnonzero(c) for c in sure[:, a:b].T if c.any()]
         top = float(np.median([c[0] for c in cols]))
