@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from scriba.block_types import BlockKind, FormulaData
 from scriba.document import Block, Line, Page
-from scriba.pipeline.display_math import display_formula_groups, math_text
+from scriba.pipeline.display_math import display_formula_groups, math_text, names_no_math
 from scriba.pipeline.layout_order import Region, add_display_formulas, drop_prose_formulas
 from scriba.pipeline.parse_options import FormulaOptions
 from scriba.pipeline.stages.base import PageContext
@@ -173,3 +173,12 @@ def test_parsed_page_finds_a_display_integral_the_layout_model_calls_text(parser
     assert formulas[0].attributes.get("found_by") == "text"
     text = " ".join(line.text for b in parsed.blocks if b.kind != "formula" for line in b.lines)
     assert all(t in text for t in [*prose, *after])
+
+
+def test_words_with_no_sign_of_mathematics_are_not_read_as_a_formula() -> None:
+    assert names_no_math("* Doncaster Report, p. 8.")
+    assert names_no_math("where the sum runs over all pairs")
+    assert not names_no_math("E = mc^2")
+    assert not names_no_math("Var(X) + Cov(X, Y)")
+    assert not names_no_math("α and β")
+    assert not names_no_math("x")  # one letter: not words

@@ -32,6 +32,16 @@ def reads_as_prose(text: str) -> bool:
     return sum(w.lower() not in _FUNCTIONS for w in _WORD.findall(text)) >= 4
 
 
+_MATH_SIGN = re.compile(r"[=<>≤≥≈≠≡≃≅∝∈∉⊂⊃⊆⊇→⇒⇔↦∑∏∫∮∇∂√±×÷·∞′″^_+−/|\\α-ωΑ-Ω]|\s-\s")
+
+
+def names_no_math(text: str) -> bool:
+    """Words with no sign of mathematics in them ("* Doncaster Report, p. 8."): a footnote or a label the layout
+    model took for a formula, whose LaTeX could only be its words set in italics."""
+    words = [w for w in _WORD.findall(text) if w.lower() not in _FUNCTIONS]
+    return len(words) >= 2 and not _MATH_SIGN.search(text)
+
+
 def math_text(text: str) -> bool:
     """Mathematics rather than prose: a relation or a big operator among letters or digits, no CJK, no word of
     four letters or more (function names aside) and at most one of three."""

@@ -19,6 +19,7 @@ from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_p
 from scriba.pipeline.display_math import display_formula_groups, reads_as_prose
 from scriba.pipeline.line_joins import BULLETS, CHOICE_ROW, attach_bullets, join_choice_rows
 from scriba.pipeline.reading_order import Box, box_area, box_overlap, group_paragraphs, sort_lines
+from scriba.pipeline.row_pieces import join_row_pieces
 from scriba.pipeline.tables import TableWord, count_words, looks_like_grid, looks_like_prose
 from scriba.pipeline.text_tables import TEXT_REGION_KINDS, find_grids, phrases_of
 from scriba.pipeline.watermarks import covered_by_watermark, split_watermarks
@@ -104,7 +105,8 @@ def drop_prose_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
     return [
         r
         for r in regions
-        if r.kind != "table" or not looks_like_prose([(x.text, bbox_of(x.polygon)) for x in lines_in(r.box, lines)])
+        if r.kind != "table"
+        or not looks_like_prose([(x.text, bbox_of(x.polygon)) for x in lines_in(r.box, lines)])
     ]
 
 
@@ -135,7 +137,9 @@ def confirm_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
     return [
         r
         for r in kept
-        if not (r.kind == "figure" and any(box_overlap(r.box, t.box) > 0.8 * min(r.area, t.area) for t in grids))
+        if not (
+            r.kind == "figure" and any(box_overlap(r.box, t.box) > 0.8 * min(r.area, t.area) for t in grids)
+        )
     ]
 
 
@@ -171,7 +175,11 @@ def find_text_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
         gone = {id(r) for r in [*figures, *grown]}
         gone |= {id(r) for r in out if r.kind in TEXT_REGION_KINDS and box_overlap(r.box, box) > 0}
         for b, r in zip(boxes, held_by):
-            if r is not None and r.kind in TEXT_REGION_KINDS and box_overlap(b, box) < 0.5 * max(box_area(b), 1e-6):
+            if (
+                r is not None
+                and r.kind in TEXT_REGION_KINDS
+                and box_overlap(b, box) < 0.5 * max(box_area(b), 1e-6)
+            ):
                 gone.discard(id(r))  # the region holds text outside the table too: it stays
         out = [r for r in out if id(r) not in gone]
         out.append(Region("table", box, score))
@@ -185,7 +193,10 @@ def add_display_formulas(regions: list[Region], lines: list[Line]) -> list[Regio
     free = [
         x
         for x in lines
-        if not any(box_overlap(bbox_of(x.polygon), r.box) >= 0.5 * max(box_area(bbox_of(x.polygon)), 1e-6) for r in held)
+        if not any(
+            box_overlap(bbox_of(x.polygon), r.box) >= 0.5 * max(box_area(bbox_of(x.polygon)), 1e-6)
+            for r in held
+        )
     ]
     found = []
     for group in display_formula_groups(free, median_line_height(lines)):
@@ -295,6 +306,7 @@ def _text_block(lines: list[Line], kind: str = "text") -> Block:
 def paragraphs(lines: list[Line], kind: str = "text") -> list[Block]:
     if not lines:
         return []
+    lines = join_row_pieces(lines)
     boxes = [bbox_of(x.polygon) for x in lines]
     groups: list[list[int]] = []
     for g in group_paragraphs(boxes):
@@ -335,8 +347,13 @@ def restore_body_text(blocks: list[Block], page_height: float, body_height: floa
         text = " ".join(x.text for x in b.lines).strip()
         if y0 > 0.2 * page_height and y1 < 0.8 * page_height:
             b.kind = "text"
-        elif b.kind == "header" and median_line_height(b.lines) >= (1.15 if SECTION.match(text) else 1.3) * body_height:
-            b.kind = "title"  # set larger than the body; a numbered section heading ('2 Method') a little larger
+        elif (
+            b.kind == "header"
+            and median_line_height(b.lines) >= (1.15 if SECTION.match(text) else 1.3) * body_height
+        ):
+            b.kind = (
+                "title"  # set larger than the body; a numbered section heading ('2 Method') a little larger
+            )
         elif b.kind == "header" and SENTENCE_END.search(text) and count_words(text) >= 5:
             b.kind = "text"
 
@@ -441,7 +458,8 @@ def split_margin_rows(blocks: list[Block], page_height: float) -> list[Block]:
         height = float(np.median([boxes[id(x)][3] - boxes[id(x)][1] for x in row]))
         ends = [(row[0], row[1]), (row[-1], row[-2])]
         numbered = [
-            n for n, nxt in ends
+            n
+            for n, nxt in ends
             if PAGE_NUMBER.match(n.text) and _gap(boxes[id(n)], boxes[id(nxt)]) >= 3 * height
         ]
         if not numbered and not _furniture_row(row, [x for x in lines if x not in row], boxes, height, top):
@@ -461,7 +479,9 @@ def split_margin_rows(blocks: list[Block], page_height: float) -> list[Block]:
     return blocks
 
 
-def _furniture_row(row: list[Line], others: list[Line], boxes: dict[int, Box], height: float, top: bool) -> bool:
+def _furniture_row(
+    row: list[Line], others: list[Line], boxes: dict[int, Box], height: float, top: bool
+) -> bool:
     """A page's first (last) row set as short pieces far apart, one with a figure in it ("Revision: 2.4 ...
     P/N 119-036 ... 10 June 2019"), a line height or more away from the rest of the page: a running head or
     foot without a page number."""

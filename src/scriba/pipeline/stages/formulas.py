@@ -12,7 +12,7 @@ import numpy as np
 
 from scriba.block_types import BlockKind, FormulaData
 from scriba.document import Block, bbox_of, polygon_of_bbox
-from scriba.pipeline.display_math import reads_as_prose
+from scriba.pipeline.display_math import names_no_math, reads_as_prose
 from scriba.pipeline.parse_options import FormulaOptions
 from scriba.pipeline.reading_order import Box, box_union
 from scriba.pipeline.stages.base import PageContext, Stage
@@ -71,7 +71,8 @@ class FormulaStage(Stage):
                 data = block.payload(FormulaData)
                 if data.latex is not None or not block.lines:
                     continue
-                if reads_as_prose(" ".join(line.text for line in block.lines)):
+                text = " ".join(line.text for line in block.lines)
+                if reads_as_prose(text) or names_no_math(text):
                     data.latex_status = data.latex_status or "reads as prose: text kept"
                     continue
                 self._from_text(ctx, block)
