@@ -17,6 +17,7 @@ import numpy as np
 from scriba.block_types import FigureData, HeadingData, TableData
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.display_math import display_formula_groups, reads_as_prose
+from scriba.pipeline.indents import indent_cuts
 from scriba.pipeline.line_joins import BULLETS, CHOICE_ROW, attach_bullets, join_choice_rows
 from scriba.pipeline.reading_order import Box, box_area, box_overlap, group_paragraphs, sort_lines
 from scriba.pipeline.row_pieces import join_row_pieces
@@ -311,7 +312,9 @@ def paragraphs(lines: list[Line], kind: str = "text") -> list[Block]:
     groups: list[list[int]] = []
     for g in group_paragraphs(boxes):
         # A row of answer choices ends its question: the next question is a paragraph of its own.
-        cut = [k + 1 for k, i in enumerate(g[:-1]) if CHOICE_ROW.match(lines[i].text)]
+        cut = {k + 1 for k, i in enumerate(g[:-1]) if CHOICE_ROW.match(lines[i].text)}
+        cut |= set(indent_cuts([boxes[i] for i in g], [lines[i].text for i in g]))
+        cut = sorted(cut)
         groups.extend(g[a:b] for a, b in zip([0, *cut], [*cut, len(g)]))
     return [_text_block([lines[i] for i in g], kind) for g in groups]
 
