@@ -17,7 +17,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from scriba.document import Line, Word, polygon_of_bbox
+from scriba.document import Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.turns import from_upright, to_upright
 
 # PDFium reports a hyphen it believes ends a line as one of these.
@@ -34,6 +34,7 @@ _ACCENTS = {
 # Text set at a slant (more than 10 degrees off the page's axes: a watermark, a stamp, a chart's tilted labels)
 # is not grouped with the page's lines; each run of it becomes one line with a slanted quad.
 _SLANT = math.radians(10)
+MARK = "\ufffc"  # stands for a glyph with no Unicode text while words and lines are built
 SLANTED = -1
 
 
@@ -118,7 +119,9 @@ def _char_table(
         pdfium_c.FPDFText_GetFontInfo(textpage.raw, i, name, len(name), ctypes.byref(flags))
         key = name.value
         if key not in bold_fonts:
-            bold_fonts[key] = any(m in key.lower() for m in (b"bold", b"black", b"heavy", b"semibold", b"demi"))
+            bold_fonts[key] = any(
+                m in key.lower() for m in (b"bold", b"black", b"heavy", b"semibold", b"demi")
+            )
         bold.append(bold_fonts[key] or pdfium_c.FPDFText_GetFontWeight(textpage.raw, i) >= 600)
     return codes, boxes, turns, bold, slanted_size
 
@@ -199,6 +202,7 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
             if all(word_bold[k : k + len(line.words)]):
                 layer.bold_lines.add(id(line))
             k += len(line.words)
+        lines = _bullets_from_marks(lines)
         if turn:
             for line in lines:
                 _turn_back(line, turn, width, height)
@@ -206,7 +210,9 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
     return layer
 
 
-def _slanted_lines(codes: list[int], boxes: np.ndarray, idx: np.ndarray, sizes: dict[int, float]) -> list[Line]:
+def _slanted_lines(
+    codes: list[int], boxes: np.ndarray, idx: np.ndarray, sizes: dict[int, float]
+) -> list[Line]:
     """Runs of slanted characters (consecutive in the content stream) -> one line each, its words split at
     spaces, with quads along the run's direction (first corner: the text's top-left)."""
     runs: list[list[int]] = []
@@ -329,8 +335,7 @@ def _words(
         layer.turns[turn] = layer.turns.get(turn, 0) + 1
         if _is_bad(code):
             layer.n_bad += 1
-            if code in (0, 0xFFFD) or unicodedata.category(chr(code)) == "Cc":
-                continue
+            text = MARK  # a symbol-font glyph with no text: a bullet where it opens a line, else nothing
         if wbox:
             prev = wbox[-1]
             h = max(prev[3] - prev[1], box[3] - box[1], 1e-3)
@@ -351,7 +356,52 @@ def _words(
         cbold.append(is_bold)
         wbox.append(box)
     close_word()
-    return words, breaks_after, word_bold
+    # Marks count only as a word of their own (a bullet or box opening a line); inside a word they are dropped.
+    kept = [k for k, (t, _) in enumerate(words) if set(t) == {MARK} or t.replace(MARK, "")]
+    breaks_after = {kept.index(k) for k in breaks_after if k in kept}
+    words = [
+        (t if set(t) == {MARK} else t.replace(MARK, ""), words[k][1]) for k in kept for t in [words[k][0]]
+    ]
+    return words, breaks_after, [word_bold[k] for k in kept]
+
+
+def _bullets_from_marks(lines: list[Line]) -> list[Line]:
+    """A mark word opening a line becomes a bullet ("•"); a line of marks alone is the bullet of the line just
+    right of it in its row (Word sets a symbol-font bullet a tab stop away from its text). Other marks go."""
+    out: list[Line] = []
+    for line in lines:
+        words = [w for k, w in enumerate(line.words) if k == 0 or set(w.text) != {MARK}]
+        if words and set(words[0].text) == {MARK}:
+            words[0] = Word(text="•", confidence=1.0, polygon=words[0].polygon)
+        line.words = words
+        line.text = " ".join(w.text for w in words)
+        if words:
+            out.append(line)
+    marks = [x for x in out if x.text == "•"]
+    for mark in marks:
+        m = bbox_of(mark.polygon)
+        h = m[3] - m[1]
+        beside = [
+            x
+            for x in out
+            if x is not mark
+            and x.text != "•"
+            and 0 <= bbox_of(x.polygon)[0] - m[2] <= 3 * h
+            and abs((bbox_of(x.polygon)[1] + bbox_of(x.polygon)[3]) - (m[1] + m[3])) < h
+        ]
+        if beside:
+            text_line = min(beside, key=lambda x: bbox_of(x.polygon)[0])
+            text_line.words = [*mark.words, *text_line.words]
+            text_line.text = "• " + text_line.text
+    out = [x for x in out if x.text != "•"]
+    for line in out:
+        if len(line.words) > 1 and line.words[0].text == "•":
+            # A symbol font's box is taller than the text's: the line keeps its text's height.
+            _, y0, _, y1 = bbox_of(union_polygon([w.polygon for w in line.words[1:]]))
+            x0, _, x1, _ = bbox_of(line.words[0].polygon)
+            line.words[0].polygon = polygon_of_bbox(x0, y0, x1, y1)
+            line.polygon = union_polygon([w.polygon for w in line.words])
+    return out
 
 
 # TeX control words a PDF may carry as the "actual text" of a formula, as the characters they typeset.
