@@ -1,8 +1,9 @@
-"""Running text in Markdown: numbered entries (a reference list) stay one paragraph each."""
+"""Running text in Markdown: numbered entries (a reference list) stay one paragraph each; a figure between a
+paragraph and its rest follows the whole paragraph."""
 
 from __future__ import annotations
 
-from scriba.document import Block, Document, Line, Page
+from scriba.document import Block, Document, Line, Page, polygon_of_bbox, union_polygon
 from scriba.export.prose import numbered_items
 
 REFERENCES = [
@@ -36,10 +37,14 @@ def test_markdown_writes_one_paragraph_per_entry() -> None:
     md = Document([Page(600, 200, blocks=[_block(REFERENCES)])]).to_markdown()
     assert md.split("\n\n") == [
         "1 British American Tobacco. Social Report. http://www.bat.com/204pp.",
-        ("2 Wroe D. Tobacco ad campaign angers MPs. The Age (Melbourne) 2004; May 17 "
-        "http://www.theage.com.au/articles/2004/05/16/"),
-        ("3 Hirschhorn N. Corporate social responsibility and the tobacco industry: hope or hype? Tobacco "
-        "Control 2004;13:447-53.\n"),
+        (
+            "2 Wroe D. Tobacco ad campaign angers MPs. The Age (Melbourne) 2004; May 17 "
+            "http://www.theage.com.au/articles/2004/05/16/"
+        ),
+        (
+            "3 Hirschhorn N. Corporate social responsibility and the tobacco industry: hope or hype? Tobacco "
+            "Control 2004;13:447-53.\n"
+        ),
     ]
 
 
@@ -66,7 +71,9 @@ def test_bullets_in_a_pdf_become_a_markdown_list(tmp_path) -> None:  # type: ign
         for k, text in enumerate(item):
             c.drawString(96, y - 14 * k, text)
         y -= 14 * len(item) + 6
-    c.drawString(72, y - 10, "Secretarial pools benefited most from these machines in the years that followed.")
+    c.drawString(
+        72, y - 10, "Secretarial pools benefited most from these machines in the years that followed."
+    )
     c.showPage()
     c.save()
     md = Parser(ParseOptions(dpi=144))(tmp_path / "list.pdf").to_markdown()
@@ -87,8 +94,15 @@ def test_a_question_and_its_ticked_options_are_a_lead_and_a_list() -> None:
         "■ Yes, at regional (district) level",
         "■ No",
     ]
-    plain = ["Which of these apply?", "□ They work in parallel", "□ They coordinate appointments of", "practitioners"]
-    md = Document([Page(600, 300, blocks=[_block(numbered, kind="text"), _block(plain, kind="text")])]).to_markdown()
+    plain = [
+        "Which of these apply?",
+        "□ They work in parallel",
+        "□ They coordinate appointments of",
+        "practitioners",
+    ]
+    md = Document(
+        [Page(600, 300, blocks=[_block(numbered, kind="text"), _block(plain, kind="text")])]
+    ).to_markdown()
     assert md.split("\n\n") == [
         (
             "24. Do the staff lawyers coordinate to uniformly challenge common violations of due process rights?\n"
@@ -105,3 +119,33 @@ def test_questions_with_options_in_blocks_of_their_own_stay_apart() -> None:
     q2 = ["25. Is there a second limit?", "■ Yes", "■ No"]
     md = Document([Page(600, 300, blocks=[_block(q1, kind="text"), _block(q2, kind="text")])]).to_markdown()
     assert md == "24. Is there a limit?\n- Yes\n- No\n\n25. Is there a second limit?\n- Yes\n- No\n"
+
+
+def _column_block(texts: list[str], x0: float, y0: float, kind: str = "text") -> Block:
+    lines = [
+        Line(t, 1.0, polygon_of_bbox(x0, y0 + 30 * k, x0 + 400, y0 + 30 * k + 24))
+        for k, t in enumerate(texts)
+    ]
+    return Block(lines=lines, polygon=union_polygon([x.polygon for x in lines]), kind=kind)
+
+
+def test_a_figure_between_a_paragraph_and_its_rest_follows_the_whole_paragraph() -> None:
+    head = _column_block(
+        ["The spring keeps the two sections a distance", "apart so that the threads of each are"], 50, 900
+    )
+    figure = Block(lines=[], polygon=polygon_of_bbox(50, 1000, 450, 1300), kind="figure")
+    caption = _column_block(["Figure 3. Two kinds of nut."], 50, 1310, "figure_caption")
+    rest = _column_block(["out of phase, and the nut holds fast.", "It is made in three sizes."], 500, 100)
+    doc = Document(pages=[Page(width=1000, height=1400, blocks=[head, figure, caption, rest])])
+    parts = doc.to_markdown().strip().split("\n\n")
+    assert parts[0] == (
+        "The spring keeps the two sections a distance apart so that the threads of each are out of phase, "
+        "and the nut holds fast. It is made in three sizes."
+    )
+    assert parts[1:] == ["*Figure 3. Two kinds of nut.*"]  # a figure without a crop writes nothing
+    # A paragraph that ended keeps the figure where it stands.
+    ended = _column_block(
+        ["The spring keeps the two sections a distance", "apart, as the figure shows."], 50, 900
+    )
+    doc = Document(pages=[Page(width=1000, height=1400, blocks=[ended, caption, rest])])
+    assert doc.to_markdown().strip().split("\n\n")[1] == "*Figure 3. Two kinds of nut.*"

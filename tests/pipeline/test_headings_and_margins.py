@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scriba import BlockKind, ParseOptions, Parser
+from tests.conftest import FONTS
 from tests.pipeline.parse_fixtures import _canvas
 
 BODY = [
@@ -16,11 +17,16 @@ BODY = [
 STAMP = "Downloaded from archive.example.org at 6:51 on Monday November 11th 2019"
 
 
-def _report(path: Path) -> Path:
+def _report(path: Path, heading_font: str = "SerifBold") -> Path:
     c, (_, h) = _canvas(path)
+    if heading_font == "SerifItalic":
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        pdfmetrics.registerFont(TTFont("SerifItalic", str(FONTS["serif"]).replace("Regular", "Italic")))
     y = h - 90
     for heading, body in (("Recently Adopted Accounting Pronouncements", BODY), ("Business Combination", BODY)):
-        c.setFont("SerifBold", 11)
+        c.setFont(heading_font, 11)
         c.drawString(72, y, heading)
         y -= 15
         c.setFont("Serif", 11)
@@ -47,6 +53,14 @@ def test_bold_subheadings_and_side_stamp(tmp_path: Path) -> None:
     assert "Downloaded from" not in md
     stamp = [b for b in doc.pages[0].blocks if b.text == STAMP]
     assert len(stamp) == 1 and stamp[0].kind is BlockKind.HEADER  # kept in JSON, read as one line
+
+
+def test_italic_run_in_subheadings_are_headings(tmp_path: Path) -> None:
+    # Books and manuals set subheadings in italics over their paragraph, with no space between.
+    doc = Parser(ParseOptions(dpi=144))(_report(tmp_path / "manual.pdf", "SerifItalic"))
+    md = doc.to_markdown()
+    assert "## Recently Adopted Accounting Pronouncements\n\nIn November the board" in md
+    assert "## Business Combination\n\nIn November the board" in md
 
 
 def test_numbered_section_heading_at_the_top_is_a_heading_not_a_running_head() -> None:

@@ -23,6 +23,8 @@ from scriba.export.prose import (
 )
 
 SKIPPED_KINDS = {"header", "footer", "page_number", "watermark"}
+FLOAT_KINDS = {"figure", "figure_caption", "table", "table_caption"}
+MAX_HELD = 4  # floats held back at most between a paragraph and its rest
 
 
 def _join_lines(block: Block) -> str:
@@ -118,9 +120,14 @@ def _render(doc: Document) -> tuple[str, set[int]]:
     """The Markdown, and the ids of the blocks it joined to the paragraph before them."""
     parts: list[str] = []
     linked: set[int] = set()
-    paragraph = ""  # the text of the last part while it is a plain paragraph (escaped when written)
+    paragraph = ""  # the text of the open paragraph while it is a plain paragraph (escaped when written)
+    at = -1  # its index in parts
     last: Block | None = None  # the block that ended it
     listed = False  # the last part is a Markdown list
+    # Figures, tables and their captions set between a paragraph and its rest (the paragraph breaks at the
+    # bottom of a column and goes on at the top of the next; the float sits between): held back, and written
+    # after the paragraph when its rest comes, else where they stand.
+    held: list[str] = []
     for page in doc.pages:
         for block in page.blocks:
             if block.kind in SKIPPED_KINDS:
@@ -128,12 +135,22 @@ def _render(doc: Document) -> tuple[str, set[int]]:
             md = block_markdown(block)
             if not md:
                 continue
+            if last is not None and block.kind in FLOAT_KINDS and len(held) < MAX_HELD:
+                held.append(md)
+                continue
             text = _join_lines(block)
             if last is not None and continues(last, paragraph, block, text):
                 paragraph = join_pair(paragraph, text)
-                parts[-1] = escape_md(paragraph)
+                parts[at] = escape_md(paragraph)
                 linked.add(id(block))
-            elif block.kind in PROSE_KINDS and numbered_items([x.text for x in block.lines]):
+                parts.extend(held)
+                held = []
+                last = block
+                listed = False
+                continue
+            parts.extend(held)
+            held = []
+            if block.kind in PROSE_KINDS and numbered_items([x.text for x in block.lines]):
                 items = _items(block)  # a list, or reference entries each its own paragraph
                 if len(items) == 1 and listed and parts and _same_list(parts[-1], items[0]):
                     parts[-1] += "\n" + items[0]  # items set apart by a little space: still one list
@@ -143,6 +160,8 @@ def _render(doc: Document) -> tuple[str, set[int]]:
             else:
                 parts.append(md)
                 paragraph = text
-            last = block if block.kind in PROSE_KINDS else None
+                at = len(parts) - 1
+            last = block if block.kind in PROSE_KINDS and paragraph else None
             listed = bool(parts) and _is_list(parts[-1]) and paragraph == ""
+    parts.extend(held)
     return "\n\n".join(parts) + ("\n" if parts else ""), linked

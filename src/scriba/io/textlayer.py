@@ -36,6 +36,8 @@ _ACCENTS = {
 _SLANT = math.radians(10)
 MARK = "\ufffc"  # stands for a glyph with no Unicode text while words and lines are built
 SLANTED = -1
+BOLD, ITALIC = 1, 2  # a character's style bits
+_ITALIC_FLAG = 1 << 6  # PDF font descriptor flag
 
 
 @dataclass
@@ -48,6 +50,8 @@ class TextLayer:
     turns: dict[int, int] = field(default_factory=dict)
     # ids of the lines set entirely in a bold font (subheadings a layout region holds with its paragraph).
     bold_lines: set[int] = field(default_factory=set)
+    # ids of the lines set entirely in italics (run-in subheadings of books and manuals).
+    italic_lines: set[int] = field(default_factory=set)
 
     @property
     def turn(self) -> int:
@@ -85,17 +89,17 @@ def _device_affine(page: pdfium.PdfPage, scale: float) -> np.ndarray:
 
 def _char_table(
     textpage: pdfium.PdfTextPage,
-) -> tuple[list[int], np.ndarray, list[int], list[bool], dict[int, float]]:
+) -> tuple[list[int], np.ndarray, list[int], list[int], dict[int, float]]:
     """Codes, PDF boxes, quarter turns (clockwise, on the rendered page; SLANTED for text set at a slant) and
-    boldness of the page's characters, and the font size of each slanted one."""
+    style bits (BOLD, ITALIC) of the page's characters, and the font size of each slanted one."""
     n = textpage.count_chars()
     slanted_size: dict[int, float] = {}
     codes: list[int] = []
     turns: list[int] = []
-    bold: list[bool] = []
+    style: list[int] = []
     name = ctypes.create_string_buffer(128)
     flags = ctypes.c_int()
-    bold_fonts: dict[bytes, bool] = {}
+    font_style: dict[bytes, int] = {}
     boxes = np.zeros((n, 4), dtype=np.float64)
     rect = pdfium_c.FS_RECTF()
     turn = 0
@@ -115,15 +119,18 @@ def _char_table(
                 turn = (360 - 90 * (round(angle / (math.pi / 2)) % 4)) % 360
                 turn = (360 - turn) % 360 if turn % 180 else turn
         turns.append(turn)
-        # Font weights are often missing (0); the font's name says it ('Arial-BoldMT', 'NimbusSans-Bold').
+        # Font weights are often missing (0); the font's name says it ('Arial-BoldMT', 'NimbusSans-Bold',
+        # 'TimesNewRomanPS-ItalicMT'), or for italics the font descriptor's flags.
         pdfium_c.FPDFText_GetFontInfo(textpage.raw, i, name, len(name), ctypes.byref(flags))
         key = name.value
-        if key not in bold_fonts:
-            bold_fonts[key] = any(
-                m in key.lower() for m in (b"bold", b"black", b"heavy", b"semibold", b"demi")
-            )
-        bold.append(bold_fonts[key] or pdfium_c.FPDFText_GetFontWeight(textpage.raw, i) >= 600)
-    return codes, boxes, turns, bold, slanted_size
+        if key not in font_style:
+            low = key.lower()
+            font_style[key] = (
+                BOLD if any(m in low for m in (b"bold", b"black", b"heavy", b"semibold", b"demi")) else 0
+            ) | (ITALIC if b"italic" in low or b"oblique" in low or flags.value & _ITALIC_FLAG else 0)
+        weight = BOLD if pdfium_c.FPDFText_GetFontWeight(textpage.raw, i) >= 600 else 0
+        style.append(font_style[key] | weight)
+    return codes, boxes, turns, style, slanted_size
 
 
 def _to_pixels(boxes: np.ndarray, affine: np.ndarray) -> np.ndarray:
@@ -179,7 +186,7 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
     frame; its polygons are quads on the page in reading order (the first corner is the text's top-left)."""
     textpage = page.get_textpage()
     try:
-        codes, pdf_boxes, turns, bold, sizes = _char_table(textpage)
+        codes, pdf_boxes, turns, style, sizes = _char_table(textpage)
     finally:
         textpage.close()
     layer = TextLayer()
@@ -195,12 +202,14 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
         idx = np.flatnonzero(turn_of == turn)
         sub_codes = [codes[i] for i in idx]
         sub_boxes = _turn_boxes(boxes[idx], turn, width, height)
-        words, breaks_after, word_bold = _words(sub_codes, sub_boxes, layer, turn, [bold[i] for i in idx])
+        words, breaks_after, word_style = _words(sub_codes, sub_boxes, layer, turn, [style[i] for i in idx])
         lines = _words_to_lines(words, breaks_after)
         k = 0  # every word lands in one line, in order
         for line in lines:
-            if all(word_bold[k : k + len(line.words)]):
+            if all(st & BOLD for st in word_style[k : k + len(line.words)]):
                 layer.bold_lines.add(id(line))
+            if all(st & ITALIC for st in word_style[k : k + len(line.words)]):
+                layer.italic_lines.add(id(line))
             k += len(line.words)
         lines = _bullets_from_marks(lines)
         if turn:
@@ -290,15 +299,15 @@ def _turn_back(line: Line, turn: int, width: int, height: int) -> None:
 
 
 def _words(
-    codes: list[int], boxes: np.ndarray, layer: TextLayer, turn: int, bold: list[bool]
-) -> tuple[list[tuple[str, np.ndarray]], set[int], list[bool]]:
+    codes: list[int], boxes: np.ndarray, layer: TextLayer, turn: int, style: list[int]
+) -> tuple[list[tuple[str, np.ndarray]], set[int], list[int]]:
     """Characters (in content-stream order, boxes upright) -> words with boxes, the indices of the words
-    followed by an explicit line break, and whether each word is bold (most of its characters). Counts
+    followed by an explicit line break, and each word's style bits (those most of its characters have). Counts
     visible and unmapped characters into `layer`."""
     words: list[tuple[str, np.ndarray]] = []
-    word_bold: list[bool] = []
+    word_style: list[int] = []
     chars: list[str] = []
-    cbold: list[bool] = []
+    cstyle: list[int] = []
     wbox: list[np.ndarray] = []
     breaks_after: set[int] = set()
     space_pending = False
@@ -314,12 +323,15 @@ def _words(
                         np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]),
                     )
                 )
-                word_bold.append(2 * sum(cbold) > len(cbold))
+                # A style the word has in most of its characters.
+                word_style.append(
+                    sum(b for b in (BOLD, ITALIC) if 2 * sum(bool(c & b) for c in cstyle) > len(cstyle))
+                )
             chars.clear()
-            cbold.clear()
+            cstyle.clear()
             wbox.clear()
 
-    for code, text, box, is_bold in zip(codes, _char_texts(codes, boxes), boxes, bold):
+    for code, text, box, char_style in zip(codes, _char_texts(codes, boxes), boxes, style):
         if not text:
             continue
         if code in (0x0A, 0x0D):
@@ -353,7 +365,7 @@ def _words(
                 close_word()
         space_pending = False
         chars.append(text)
-        cbold.append(is_bold)
+        cstyle.append(char_style)
         wbox.append(box)
     close_word()
     # Marks count only as a word of their own (a bullet or box opening a line); inside a word they are dropped.
@@ -362,7 +374,7 @@ def _words(
     words = [
         (t if set(t) == {MARK} else t.replace(MARK, ""), words[k][1]) for k in kept for t in [words[k][0]]
     ]
-    return words, breaks_after, [word_bold[k] for k in kept]
+    return words, breaks_after, [word_style[k] for k in kept]
 
 
 def _bullets_from_marks(lines: list[Line]) -> list[Line]:

@@ -361,21 +361,28 @@ def restore_body_text(blocks: list[Block], page_height: float, body_height: floa
             b.kind = "text"
 
 
-def split_bold_headings(blocks: list[Block], bold: set[int]) -> list[Block]:
+def split_bold_headings(blocks: list[Block], bold: set[int], italic: set[int] | None = None) -> list[Block]:
     """Subheadings a layout region holds together with its paragraph: the first line or two of a text block
-    set entirely in bold, short and not ending like a sentence, become a title block of their own (a lone
-    such line is one already). `bold`: ids of the lines set in bold (the PDF text layer knows the fonts)."""
-    if not bold:
+    set entirely in bold (or in italics, with upright text after them), short and not ending like a sentence,
+    become a title block of their own (a lone bold line is one already). `bold`, `italic`: ids of the lines so
+    set (the PDF text layer knows the fonts)."""
+    italic = italic or set()
+    styled = bold | italic
+    if not styled:
         return blocks
     out: list[Block] = []
     for b in blocks:
         k = 0
-        while b.kind in ("text", "reference") and k < min(3, len(b.lines)) and id(b.lines[k]) in bold:
+        while b.kind in ("text", "reference") and k < min(3, len(b.lines)) and id(b.lines[k]) in styled:
             k += 1
         heading = " ".join(x.text for x in b.lines[:k]).strip()
-        if 0 < k <= 2 and (k < len(b.lines) or k == 1) and _heading_like(heading):
+        # An italic line alone, or before more italics, is emphasis or a quotation, not a heading.
+        emphasis = any(id(x) not in bold for x in b.lines[:k]) and (
+            k == len(b.lines) or id(b.lines[k]) in italic
+        )
+        if 0 < k <= 2 and (k < len(b.lines) or k == 1) and not emphasis and _heading_like(heading):
             head = b.lines[:k]
-            # Two bold lines are one heading wrapped when the second goes on in lower case; else two headings.
+            # Two lines are one heading wrapped when the second goes on in lower case; else two headings.
             groups = [head] if k == 1 or head[1].text[:1].islower() else [[x] for x in head]
             for group in groups:
                 title = _text_block(group, "title")

@@ -401,8 +401,9 @@ class Parser:
             if turn % 180:
                 width, height = height, width
             crop = _TurnedCrop(reader, turn)
-        bold = layer.bold_lines if opts.layout.enabled else set()  # without layout: text blocks only
-        page = self._build_page(regions, lines, width, height, source, index, timings, bold)
+        # Without layout: text blocks only.
+        styled = (layer.bold_lines, layer.italic_lines) if opts.layout.enabled else (set(), set())
+        page = self._build_page(regions, lines, width, height, source, index, timings, styled)
         check_cancel(cancel)
         self._run_stages(PageContext(page, crop, stem, cancel=cancel, timings=timings))
         page.metadata.update(
@@ -503,12 +504,12 @@ class Parser:
         source: str,
         index: int,
         timings: dict[str, float],
-        bold: set[int] | None = None,
+        styled: tuple[set[int], set[int]] = (set(), set()),
     ) -> Page:
-        """Blocks in reading order, typed by the layout regions (the stages fill their payloads next). `bold`:
-        ids of the text-layer lines set in bold, whose short leading lines become subheadings."""
+        """Blocks in reading order, typed by the layout regions (the stages fill their payloads next). `styled`:
+        ids of the text-layer lines set in bold and in italics, whose short leading lines become subheadings."""
         t0 = time.perf_counter()
-        blocks = split_bold_headings(assemble_page(regions, lines, width, height), bold or set())
+        blocks = split_bold_headings(assemble_page(regions, lines, width, height), *styled)
         timings["order"] = round(time.perf_counter() - t0, 4)
         layout = [
             {"class": r.kind, "score": round(r.score, 3), "bbox": [round(v, 1) for v in r.box]}
