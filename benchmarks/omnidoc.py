@@ -8,7 +8,10 @@ display-formula edit distance, reading-order edit distance, overall), on pages w
   a numbered display equation;
 - docling: the docling PDF fixtures with their ground-truth Markdown (Arabic ones left out: no model here reads
   Arabic);
-- pubtabnet: the PubTabNet example table images with their HTML (tables only).
+- pubtabnet: the PubTabNet example table images with their HTML (tables only);
+- rendered:AXIS (skew, curl, screen, light, scan; or rendered:clean): the rendered pages as images, put through
+  the robustness benchmark's seeded capture distortions (benchmarks/distortions.py), parsed as photos or scans
+  are: what the parser keeps of a page when the capture is bad.
 
 Systems, each on the same pages: scriba-parse (text layer where usable, else OCR), scriba-parse-ocr (every page
 OCRed, as a scan), scriba-ocr (plain `scriba ocr` Markdown), pdftotext (poppler), tesseract (5, eng+chi_sim
@@ -16,6 +19,7 @@ when installed, on the rendered page). Metrics are in omnidoc_metrics.py.
 
     python benchmarks/omnidoc.py                       # all sets; writes the section of docs/benchmarks.md
     python benchmarks/omnidoc.py --sets rendered --no-write
+    python benchmarks/omnidoc.py --sets rendered:clean,rendered:scan --systems scriba-parse,tesseract --no-write
 """
 
 from __future__ import annotations
@@ -104,7 +108,30 @@ def _docs(set_name: str, workdir: Path) -> list[tuple[str, Path, str]]:
         ]
     if set_name == "pubtabnet":
         return [(name, path, html) for name, path, html in load_pubtabnet()]
+    if set_name.startswith("rendered:"):
+        return _distorted(set_name.split(":", 1)[1], workdir)
     raise ValueError(set_name)
+
+
+def _distorted(axis: str, workdir: Path) -> list[tuple[str, Path, str]]:
+    """The rendered pages as PNG images at DPI, each put through one seeded distortion ('clean': none)."""
+    from distortions import AXES, EXTRA_AXES
+    from PIL import Image
+
+    distort = {**AXES, **EXTRA_AXES}.get(axis) if axis != "clean" else None
+    if axis != "clean" and distort is None:
+        raise SystemExit(f"unknown distortion {axis!r}; known: clean, {', '.join([*AXES, *EXTRA_AXES])}")
+    out = workdir / f"rendered-{axis}"
+    out.mkdir(parents=True, exist_ok=True)
+    docs = []
+    for k, (name, pdf, gt) in enumerate(make_pages(workdir / "rendered")):
+        image = _images(pdf)[0]
+        if distort is not None:
+            image = distort(image, DPI, np.random.default_rng(1000 + k))
+        path = out / f"{name}.png"
+        Image.fromarray(image).save(path)
+        docs.append((name, path, gt))
+    return docs
 
 
 def run_set(set_name: str, systems: Systems, names: list[str], workdir: Path) -> dict[str, dict[str, list[float]]]:

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from scriba.document import Page, Polygon
-from scriba.pipeline.ocr import text_skew
+from scriba.pipeline.levelling import text_skew
 from tests.conftest import font, render_lines
 
 # Polygons come from unclipped quads and CTC steps: a few pixels of slack, never more.

@@ -27,6 +27,7 @@ from scriba.models.runtime import RuntimeOptions, available_cores
 from scriba.options import flag
 from scriba.pipeline import enhance, screen, unwarp
 from scriba.pipeline.initials import join_initials
+from scriba.pipeline.levelling import text_skew
 from scriba.pipeline.reading_order import group_paragraphs, sort_lines, xy_cut
 from scriba.pipeline.turns import from_upright, to_upright, upright_image
 
@@ -192,30 +193,6 @@ def word_boxes(rec: Recognition, frame: np.ndarray) -> list[Word]:
         Word(text=text, confidence=float(np.mean(confs)), polygon=poly)
         for (text, _, _, confs), poly in zip(spans, polys)
     ]
-
-
-# Under this skew the lines' axis-aligned boxes barely grow, and reading order works on them as they are.
-SKEW_LEVELLED = math.radians(1.5)
-
-
-def text_skew(lines: list[Line]) -> float:
-    """The page's text angle in radians (positive: lines run down to the right, image y growing downward):
-    the length-weighted median over the top edges of lines at least twice as long as high; 0 under
-    SKEW_LEVELLED or without such lines."""
-    q = np.array([line.polygon for line in lines if len(line.polygon) == 4], dtype=np.float64)
-    if not len(q):
-        return 0.0
-    top = q[:, 1] - q[:, 0]
-    length = np.hypot(top[:, 0], top[:, 1])
-    high = np.linalg.norm(q[:, 3] - q[:, 0], axis=1)
-    angle = np.arctan2(top[:, 1], top[:, 0])
-    keep = (length >= 2 * high) & (np.abs(angle) < math.radians(30))
-    if not keep.any():
-        return 0.0
-    order = np.argsort(angle[keep])
-    weights = np.cumsum(length[keep][order])
-    skew = float(angle[keep][order][np.searchsorted(weights, weights[-1] / 2)])  # length-weighted median
-    return skew if abs(skew) >= SKEW_LEVELLED else 0.0
 
 
 def _ordering_boxes(lines: list[Line]) -> list[tuple[float, float, float, float]]:

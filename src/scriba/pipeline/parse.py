@@ -39,6 +39,7 @@ from scriba.io.textlayer import TextLayer, read_text_layer
 from scriba.models.runtime import RuntimeOptions
 from scriba.pipeline.ahead import one_ahead
 from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page, split_bold_headings
+from scriba.pipeline.levelling import MIN_SKEW, level_page, text_skew
 from scriba.pipeline.parse_options import (
     OCR_MODES,
     FormulaOptions,
@@ -458,6 +459,10 @@ class Parser:
                 for word in line.words:
                     word.polygon = to_upright(np.array(word.polygon), flipped, w, h).tolist()
             rotation = (rotation + flipped) % 360
+        level = level_page(image, text_skew(lines, MIN_SKEW)) if lines else None
+        if level is not None:
+            image = level.image
+            level.move(lines)
         check_cancel(cancel)
         t2 = time.perf_counter()
         regions = self._regions(image, 1.0)
@@ -471,6 +476,8 @@ class Parser:
         page = self._build_page(regions, lines, w, h, source, index, timings)
         self._run_stages(PageContext(page, crop, stem, image, reads, cancel, timings))
         page.metadata.update({"method": "ocr" if reads else "none", "rotation": rotation, "dpi": opts.dpi})
+        if level is not None:
+            page.metadata["deskew"] = round(level.degrees, 2)
         page.metadata["timings"]["total"] = round(sum(v for k, v in timings.items() if k != "total"), 4)
         return ParsedPage(page, image, 1.0)
 
