@@ -3,8 +3,6 @@ scanned straight, and the page's metadata says by how much it was turned."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pypdfium2 as pdfium

@@ -160,3 +160,12 @@ def test_straight_lines_are_not_curved() -> None:
     xs = np.linspace(50, 950, 60)
     curves = [unwarp.Curve(np.stack([xs, y0 + 0.05 * xs], axis=1), 12.0) for y0 in range(100, 700, 60)]
     assert not unwarp.is_curved(curves)
+
+
+def test_a_curled_page_is_laid_out_flattened_by_the_parser() -> None:
+    from scriba import ParseOptions, Parser
+
+    page = curl(render_lines(LINES, size=SIZE, spacing=SPACING, margin=MARGIN, width=WIDTH))
+    doc = Parser(ParseOptions(dpi=144))(page)
+    assert doc.pages[0].metadata.get("unwarped") is True
+    assert doc.to_markdown().split() == " ".join(LINES).split()

@@ -332,6 +332,17 @@ class OCR:
         check_cancel(cancel)
         return self._with_seals(image, page)
 
+    def ocr_image_flat(
+        self, image: np.ndarray, source: str = "", index: int = 0, cancel: CancelEvent | None = None
+    ) -> tuple[Page, np.ndarray | None]:
+        """As ocr_image, but a page read flattened (a curled page) keeps the flattened frame: the page whose
+        polygons refer to the flattened image, and that image (None when the page was not flattened). For a
+        caller that lays the page out next (the parser): its layout then sees straight lines."""
+        prep = self._prepare_page(image, cancel)
+        page = self._start_page(prep, source, index, cancel, keep_flat=True)()
+        check_cancel(cancel)
+        return self._with_seals(prep.flat if prep.flat is not None else image, page), prep.flat
+
     def _with_seals(self, image: np.ndarray, page: Page) -> Page:
         """With the `seals` option: the page's seals added as "seal" blocks (the seal detector is loaded on
         first use)."""
@@ -351,7 +362,7 @@ class OCR:
         t0 = time.perf_counter()
         if self.options.enhance == "auto" and self._enhance.descreen:
             image = screen.clean(image)  # the same array unless the page is a photo of a screen
-        warp = None
+        warp = flat = None
         if self.options.unwarp == "off":
             det = self.detector(image)
         else:
@@ -364,7 +375,7 @@ class OCR:
                 det = boxes_from_probability(prob, self.detector.spec, ph, pw)
             else:
                 check_cancel(cancel)
-                image = warp.flatten(image)
+                image = flat = warp.flatten(image)
                 det = self.detector(image)
         check_cancel(cancel)
         t1 = time.perf_counter()
@@ -392,7 +403,7 @@ class OCR:
                 cropped, rotation = turned, (rotation + 180) % 360
             else:  # a few unsure votes: both ways are read, and the surer reading decides (_start_page)
                 alternative = turned
-        return _PreparedPage(w, h, cropped, rotation, round(t1 - t0, 4), alternative, warp)
+        return _PreparedPage(w, h, cropped, rotation, round(t1 - t0, 4), alternative, warp, flat)
 
     @staticmethod
     def _turned(image: np.ndarray, quads: list[np.ndarray], angle: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -403,7 +414,12 @@ class OCR:
         return upright_image(image, angle), list(order_clockwise_many(to_upright(np.array(quads), angle, w, h)))
 
     def _start_page(
-        self, prep: _PreparedPage, source: str, index: int, cancel: CancelEvent | None = None
+        self,
+        prep: _PreparedPage,
+        source: str,
+        index: int,
+        cancel: CancelEvent | None = None,
+        keep_flat: bool = False,
     ) -> Callable[[], Page]:
         """Queue the page's lines for recognition; returns the function that waits for them and builds the Page."""
         read = self._start_reading(prep.cropped, cancel)
@@ -422,7 +438,7 @@ class OCR:
             blocks = assemble_blocks(lines)
             if rotation:
                 blocks = [_block_on_given_page(b, rotation, w, h) for b in blocks]
-            if prep.warp is not None:
+            if prep.warp is not None and not keep_flat:
                 blocks = [_block_on_curled_page(b, prep.warp) for b in blocks]
             timings["detect"] = prep.detect_s
             return Page(
@@ -685,6 +701,7 @@ class _PreparedPage:
     detect_s: float
     alternative: _Crops | None = None  # the page turned by 180, when the classifier's votes were too unsure
     warp: unwarp.Warp | None = None  # the page was read flattened (see scriba.pipeline.unwarp)
+    flat: np.ndarray | None = None  # the flattened page, when it was
 
 
 def _sureness(lines: list[Line]) -> float:

@@ -40,6 +40,7 @@ from scriba.models.runtime import RuntimeOptions
 from scriba.pipeline.ahead import one_ahead
 from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page, split_bold_headings
 from scriba.pipeline.levelling import MIN_SKEW, level_page, text_skew
+from scriba.pipeline.page_edges import square_up
 from scriba.pipeline.parse_options import (
     OCR_MODES,
     FormulaOptions,
@@ -444,10 +445,13 @@ class Parser:
         timings["orientation"] = round(time.perf_counter() - t0, 4)
         lines: list[Line] = []
         flipped = 0
+        flat = None
         if reads and not blank:
             check_cancel(cancel)
             t1 = time.perf_counter()
-            ocr_page = self.ocr.ocr_image(image, source=source, index=index, cancel=cancel)
+            ocr_page, flat = self.ocr.ocr_image_flat(image, source=source, index=index, cancel=cancel)
+            if flat is not None:  # a curled page: laid out flattened, as it was read
+                image = flat
             lines = ocr_page.lines
             flipped = int(ocr_page.metadata.get("rotation", 0))
             timings["ocr"] = round(time.perf_counter() - t1, 4)
@@ -459,6 +463,10 @@ class Parser:
                 for word in line.words:
                     word.polygon = to_upright(np.array(word.polygon), flipped, w, h).tolist()
             rotation = (rotation + flipped) % 360
+        squared = square_up(image, lines) if lines and opts.ocr.unwarp != "off" else None
+        if squared is not None:  # a photo of a page at an angle: laid out squared up by its edges
+            image = squared.image
+            squared.move(lines)
         level = level_page(image, text_skew(lines, MIN_SKEW)) if lines else None
         if level is not None:
             image = level.image
@@ -476,6 +484,10 @@ class Parser:
         page = self._build_page(regions, lines, w, h, source, index, timings)
         self._run_stages(PageContext(page, crop, stem, image, reads, cancel, timings))
         page.metadata.update({"method": "ocr" if reads else "none", "rotation": rotation, "dpi": opts.dpi})
+        if flat is not None:
+            page.metadata["unwarped"] = True
+        if squared is not None:
+            page.metadata["page_corners"] = [[round(v, 1) for v in p] for p in squared.corners]
         if level is not None:
             page.metadata["deskew"] = round(level.degrees, 2)
         page.metadata["timings"]["total"] = round(sum(v for k, v in timings.items() if k != "total"), 4)
