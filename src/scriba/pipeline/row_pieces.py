@@ -11,31 +11,31 @@ across it. A region the layout model drew over two columns keeps its columns apa
 
 from __future__ import annotations
 
+import numpy as np
+
 from scriba.document import Line, bbox_of, union_polygon
-from scriba.pipeline.reading_order import Box
 
 MAX_GAP = 2.0  # widest gap closed, in line heights (justified lines reach about 1.6 after a full stop)
 REACH = 2.0  # how far above or below (in line heights) a line crossing the gap is looked for
 
 
-def _same_row(a: Box, b: Box) -> bool:
-    ha, hb = a[3] - a[1], b[3] - b[1]
-    overlap = min(a[3], b[3]) - max(a[1], b[1])
-    centre = abs((a[1] + a[3]) - (b[1] + b[3])) / 2
-    return overlap >= 0.5 * min(ha, hb) and centre < 0.5 * max(ha, hb)
+def _same_row(boxes: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Which boxes share a row with box a: they overlap by half the lower one's height, centres close."""
+    ha, hb = a[3] - a[1], boxes[:, 3] - boxes[:, 1]
+    overlap = np.minimum(a[3], boxes[:, 3]) - np.maximum(a[1], boxes[:, 1])
+    centre = np.abs((a[1] + a[3]) - (boxes[:, 1] + boxes[:, 3])) / 2
+    return (overlap >= 0.5 * np.minimum(ha, hb)) & (centre < 0.5 * np.maximum(ha, hb))
 
 
-def _crossed(boxes: list[Box], i: int, j: int, h: float) -> bool:
+def _crossed(boxes: np.ndarray, i: int, j: int, h: float) -> bool:
     """Does a line of another row, near these two, span the gap between line i and line j (to its right)?"""
     a, b = boxes[i], boxes[j]
     top, bottom = min(a[1], b[1]), max(a[3], b[3])
-    for k, c in enumerate(boxes):
-        if k in (i, j) or _same_row(c, a) or _same_row(c, b):
-            continue
-        near = c[3] > top - REACH * h and c[1] < bottom + REACH * h
-        if near and c[0] < a[2] and c[2] > b[0]:
-            return True
-    return False
+    other = ~(_same_row(boxes, a) | _same_row(boxes, b))
+    other[[i, j]] = False
+    near = (boxes[:, 3] > top - REACH * h) & (boxes[:, 1] < bottom + REACH * h)
+    spans = (boxes[:, 0] < a[2]) & (boxes[:, 2] > b[0])
+    return bool((other & near & spans).any())
 
 
 def _joined(pieces: list[Line]) -> Line:
@@ -52,22 +52,19 @@ def join_row_pieces(lines: list[Line]) -> list[Line]:
     """Lines of one running-text region, with the pieces of each printed line joined left to right."""
     if len(lines) < 2:
         return lines
-    boxes = [bbox_of(x.polygon) for x in lines]
+    boxes = np.array([bbox_of(x.polygon) for x in lines], dtype=np.float64)
+    heights = boxes[:, 3] - boxes[:, 1]
     right_of: dict[int, int] = {}
     for i, a in enumerate(boxes):
-        best = None
-        for j, b in enumerate(boxes):
-            h = max(a[3] - a[1], b[3] - b[1])
-            if j == i or not _same_row(a, b) or b[0] < a[2] - 0.1 * h or b[0] <= a[0]:
-                continue
-            if best is None or b[0] < boxes[best][0]:
-                best = j
-        if best is None:
+        h = np.maximum(heights[i], heights)
+        beside = _same_row(boxes, a) & (boxes[:, 0] >= a[2] - 0.1 * h) & (boxes[:, 0] > a[0])
+        beside[i] = False
+        if not beside.any():
             continue
-        b = boxes[best]
-        h = max(a[3] - a[1], b[3] - b[1])
-        if b[0] - a[2] <= MAX_GAP * h and _crossed(boxes, i, best, h):
-            right_of[i] = best
+        cands = np.flatnonzero(beside)
+        j = int(cands[np.argmin(boxes[cands, 0])])
+        if boxes[j, 0] - a[2] <= MAX_GAP * h[j] and _crossed(boxes, i, j, float(h[j])):
+            right_of[i] = j
     # A piece claimed from two lines on its left goes with the nearer one.
     left_of: dict[int, int] = {}
     for i, j in sorted(right_of.items(), key=lambda kv: boxes[kv[0]][2]):
