@@ -42,8 +42,9 @@ def text_skew(lines: list[Line], least: float = SKEW_LEVELLED) -> float:
     return skew if abs(skew) >= least else 0.0
 
 
-# Under this a long line's upright box grows by under a tenth of its height per ten heights of length.
-MIN_SKEW = math.radians(0.5)
+# Under this a long line's upright box grows by an eighth of its height per ten heights of length, and a
+# straight page's detected quads, a little off level each, are not taken for a skew.
+MIN_SKEW = math.radians(0.75)
 
 
 @dataclass
