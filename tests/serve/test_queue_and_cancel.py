@@ -134,7 +134,7 @@ def test_parse_stops_between_stages_and_the_shared_parser_is_untouched() -> None
     data = pdf_bytes([LONG_PAGE] * 3)
     cancel = threading.Event()
     layouts: list[int] = []
-    ocr_image, layout = parser.ocr.ocr_image, parser.layout
+    ocr_image, layout = parser.ocr.ocr_image_flat, parser.layout  # the parser reads a page through it
 
     def ocr_then_cancel(*args, **kwargs):  # type: ignore[no-untyped-def]
         out = ocr_image(*args, **kwargs)
@@ -145,20 +145,20 @@ def test_parse_stops_between_stages_and_the_shared_parser_is_untouched() -> None
         layouts.append(1)
         return layout(*args, **kwargs)
 
-    parser.ocr.ocr_image, parser._layout = ocr_then_cancel, counting_layout
+    parser.ocr.ocr_image_flat, parser._layout = ocr_then_cancel, counting_layout
     try:
         with pytest.raises(Cancelled):
             _parse_work(make_parser, options, data, "long.pdf", None, None, cancel)
         assert layouts == []  # the first page's OCR was its last stage: no layout, no second page
         # Another request on the same shared parser is not cancelled by the first one's event.
-        parser.ocr.ocr_image = ocr_image
+        parser.ocr.ocr_image_flat = ocr_image
         doc = _parse_work(make_parser, options, data, "long.pdf", "1", None, threading.Event())
         assert len(doc.pages) == 1 and not doc.pages[0].error and layouts == [1]
         assert "scanned page" in doc.to_markdown()
     finally:
         parser._layout = layout
-        if "ocr_image" in vars(parser.ocr):
-            del parser.ocr.ocr_image
+        if "ocr_image_flat" in vars(parser.ocr):
+            del parser.ocr.ocr_image_flat
 
 
 # -- a real server --------------------------------------------------------------------------------------

@@ -22,10 +22,10 @@ from scriba.document import Line
 SKEW_LEVELLED = math.radians(1.5)
 
 
-def text_skew(lines: list[Line], least: float = SKEW_LEVELLED) -> float:
+def text_skew(lines: list[Line], least: float = SKEW_LEVELLED, min_lines: int = 1) -> float:
     """The page's text angle in radians (positive: lines run down to the right, image y growing downward):
     the length-weighted median over the top edges of lines at least twice as long as high; 0 under `least`
-    or without such lines."""
+    or with fewer than `min_lines` such lines."""
     q = np.array([line.polygon for line in lines if len(line.polygon) == 4], dtype=np.float64)
     if not len(q):
         return 0.0
@@ -34,7 +34,7 @@ def text_skew(lines: list[Line], least: float = SKEW_LEVELLED) -> float:
     high = np.linalg.norm(q[:, 3] - q[:, 0], axis=1)
     angle = np.arctan2(top[:, 1], top[:, 0])
     keep = (length >= 2 * high) & (np.abs(angle) < math.radians(30))
-    if not keep.any():
+    if keep.sum() < max(min_lines, 1):
         return 0.0
     order = np.argsort(angle[keep])
     weights = np.cumsum(length[keep][order])
@@ -45,6 +45,7 @@ def text_skew(lines: list[Line], least: float = SKEW_LEVELLED) -> float:
 # Under this a long line's upright box grows by an eighth of its height per ten heights of length, and a
 # straight page's detected quads, a little off level each, are not taken for a skew.
 MIN_SKEW = math.radians(0.75)
+MIN_LINES = 3  # one or two short lines' boxes can lie a degree off on a straight page
 
 
 @dataclass

@@ -39,7 +39,7 @@ from scriba.io.textlayer import TextLayer, read_text_layer
 from scriba.models.runtime import RuntimeOptions
 from scriba.pipeline.ahead import one_ahead
 from scriba.pipeline.layout_order import KIND_OF_CLASS, Region, assemble_page, split_bold_headings
-from scriba.pipeline.levelling import MIN_SKEW, level_page, text_skew
+from scriba.pipeline.levelling import MIN_LINES, MIN_SKEW, level_page, text_skew
 from scriba.pipeline.page_edges import square_up
 from scriba.pipeline.parse_options import (
     OCR_MODES,
@@ -467,7 +467,7 @@ class Parser:
         if squared is not None:  # a photo of a page at an angle: laid out squared up by its edges
             image = squared.image
             squared.move(lines)
-        level = level_page(image, text_skew(lines, MIN_SKEW)) if lines else None
+        level = level_page(image, text_skew(lines, MIN_SKEW, MIN_LINES)) if lines else None
         if level is not None:
             image = level.image
             level.move(lines)
