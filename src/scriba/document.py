@@ -7,6 +7,7 @@ Polygons are absolute pixel coordinates of the page image, as lists of [x, y].
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -89,6 +90,14 @@ class Line:
             polygon=d["polygon"],
             words=[Word.from_dict(w) for w in d.get("words", [])],
         )
+
+
+def move_lines(lines: list[Line], to: Callable[[Polygon], Polygon]) -> None:
+    """Each line's and each of its words' polygon mapped by `to` (onto another frame of the same page)."""
+    for line in lines:
+        line.polygon = to(line.polygon)
+        for word in line.words:
+            word.polygon = to(word.polygon)
 
 
 @dataclass

@@ -106,6 +106,14 @@ def article_pdf(path: Path, **canvas_kwargs: object) -> Path:
     return path
 
 
+def article_page_image(path: Path) -> np.ndarray:
+    """Page 1 of article_pdf (written to `path`) rendered at 144 dpi: the two-column page as an image."""
+    import pypdfium2 as pdfium
+
+    bitmap = pdfium.PdfDocument(str(article_pdf(path)))[0].render(scale=2.0)
+    return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
+
+
 def scanned_pdf(path: Path, image: np.ndarray) -> Path:
     """One page that is only a picture of text (no text layer), like a scan."""
     from reportlab.lib.utils import ImageReader

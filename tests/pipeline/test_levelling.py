@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pypdfium2 as pdfium
 import pytest
 
 from scriba import ParseOptions, Parser
 from scriba.document import Line, polygon_of_bbox
 from scriba.pipeline.levelling import level_page, text_skew
-from tests.pipeline.parse_fixtures import LEFT, RIGHT, article_pdf
+from tests.pipeline.parse_fixtures import LEFT, RIGHT, article_page_image
 
 
 def _tilted(image: np.ndarray, degrees: float) -> np.ndarray:
@@ -22,9 +21,7 @@ def _tilted(image: np.ndarray, degrees: float) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def page_image(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
-    pdf = article_pdf(tmp_path_factory.mktemp("level") / "article.pdf")
-    bitmap = pdfium.PdfDocument(str(pdf))[0].render(scale=2.0)
-    return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
+    return article_page_image(tmp_path_factory.mktemp("level") / "article.pdf")
 
 
 def test_a_tilted_two_column_page_reads_as_the_straight_one(page_image: np.ndarray) -> None:

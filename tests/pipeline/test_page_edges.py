@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pypdfium2 as pdfium
 import pytest
 
 from scriba import ParseOptions, Parser
 from scriba.document import Line, polygon_of_bbox
 from scriba.pipeline.page_edges import page_quad, square_up
-from tests.pipeline.parse_fixtures import LEFT, RIGHT, article_pdf
+from tests.pipeline.parse_fixtures import LEFT, RIGHT, article_page_image
 
 # Where the page's corners land in the photo (top-left, top-right, bottom-right, bottom-left), as fractions.
 CORNERS = [(0.12, 0.06), (0.86, 0.10), (0.92, 0.93), (0.06, 0.96)]
@@ -29,9 +28,7 @@ def _photo(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def page_image(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
-    pdf = article_pdf(tmp_path_factory.mktemp("edges") / "article.pdf")
-    bitmap = pdfium.PdfDocument(str(pdf))[0].render(scale=2.0)
-    return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
+    return article_page_image(tmp_path_factory.mktemp("edges") / "article.pdf")
 
 
 def test_the_page_quadrilateral_is_found_on_a_dark_desk(page_image: np.ndarray) -> None:

@@ -368,13 +368,10 @@ def _words(
         cstyle.append(char_style)
         wbox.append(box)
     close_word()
-    # Marks count only as a word of their own (a bullet or box opening a line); inside a word they are dropped.
-    kept = [k for k, (t, _) in enumerate(words) if set(t) == {MARK} or t.replace(MARK, "")]
-    breaks_after = {kept.index(k) for k in breaks_after if k in kept}
-    words = [
-        (t if set(t) == {MARK} else t.replace(MARK, ""), words[k][1]) for k in kept for t in [words[k][0]]
-    ]
-    return words, breaks_after, [word_style[k] for k in kept]
+    # Marks count only as a word of their own (a bullet or box opening a line); inside a word they are dropped
+    # (which leaves it its other characters: no word is marks and letters without some of the latter).
+    words = [(t if set(t) == {MARK} else t.replace(MARK, ""), box) for t, box in words]
+    return words, breaks_after, word_style
 
 
 def _bullets_from_marks(lines: list[Line]) -> list[Line]:

@@ -354,9 +354,8 @@ def restore_body_text(blocks: list[Block], page_height: float, body_height: floa
             b.kind == "header"
             and median_line_height(b.lines) >= (1.15 if SECTION.match(text) else 1.3) * body_height
         ):
-            b.kind = (
-                "title"  # set larger than the body; a numbered section heading ('2 Method') a little larger
-            )
+            # Set larger than the body; a numbered section heading ('2 Method') a little larger.
+            b.kind = "title"
         elif b.kind == "header" and SENTENCE_END.search(text) and count_words(text) >= 5:
             b.kind = "text"
 

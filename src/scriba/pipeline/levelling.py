@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from scriba.document import Line
+from scriba.document import Line, move_lines
 
 # Under this skew the lines' axis-aligned boxes barely grow, and reading order works on them as they are.
 SKEW_LEVELLED = math.radians(1.5)
@@ -60,10 +60,7 @@ class LevelPage:
 
     def move(self, lines: list[Line]) -> None:
         """Lines (and their words) read on the page as given, moved onto the level page."""
-        for line in lines:
-            line.polygon = self.to_level(line.polygon)
-            for word in line.words:
-                word.polygon = self.to_level(word.polygon)
+        move_lines(lines, self.to_level)
 
 
 def _paper(image: np.ndarray) -> tuple[int, int, int]:

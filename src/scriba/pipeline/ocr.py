@@ -16,7 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from scriba.document import Block, Document, Line, Page, Word, bbox_of, union_polygon
+from scriba.document import Block, Document, Line, Page, Word, bbox_of, move_lines, union_polygon
 from scriba.errors import CancelEvent, InputError, check_cancel
 from scriba.io.sources import PageImage, Source, expand_inputs, iter_pages
 from scriba.models.classification.angle import AngleClassifier
@@ -239,20 +239,14 @@ def _given(polygon: list[list[float]], angle: int, w: int, h: int) -> list[list[
 
 def _block_on_given_page(block: Block, angle: int, w: int, h: int) -> Block:
     """Map a block read on the upright page back onto the page as given (w x h, turned `angle` clockwise)."""
-    for line in block.lines:
-        line.polygon = _given(line.polygon, angle, w, h)
-        for word in line.words:
-            word.polygon = _given(word.polygon, angle, w, h)
+    move_lines(block.lines, lambda p: _given(p, angle, w, h))
     block.polygon = _given(block.polygon, angle, w, h)
     return block
 
 
 def _block_on_curled_page(block: Block, warp: unwarp.Warp) -> Block:
     """Map a block read on the flattened page back onto the page as given."""
-    for line in block.lines:
-        line.polygon = warp.to_given(line.polygon)
-        for word in line.words:
-            word.polygon = warp.to_given(word.polygon)
+    move_lines(block.lines, warp.to_given)
     block.polygon = warp.to_given(block.polygon)
     return block
 

@@ -10,13 +10,12 @@ are left as they are.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from scriba.document import Line
+from scriba.document import Line, move_lines
 
 WORK_SIDE = 800  # the edges are looked for on a copy this large
 MIN_AREA = 0.25  # of the photo: a smaller bright shape is a card or a figure, not the page
@@ -38,10 +37,7 @@ class SquaredPage:
 
     def move(self, lines: list[Line]) -> None:
         """Lines (and their words) read on the photo, moved onto the squared-up page."""
-        for line in lines:
-            line.polygon = self.to_square(line.polygon)
-            for word in line.words:
-                word.polygon = self.to_square(word.polygon)
+        move_lines(lines, self.to_square)
 
 
 def _ordered(quad: np.ndarray) -> np.ndarray:
@@ -100,7 +96,7 @@ def square_up(image: np.ndarray, lines: list[Line]) -> SquaredPage | None:
     # An upright rectangle already (a scan with a dark border): only cropping, nothing to square up.
     if np.abs(quad - quad.min(0) - box).max() < SQUARE * side:
         return None
-    if min(width, height) < 32 or math.isnan(side):
+    if min(width, height) < 32:
         return None
     homography = cv2.getPerspectiveTransform(quad.astype(np.float32), box.astype(np.float32))
     squared = cv2.warpPerspective(image, homography, (width, height), flags=cv2.INTER_LINEAR)

@@ -20,7 +20,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from scriba.document import Document, Line, Page, Word, bbox_of
+from scriba.document import Document, Line, Page, Word, bbox_of, move_lines
 from scriba.errors import Cancelled, InputError, check_cancel
 from scriba.export.markdown import link_paragraphs
 from scriba.io.images import MAX_PIXELS
@@ -458,10 +458,7 @@ class Parser:
         if flipped:  # the OCR found the page still turned (upside down, or on its side): lay it out upright too
             h, w = image.shape[:2]
             image = upright_image(image, flipped)
-            for line in lines:
-                line.polygon = to_upright(np.array(line.polygon), flipped, w, h).tolist()
-                for word in line.words:
-                    word.polygon = to_upright(np.array(word.polygon), flipped, w, h).tolist()
+            move_lines(lines, lambda p: to_upright(np.array(p), flipped, w, h).tolist())
             rotation = (rotation + flipped) % 360
         squared = square_up(image, lines) if lines and opts.ocr.unwarp != "off" else None
         if squared is not None:  # a photo of a page at an angle: laid out squared up by its edges
