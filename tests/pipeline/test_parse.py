@@ -4,6 +4,7 @@ scanned pages through OCR, encrypted / corrupt inputs and a failing page."""
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -216,3 +217,48 @@ def test_scan_turned_sideways_is_read_upright(parser: Parser, tmp_path: Path) ->
     assert page.metadata["method"] == "ocr" and page.metadata["rotation"] == 90
     words = doc.to_markdown().split()
     assert words.index("Scanned") < words.index("parser") < words.index("order")
+
+
+def test_streamed_pages_equal_pages_parsed_one_by_one(article: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream reads page n+1's text layer while the layout model runs on page n on a thread of its own;
+    the blocks are those of each page parsed alone."""
+    import pypdfium2 as pdfium
+
+    from scriba.models.layout.picodet import LayoutDetector
+
+    threads: set[str] = set()
+    real = LayoutDetector.__call__
+
+    def recording(self, rgb):  # type: ignore[no-untyped-def]
+        threads.add(threading.current_thread().name)
+        return real(self, rgb)
+
+    monkeypatch.setattr(LayoutDetector, "__call__", recording)
+    parser = Parser(ParseOptions(dpi=144))
+    streamed = parser(article)
+    layout_threads = {name.split("_")[0] for name in threads}
+    pdf = pdfium.PdfDocument(str(article))
+    alone = [parser.parse_pdf_page(pdf[k], "article.pdf", k, "article").page for k in range(len(pdf))]
+    assert [[(b.kind, b.text) for b in p.blocks] for p in streamed.pages] == [
+        [(b.kind, b.text) for b in p.blocks] for p in alone
+    ]
+    assert streamed.pages[0].blocks[0].text == TITLE
+    assert "scriba-layout" in layout_threads  # text-layer pages (a page without text is read by OCR here)
+
+
+def test_a_failing_layout_run_is_recorded_on_its_page(article: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scriba.models.layout.picodet import LayoutDetector
+
+    real = LayoutDetector.__call__
+    calls = {"n": 0}
+
+    def fail_on_second_page(self, rgb):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:  # fault injection on the layout thread
+            raise RuntimeError("layout model failed")
+        return real(self, rgb)
+
+    monkeypatch.setattr(LayoutDetector, "__call__", fail_on_second_page)
+    doc = Parser(ParseOptions(dpi=144))(article)
+    assert [p.error for p in doc.pages] == [None, "RuntimeError: layout model failed", None]
+    assert doc.pages[0].blocks[0].text == TITLE

@@ -308,19 +308,25 @@ def _words(
     word_style: list[int] = []
     chars: list[str] = []
     cstyle: list[int] = []
-    wbox: list[np.ndarray] = []
+    wbox: list[list[float]] = []
     breaks_after: set[int] = set()
     space_pending = False
 
     def close_word() -> None:
         if chars:
-            b = np.array(wbox)
             text = _plain_tex(_quotes("".join(chars)))
             if text:  # else nothing was left of a TeX fragment
                 words.append(
                     (
                         text,
-                        np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]),
+                        np.array(
+                            [
+                                min(b[0] for b in wbox),
+                                min(b[1] for b in wbox),
+                                max(b[2] for b in wbox),
+                                max(b[3] for b in wbox),
+                            ]
+                        ),
                     )
                 )
                 # A style the word has in most of its characters.
@@ -331,7 +337,8 @@ def _words(
             cstyle.clear()
             wbox.clear()
 
-    for code, text, box, char_style in zip(codes, _char_texts(codes, boxes), boxes, style):
+    # Python floats: this loop runs once per character, and numpy scalars are slow to compute with one by one.
+    for code, text, box, char_style in zip(codes, _char_texts(codes, boxes), boxes.tolist(), style):
         if not text:
             continue
         if code in (0x0A, 0x0D):

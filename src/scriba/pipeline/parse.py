@@ -13,7 +13,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -78,7 +79,15 @@ class _PreparedPdfPage:
     timings: dict[str, float]
     small: np.ndarray | None = None  # the render the layout model ran on
     small_scale: float = 1.0
-    regions: list[Region] = field(default_factory=list)
+    layout_job: Future[list[Region]] | None = None  # the layout model's regions, found on the layout thread
+
+    def regions(self) -> list[Region]:
+        return self.layout_job.result() if self.layout_job is not None else []
+
+    def discard(self) -> None:
+        if self.layout_job is not None:
+            self.layout_job.cancel()
+        _close_page(self.page)
 
 
 def _close_page(page: pdfium.PdfPage) -> None:
@@ -179,6 +188,8 @@ class Parser:
         self._region_ocr: Any = None
         self._layout: Any = None
         self._orientation: Any = None
+        self._layout_thread: ThreadPoolExecutor | None = None
+        self._layout_lock = threading.Lock()
         self.stages = (
             stages if stages is not None else default_stages(self.options, self.runtime, lambda: self.ocr)
         )
@@ -211,10 +222,11 @@ class Parser:
 
     @property
     def layout(self) -> Any:
-        if self._layout is None:
-            from scriba.models.layout.picodet import LayoutDetector
+        with self._layout_lock:  # asked for by the layout thread and by image pages on the caller's
+            if self._layout is None:
+                from scriba.models.layout.picodet import LayoutDetector
 
-            self._layout = LayoutDetector(runtime=self.runtime, thresholds=self.options.layout.thresholds)
+                self._layout = LayoutDetector(runtime=self.runtime, thresholds=self.options.layout.thresholds)
         return self._layout
 
     @property
@@ -286,7 +298,7 @@ class Parser:
             prepared = one_ahead(
                 selected,
                 lambda i: self._load_pdf_page(pdf, source.name, i, cancel),
-                lambda prep: _close_page(prep.page),
+                _PreparedPdfPage.discard,
             )
             with contextlib.closing(prepared):
                 for at, (i, take) in enumerate(zip(selected, prepared)):
@@ -372,12 +384,21 @@ class Parser:
             return prep
         # Text-layer page: layout on a small render, about the model's input size. A page whose text is mostly
         # turned (a landscape table printed sideways) is laid out and read turned upright.
-        t1 = time.perf_counter()
+        # The model runs on a thread of its own, so the next page's text layer is read meanwhile (a page's time
+        # is then the longer of the two, not their sum).
         prep.small_scale = min(reader.scale, max(800 / reader.h_pt, 608 / reader.w_pt))
         prep.small = upright_image(reader.render(prep.small_scale), layer.turn)
-        prep.regions = self._regions(prep.small, reader.scale / prep.small_scale)
-        prep.timings["layout"] = round(time.perf_counter() - t1, 4)
+        if self._layout_thread is None:
+            self._layout_thread = ThreadPoolExecutor(1, thread_name_prefix="scriba-layout")
+        prep.layout_job = self._layout_thread.submit(self._timed_regions, prep)
         return prep
+
+    def _timed_regions(self, prep: _PreparedPdfPage) -> list[Region]:
+        t1 = time.perf_counter()
+        assert prep.small is not None
+        regions = self._regions(prep.small, prep.reader.scale / prep.small_scale)
+        prep.timings["layout"] = round(time.perf_counter() - t1, 4)
+        return regions
 
     def _finish_pdf_page(
         self, prep: _PreparedPdfPage, source: str, index: int, stem: str, cancel: threading.Event | None
@@ -391,7 +412,7 @@ class Parser:
             parsed.page.metadata["text_layer_chars"] = layer.n_chars
             return parsed
         check_cancel(cancel)
-        turn, regions, small, small_scale = layer.turn, prep.regions, prep.small, prep.small_scale
+        turn, regions, small, small_scale = layer.turn, prep.regions(), prep.small, prep.small_scale
         lines = list(layer.lines)
         ocr_regions = 0
         if opts.ocr_mode == "auto" and not turn:
