@@ -176,3 +176,25 @@ def test_page_canvas_pads_crops_and_leaves_pages() -> None:
     h, w = canvas.shape[:2]
     assert w == 500 and (w / h) == pytest.approx(aspect * 1.5, rel=0.01)
     assert canvas[oy : oy + 50, ox : ox + 500].max() == 0 and canvas[0, 0, 0] == 255
+
+
+def test_an_exam_papers_questions_and_choices_are_not_a_table() -> None:
+    from scriba.pipeline.layout_order import drop_prose_tables
+
+    texts = [
+        "数学单元测试（第三章）",
+        "1. 下列各数中，最大的数是（）",
+        "A.2 B.32 C.9 D.50",
+        "2. 计算的结果等于（）",
+        "A.27 B.11 C.45 D.4",
+        "3. Which of the numbers below is a prime?",
+        "A. 21 B. 23 C. 25 D. 27",
+    ]
+    lines = [Line(t, 1.0, polygon_of_bbox(100, 100 + 40 * k, 700, 130 + 40 * k)) for k, t in enumerate(texts)]
+    exam = Region("table", (90, 90, 710, 400), 0.9)
+    assert drop_prose_tables([exam], lines) == []
+    # A table whose first column numbers its rows is still a table.
+    rows = [f"{k}. Station {k} 312 41 8.5" for k in range(1, 7)]
+    numbered = [Line(t, 1.0, polygon_of_bbox(100, 100 + 40 * k, 700, 130 + 40 * k)) for k, t in enumerate(rows)]
+    table = Region("table", (90, 90, 710, 400), 0.9)
+    assert drop_prose_tables([table], numbered) == [table]

@@ -18,9 +18,10 @@ from scriba.block_types import FigureData, HeadingData, TableData
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
 from scriba.pipeline.display_math import display_formula_groups, reads_as_prose
 from scriba.pipeline.indents import indent_cuts
-from scriba.pipeline.line_joins import BULLETS, CHOICE_ROW, attach_bullets, join_choice_rows
+from scriba.pipeline.line_joins import BULLETS, CHOICE_ROW, attach_bullets, join_choice_rows, reads_as_exam
 from scriba.pipeline.reading_order import Box, box_area, box_overlap, group_paragraphs, sort_lines
 from scriba.pipeline.row_pieces import join_row_pieces
+from scriba.pipeline.spacing import spacing_cuts
 from scriba.pipeline.tables import TableWord, count_words, looks_like_grid, looks_like_prose
 from scriba.pipeline.text_tables import TEXT_REGION_KINDS, find_grids, phrases_of
 from scriba.pipeline.watermarks import covered_by_watermark, split_watermarks
@@ -102,13 +103,18 @@ def drop_prose_formulas(regions: list[Region], lines: list[Line]) -> list[Region
 
 def drop_prose_tables(regions: list[Region], lines: list[Line]) -> list[Region]:
     """A 'table' over running text in columns (the detector's mistake on multi-column pages and on a report's
-    body beside a chart) is not a table: dropping it lets the text regions under it hold the lines."""
-    return [
-        r
-        for r in regions
-        if r.kind != "table"
-        or not looks_like_prose([(x.text, bbox_of(x.polygon)) for x in lines_in(r.box, lines)])
-    ]
+    body beside a chart) or over an exam's questions and answer choices is not a table: dropping it lets the
+    text regions under it hold the lines."""
+    kept = []
+    for r in regions:
+        inside = lines_in(r.box, lines) if r.kind == "table" else []
+        if inside and (
+            looks_like_prose([(x.text, bbox_of(x.polygon)) for x in inside])
+            or reads_as_exam([x.text for x in inside])
+        ):
+            continue
+        kept.append(r)
+    return kept
 
 
 def _words_in(box: Box, lines: list[Line]) -> list[TableWord]:
@@ -314,6 +320,7 @@ def paragraphs(lines: list[Line], kind: str = "text") -> list[Block]:
         # A row of answer choices ends its question: the next question is a paragraph of its own.
         cut = {k + 1 for k, i in enumerate(g[:-1]) if CHOICE_ROW.match(lines[i].text)}
         cut |= set(indent_cuts([boxes[i] for i in g], [lines[i].text for i in g]))
+        cut |= set(spacing_cuts([boxes[i] for i in g]))
         cut = sorted(cut)
         groups.extend(g[a:b] for a, b in zip([0, *cut], [*cut, len(g)]))
     return [_text_block([lines[i] for i in g], kind) for g in groups]

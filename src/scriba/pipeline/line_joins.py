@@ -10,6 +10,15 @@ from scriba.document import Line, Word, bbox_of, union_polygon
 BULLETS = set("•·▪◦●○■□➢►–-*")
 CHOICE = re.compile(r"^\s*[(（]?([A-H])\s*[.．、:：)）]")
 CHOICE_ROW = re.compile(r"^\s*[(（]?A\s*[.．、:：)）].*\s[(（]?B\s*[.．、:：)）]")
+QUESTION = re.compile(r"^\s*[(（]?\d{1,3}\s*[.．、)）]")
+
+
+def reads_as_exam(texts: list[str]) -> bool:
+    """Numbered questions with rows of lettered answer choices: an exam paper, whose choices stand in
+    columns like a table's cells but are not one."""
+    questions = sum(bool(QUESTION.match(t)) for t in texts)
+    choices = sum(bool(CHOICE.match(t)) for t in texts)
+    return questions >= 2 and choices >= 2 and questions + choices >= 0.5 * len(texts)
 
 
 def attach_bullets(lines: list[Line]) -> list[Line]:

@@ -43,13 +43,14 @@ def count_words(text: str) -> float:
 
 def looks_like_prose(lines: list[tuple[str, Box]]) -> bool:
     """Whether the lines inside a table region are running text set in columns rather than a table: most words
-    sit in long lines (five words or more), few words hold digits, and lines run on into the line below them
-    (it starts lower-case, or they end in a hyphen or comma), as wrapped sentences do."""
+    sit in long lines (four words or more: a narrow column holds four or five), few words hold digits, and
+    lines run on into the line below them (it starts lower-case, or they end in a hyphen or comma), as wrapped
+    sentences do."""
     counts = [count_words(t) for t, _ in lines]
     total = sum(counts)
     if len(lines) < 6 or total < 40:
         return False
-    long_share = sum(c for c in counts if c >= 5) / total
+    long_share = sum(c for c in counts if c >= 4) / total
     tokens = [w for t, _ in lines for w in t.split()]
     digit_share = sum(any(ch.isdigit() for ch in w) for w in tokens) / max(len(tokens), 1)
     pairs = runs_on = 0
