@@ -182,3 +182,30 @@ def test_words_with_no_sign_of_mathematics_are_not_read_as_a_formula() -> None:
     assert not names_no_math("Var(X) + Cov(X, Y)")
     assert not names_no_math("α and β")
     assert not names_no_math("x")  # one letter: not words
+
+
+PROSE_AROUND = [
+    _line("Data from the older instruments were corrected using a simple", 100, 100, 900, 130),
+    _line("linear model, fitted to each station's readings in turn.", 100, 136, 840, 166),
+    _line("Local schools shared their timetables so that buses could be", 100, 260, 900, 290),
+    _line("scheduled better, and the model was checked against them.", 100, 296, 860, 326),
+]
+
+
+def test_an_equation_number_at_the_margin_joins_its_formula() -> None:
+    from scriba.pipeline.layout_order import assemble_page, attach_equation_numbers
+
+    equation, number = _line("y = a x + b", 380, 190, 520, 225), _line("(1)", 860, 188, 905, 226)
+    # Found from the text: the number is a piece of the formula's row however far off at the right.
+    groups = display_formula_groups([*PROSE_AROUND, equation, number], 30.0)
+    assert sorted(groups[0]) == [4, 5] and len(groups) == 1
+    # The layout model's formula region leaves it out and boxes it as text: the formula takes it over.
+    lines = [*PROSE_AROUND, equation, number]
+    regions = [Region("formula", (375, 188, 525, 228), 0.9), Region("text", (855, 190, 903, 224), 0.5)]
+    kept = attach_equation_numbers(regions, lines)
+    assert [(r.kind, r.box) for r in kept] == [("formula", (375, 188, 905, 228))]
+    # With no region at all (a noisy page the layout model could not lay out), the formula is still found.
+    blocks = assemble_page([], [*PROSE_AROUND, equation, number], 1000, 1400, laid_out=True)
+    formulas = [b for b in blocks if b.kind == "formula"]
+    assert [x.text for x in formulas[0].lines] == ["y = a x + b", "(1)"]
+    assert not any(b.kind == "formula" for b in assemble_page([], lines, 1000, 1400, laid_out=False))

@@ -39,7 +39,11 @@ def test_evenly_spaced_lines_and_pieces_of_one_row_are_not_cut() -> None:
 
 PARAGRAPHS = [
     ["Rainfall in the eastern valleys was well", "below the long-term average this year."],
-    ["Volunteers recorded the number of birds", "seen at each site during the spring, and", "they sent in their notes."],
+    [
+        "Volunteers recorded the number of birds",
+        "seen at each site during the spring, and",
+        "they sent in their notes.",
+    ],
     ["The bridge was closed for repairs while", "engineers inspected the main cables."],
 ]
 
@@ -64,18 +68,97 @@ def test_paragraphs_without_layout_regions_split_at_their_spacing() -> None:
 
 
 def test_prose_in_narrow_columns_is_not_a_table() -> None:
-    words = (
-        "of birds seen at each site during the spring. The committee reviewed the proposal in detail before the "
-        "annual meeting. Data from the older instruments were corrected using a simple linear model. Measurements "
-        "were taken every morning at the same station near the river. A second survey confirmed the trend across "
-        "all of the northern districts."
-    ).split()
+    words = [
+        "of",
+        "birds",
+        "seen",
+        "at",
+        "each",
+        "site",
+        "during",
+        "the",
+        "spring.",
+        "The",
+        "committee",
+        "reviewed",
+        "the",
+        "proposal",
+        "in",
+        "detail",
+        "before",
+        "the",
+        "annual",
+        "meeting.",
+        "Data",
+        "from",
+        "the",
+        "older",
+        "instruments",
+        "were",
+        "corrected",
+        "using",
+        "a",
+        "simple",
+        "linear",
+        "model.",
+        "Measurements",
+        "were",
+        "taken",
+        "every",
+        "morning",
+        "at",
+        "the",
+        "same",
+        "station",
+        "near",
+        "the",
+        "river.",
+        "A",
+        "second",
+        "survey",
+        "confirmed",
+        "the",
+        "trend",
+        "across",
+        "all",
+        "of",
+        "the",
+        "northern",
+        "districts.",
+    ]
     lines, k = [], 0
     while k < len(words):  # four or five words a line, as a newspaper column sets them
         n = 4 + (k // 4) % 2
         lines.append(" ".join(words[k : k + n]))
         k += n
     # Three such columns side by side, as a layout model's page-wide 'table' holds them.
-    boxes = [(50 + 320 * c, 100 + 24 * r, 330 + 320 * c, 120 + 24 * r) for c in range(3) for r in range(len(lines))]
+    boxes = [
+        (50 + 320 * c, 100 + 24 * r, 330 + 320 * c, 120 + 24 * r) for c in range(3) for r in range(len(lines))
+    ]
     texts = [lines[r] for _ in range(3) for r in range(len(lines))]
     assert looks_like_prose(list(zip(texts, boxes)))
+
+
+def test_larger_short_lines_no_region_holds_are_headings() -> None:
+    from scriba.document import Block, Line, polygon_of_bbox, union_polygon
+    from scriba.pipeline.layout_order import headings_by_size
+
+    def block(texts: list[str], h: float, top: float) -> Block:
+        """Lines of height h, one under the other (a line's height apart) from `top` down."""
+        lines = [
+            Line(t, 1.0, polygon_of_bbox(0, top + 2 * h * k, 400, top + 2 * h * k + h))
+            for k, t in enumerate(texts)
+        ]
+        return Block(lines=lines, polygon=union_polygon([x.polygon for x in lines]))
+
+    title = block(["Annual Review", "of Public Services"], 30, 0)
+    section = block(["1 Introduction"], 21, 150)
+    sentence = block(["The results are clear."], 30, 250)
+    number = block(["2024"], 30, 350)
+    body = block(["The results suggest that the new method", "reduces the cost of each test."], 18, 450)
+    # A first line set taller by its drop cap, cut from the rest of its paragraph just under it: not a heading.
+    first = block(["The bridge was closed for repairs while"], 34, 600)
+    rest = block(["engineers inspected the main cables."], 18, 640)
+    blocks = [title, section, sentence, number, body, first, rest]
+    headings_by_size(blocks, 18.0)
+    assert [b.kind for b in blocks] == ["title", "title", "text", "text", "text", "text", "text"]

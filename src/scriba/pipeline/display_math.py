@@ -19,6 +19,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _LETTERS = re.compile(r"[A-Za-z]+")
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _ITEM = re.compile(r"^\s*(\d{1,3}[.)]|\(\d{1,3}\)|[a-z][.)]|\([a-z]\))\s")
+TAG = re.compile(r"^[(（]\s*[A-Z]?\d{1,3}(\.\d{1,3})?[a-z]?\s*[)）]$")
 _FUNCTIONS = {"sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "lim", "max", "min", "sup", "inf", "det",
               "dim", "ker", "arg", "gcd", "deg", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "mod", "Pr",
               "ln", "lg", "tr", "diag", "rank", "span", "sgn"}  # fmt: skip
@@ -144,6 +145,8 @@ def display_formula_groups(lines: list[Line], line_h: float) -> list[list[int]]:
                 dx, dy = _gaps(gb, boxes[j])
                 if dy < 0 and dx <= line_h:  # in the formula's row: a fraction or a script beside
                     d = max(dx, 0.0)
+                elif dy < 0 and TAG.match(texts[j]) and boxes[j][0] > gb[2] and dx <= 12 * line_h:
+                    d = dx  # its number, "(1)", set off at the right margin
                 elif 0 <= dy <= 0.6 * line_h and dx <= 0 and _piece(texts[j]):  # over or under: a limit
                     d = dy + line_h  # a piece in a formula's row belongs to it before one stacked on another
                 else:

@@ -16,10 +16,10 @@ import numpy as np
 
 from scriba.block_types import FigureData, HeadingData, TableData
 from scriba.document import Block, Line, Word, bbox_of, polygon_of_bbox, union_polygon
-from scriba.pipeline.display_math import display_formula_groups, reads_as_prose
+from scriba.pipeline.display_math import TAG, display_formula_groups, reads_as_prose
 from scriba.pipeline.indents import indent_cuts
 from scriba.pipeline.line_joins import BULLETS, CHOICE_ROW, attach_bullets, join_choice_rows, reads_as_exam
-from scriba.pipeline.reading_order import Box, box_area, box_overlap, group_paragraphs, sort_lines
+from scriba.pipeline.reading_order import Box, box_area, box_overlap, box_union, group_paragraphs, sort_lines
 from scriba.pipeline.row_pieces import join_row_pieces
 from scriba.pipeline.spacing import spacing_cuts
 from scriba.pipeline.tables import TableWord, count_words, looks_like_grid, looks_like_prose
@@ -212,6 +212,32 @@ def add_display_formulas(regions: list[Region], lines: list[Line]) -> list[Regio
     return regions + found
 
 
+def attach_equation_numbers(regions: list[Region], lines: list[Line]) -> list[Region]:
+    """A formula region grows over its equation number ("(1)") set off in its row at the right margin, which the
+    layout model leaves outside (or boxes as a text region of its own): the number then reads as the formula's
+    tag, not as a paragraph."""
+    formulas = [r for r in regions if r.kind == "formula"]
+    if not formulas:
+        return regions
+    line_h = median_line_height(lines)
+    tags: list[Box] = []
+    for x in lines:
+        if not TAG.match(x.text.strip()):
+            continue
+        b = bbox_of(x.polygon)
+        cy = (b[1] + b[3]) / 2
+        beside = [r for r in formulas if r.box[1] <= cy <= r.box[3] and 0 <= b[0] - r.box[2] <= 12 * line_h]
+        if beside:
+            r = min(beside, key=lambda r: b[0] - r.box[2])
+            r.box = box_union(r.box, b)
+            tags.append(b)
+    return [
+        r
+        for r in regions
+        if r.kind != "text" or not any(box_overlap(r.box, t) >= 0.5 * max(r.area, 1e-6) for t in tags)
+    ]
+
+
 def _filled_by(figure: Region, box: Box, line_boxes: list[Box]) -> bool:
     """Whether a table's box fills a figure: covers a third of it or more and holds most of its lines (the
     rest: a caption or headers the model took in)."""
@@ -365,6 +391,37 @@ def restore_body_text(blocks: list[Block], page_height: float, body_height: floa
             b.kind = "title"
         elif b.kind == "header" and SENTENCE_END.search(text) and count_words(text) >= 5:
             b.kind = "text"
+
+
+def headings_by_size(blocks: list[Block], body_height: float) -> None:
+    """Short blocks of one to three lines that no layout region holds (the layout model failed, as it does on a
+    noisy scan), set larger than the body text and not ending a sentence, are headings; a numbered section
+    heading ('2 Method') needs to be only a little larger."""
+    for b in blocks:
+        if b.kind != "text" or not 1 <= len(b.lines) <= 3:
+            continue
+        text = " ".join(x.text for x in b.lines).strip()
+        if len(text) < 3 or SENTENCE_END.search(text) or count_words(text) > 12 or not re.search(r"[^\W\d_]", text):
+            continue
+        if median_line_height(b.lines) >= (1.1 if SECTION.match(text) else 1.3) * body_height and not _runs_on(
+            b, blocks, body_height
+        ):
+            b.kind = "title"
+
+
+def _runs_on(block: Block, blocks: list[Block], line_h: float) -> bool:
+    """The block's sentence goes on in a block just under it (its next line starts lower-case): a paragraph's
+    first line set taller (by a drop cap) or a pull quote, cut from the rest, not a heading."""
+    x0, _, x1, y1 = bbox_of(block.polygon)
+    for o in blocks:
+        if o is block or not o.lines:
+            continue
+        ox0, oy0, ox1, _ = bbox_of(o.polygon)
+        if min(x1, ox1) - max(x0, ox0) > 0 and -0.5 * line_h <= oy0 - y1 <= 2 * line_h:
+            first = o.lines[0].text.strip()
+            if first[:1].islower():
+                return True
+    return False
 
 
 def split_bold_headings(blocks: list[Block], bold: set[int], italic: set[int] | None = None) -> list[Block]:
@@ -657,24 +714,33 @@ def _within_one(band: list[int], boxes: list[Box], spans: list[tuple[float, floa
 
 
 def assemble_page(
-    regions: list[Region], lines: list[Line], page_width: float, page_height: float
+    regions: list[Region],
+    lines: list[Line],
+    page_width: float,
+    page_height: float,
+    laid_out: bool | None = None,
 ) -> list[Block]:
-    """Typed blocks in reading order for one page."""
+    """Typed blocks in reading order for one page. `laid_out`: whether the layout model ran (default: whether
+    it found any region); without it the page is text blocks only."""
     lines, marks = split_watermarks(lines)
     if marks:  # a figure the model drew around the watermark alone
         regions = [r for r in regions if r.kind != "figure" or not covered_by_watermark(r.box, marks)]
     lines = join_choice_rows(attach_bullets(lines))
-    laid_out = bool(regions)  # without layout (switched off) the page is text blocks only
+    # A noisy page may have no region at all: the tables and formulas set as text are still looked for.
+    laid_out = bool(regions) if laid_out is None else laid_out
     regions = drop_duplicates(confirm_tables(regions, lines))
     regions = drop_prose_formulas(drop_prose_tables(drop_text_figures(regions, lines), lines), lines)
     if laid_out:
         regions = add_display_formulas(find_text_tables(regions, lines), lines)
+        regions = attach_equation_numbers(regions, lines)
     free = assign_lines(regions, lines)
     blocks: list[Block] = []
     for r in regions:
         blocks.extend(region_blocks(r))
-    blocks.extend(paragraphs(free))
+    loose = paragraphs(free)
+    blocks.extend(loose)
     text_lines = [x for b in blocks if b.kind in ("text", "reference") for x in b.lines]
+    headings_by_size(loose, median_line_height(text_lines or lines))
     restore_body_text(blocks, page_height, median_line_height(text_lines or lines))
     blocks = split_margin_rows(blocks, page_height)
     mark_margins(blocks, page_height)

@@ -546,7 +546,8 @@ class Parser:
         """Blocks in reading order, typed by the layout regions (the stages fill their payloads next). `styled`:
         ids of the text-layer lines set in bold and in italics, whose short leading lines become subheadings."""
         t0 = time.perf_counter()
-        blocks = split_bold_headings(assemble_page(regions, lines, width, height), *styled)
+        laid_out = self.options.layout.enabled
+        blocks = split_bold_headings(assemble_page(regions, lines, width, height, laid_out), *styled)
         timings["order"] = round(time.perf_counter() - t0, 4)
         layout = [
             {"class": r.kind, "score": round(r.score, 3), "bbox": [round(v, 1) for v in r.box]}
