@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from scriba.block_types import BlockKind, FormulaData
-from scriba.document import Block, bbox_of, polygon_of_bbox
-from scriba.pipeline.display_math import names_no_math, reads_as_prose
+from scriba.document import Block, Line, bbox_of, polygon_of_bbox
+from scriba.pipeline.display_math import TAG, names_no_math, reads_as_prose
 from scriba.pipeline.parse_options import FormulaOptions
 from scriba.pipeline.reading_order import Box, box_union
 from scriba.pipeline.stages.base import PageContext, Stage
@@ -35,6 +35,17 @@ def merged_rows(boxes: list[Box]) -> list[tuple[Box, list[int]]]:
                 joined = True
                 break
     return out
+
+
+def _without_number(lines: list[Line]) -> tuple[list[Line], str]:
+    """The formula's lines without its equation number ("(2)" set off right of them) and the number's text."""
+    tags = [x for x in lines if TAG.match(x.text.strip())]
+    body = [x for x in lines if not TAG.match(x.text.strip())]
+    if len(tags) != 1 or not body:
+        return lines, ""
+    if bbox_of(tags[0].polygon)[0] <= max(bbox_of(x.polygon)[2] for x in body):
+        return lines, ""
+    return body, tags[0].text.strip()[1:-1].strip()
 
 
 class FormulaStage(Stage):
@@ -87,7 +98,11 @@ class FormulaStage(Stage):
         """LaTeX from the block's text lines, read again in a crop of the formula for their glyphs' places."""
         from scriba.formula.from_ocr import read_crop
 
-        x0, y0, x1, y1 = bbox_of([p for line in block.lines for p in line.polygon] + list(block.polygon))
+        lines, tag = _without_number(block.lines)
+        # With its number set off at the margin, the crop holds the formula alone (the gap between them is no
+        # part of it) and the number comes back as the tag.
+        outline = list(block.polygon) if len(lines) == len(block.lines) else []
+        x0, y0, x1, y1 = bbox_of([p for line in lines for p in line.polygon] + outline)
         m = 0.1 * max(y1 - y0, 1.0)
         # A formula found from its text is only as large as the lines read in it: a big sign the detector left out
         # (an integral beside its line, with its limits) lies just outside, and its ink is read there.
@@ -99,7 +114,7 @@ class FormulaStage(Stage):
             return
         sx = image.shape[1] / max(box[2] - box[0], 1.0)  # a text-layer page renders the crop at its own scale
         sy = image.shape[0] / max(box[3] - box[1], 1.0)
-        rows = merged_rows([bbox_of(line.polygon) for line in block.lines])
+        rows = merged_rows([bbox_of(line.polygon) for line in lines])
         quads = [(np.array(polygon_of_bbox(*b), dtype=np.float64) - box[:2]) * (sx, sy) for b, _ in rows]
         own = {id(line) for line in block.lines}
         others = []  # the page's other text lines reaching into the crop: their ink is not the formula's
@@ -115,8 +130,8 @@ class FormulaStage(Stage):
         known: list[str | None] = []
         charset = None
         if not ctx.ocr_read:
-            known = [block.lines[members[0]].text if len(members) == 1 else None for _, members in rows]
-            charset = "".join(line.text for line in block.lines)
+            known = [lines[members[0]].text if len(members) == 1 else None for _, members in rows]
+            charset = "".join(line.text for line in lines)
         result = read_crop(image, quads, self._ocr().recognizer, others, known, charset)
         data = block.payload(FormulaData)
         if result is None:
@@ -125,5 +140,6 @@ class FormulaStage(Stage):
         if result.confidence < self.options.text_threshold:
             data.latex_status = data.latex_status or "low-confidence text: crop kept"
             return
-        data.latex, data.latex_confidence = result.latex, round(result.confidence, 4)
+        latex = result.latex if not tag or "\\tag" in result.latex else f"{result.latex} \\tag{{{tag}}}"
+        data.latex, data.latex_confidence = latex, round(result.confidence, 4)
         data.latex_status = "from-text"
