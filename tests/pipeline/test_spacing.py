@@ -162,3 +162,25 @@ def test_larger_short_lines_no_region_holds_are_headings() -> None:
     blocks = [title, section, sentence, number, body, first, rest]
     headings_by_size(blocks, 18.0)
     assert [b.kind for b in blocks] == ["title", "title", "text", "text", "text", "text", "text"]
+
+
+def test_a_table_of_names_and_wrapped_descriptions_is_not_prose() -> None:
+    descriptions = [
+        "allows the user to read the rows and columns of any table in the database schema",
+        "lets a security officer change the function usage settings for other users on the system",
+        "grants access to the performance data that the monitor collects for each query it runs",
+    ]
+    lines: list[tuple[str, tuple[float, float, float, float]]] = []
+    row = 0
+    for k, text in enumerate(descriptions):
+        words = text.split()
+        name = ("QIBM_DB_READER", "QIBM_DB_SECADM", "QIBM_DB_SYSMON")[k]
+        lines.append((name, (50, 100 + 24 * row, 250, 120 + 24 * row)))  # the name, on the first line
+        for j in range(0, len(words), 6):  # the description wrapped in its cell, six words a line
+            lines.append((" ".join(words[j : j + 6]), (300, 100 + 24 * row, 700, 120 + 24 * row)))
+            row += 1
+        lines.extend(
+            (word, (50, 100 + 24 * r, 120, 120 + 24 * r))
+            for word, r in zip(("default", "granted"), range(row - 2, row))
+        )
+    assert not looks_like_prose(lines)

@@ -43,14 +43,16 @@ def count_words(text: str) -> float:
 
 def looks_like_prose(lines: list[tuple[str, Box]]) -> bool:
     """Whether the lines inside a table region are running text set in columns rather than a table: most words
-    sit in long lines (four words or more: a narrow column holds four or five), few words hold digits, and
-    lines run on into the line below them (it starts lower-case, or they end in a hyphen or comma), as wrapped
-    sentences do."""
+    sit in long lines (five words or more; or, in narrow columns of four or five words a line, nearly all words
+    and most lines hold four or more, where a table of descriptions has a column of short names beside them),
+    few words hold digits, and lines run on into the line below them (it starts lower-case, or they end in a
+    hyphen or comma), as wrapped sentences do."""
     counts = [count_words(t) for t, _ in lines]
     total = sum(counts)
     if len(lines) < 6 or total < 40:
         return False
-    long_share = sum(c for c in counts if c >= 4) / total
+    long_words = sum(c for c in counts if c >= 5) / total >= 0.7
+    narrow = sum(c for c in counts if c >= 4) / total >= 0.85 and sum(c >= 4 for c in counts) >= 0.7 * len(counts)
     tokens = [w for t, _ in lines for w in t.split()]
     digit_share = sum(any(ch.isdigit() for ch in w) for w in tokens) / max(len(tokens), 1)
     pairs = runs_on = 0
@@ -66,7 +68,7 @@ def looks_like_prose(lines: list[tuple[str, Box]]) -> bool:
         nxt = min(below, key=lambda x: x[1][1])[0].strip()
         pairs += 1
         runs_on += bool(nxt) and (nxt[0].islower() or text.rstrip()[-1] in "-,") or bool(_CJK.match(nxt[:1]))
-    return long_share >= 0.7 and digit_share <= 0.15 and pairs >= 4 and runs_on >= 0.4 * pairs
+    return (long_words or narrow) and digit_share <= 0.15 and pairs >= 4 and runs_on >= 0.4 * pairs
 
 
 def looks_like_grid(words: list[TableWord], region: Box) -> bool:
