@@ -79,7 +79,10 @@ def _images(path: Path) -> list[np.ndarray]:
     from PIL import Image
 
     if path.suffix.lower() != ".pdf":
-        return [np.asarray(Image.open(path).convert("RGB"))]
+        from PIL import ImageSequence
+
+        with Image.open(path) as img:
+            return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(img)]
     from scriba.io.pdf import iter_pdf_pages
 
     return [img for _, img in iter_pdf_pages(str(path), str(path), DPI, None)]
@@ -125,11 +128,16 @@ def _distorted(axis: str, workdir: Path) -> list[tuple[str, Path, str]]:
     out.mkdir(parents=True, exist_ok=True)
     docs = []
     for k, (name, pdf, gt) in enumerate(make_pages(workdir / "rendered")):
-        image = _images(pdf)[0]
+        # Every page the ground truth covers (an article running onto a second page: a multi-page TIFF).
+        pages = _images(pdf)
         if distort is not None:
-            image = distort(image, DPI, np.random.default_rng(1000 + k))
-        path = out / f"{name}.png"
-        Image.fromarray(image).save(path)
+            pages = [distort(img, DPI, np.random.default_rng(1000 + k + 100 * j)) for j, img in enumerate(pages)]
+        frames = [Image.fromarray(img) for img in pages]
+        path = out / (f"{name}.png" if len(frames) == 1 else f"{name}.tif")
+        if len(frames) == 1:
+            frames[0].save(path)
+        else:
+            frames[0].save(path, save_all=True, append_images=frames[1:], compression="tiff_deflate")
         docs.append((name, path, gt))
     return docs
 
