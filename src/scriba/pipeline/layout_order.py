@@ -740,8 +740,9 @@ def assemble_page(
     loose = paragraphs(free)
     blocks.extend(loose)
     text_lines = [x for b in blocks if b.kind in ("text", "reference") for x in b.lines]
-    headings_by_size(loose, median_line_height(text_lines or lines))
-    restore_body_text(blocks, page_height, median_line_height(text_lines or lines))
+    body_height = median_line_height(text_lines or lines)
+    headings_by_size(loose, body_height)
+    restore_body_text(blocks, page_height, body_height)
     blocks = split_margin_rows(blocks, page_height)
     mark_margins(blocks, page_height)
     mark_side_notes(blocks, page_width)
